@@ -1,0 +1,305 @@
+import {
+  type CodeEntry,
+  type ExplainedCode,
+  explainCode,
+  lookupCode,
+  type Recovery,
+} from "./codes.ts";
+import { nextQuotaReset } from "./quota-day.ts";
+import { redactHeaders, redactText } from "./redact.ts";
+
+/** An HTTP answer as it came off the wire: status, headers and the body as text (JSON, HTML or empty). */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** The request an error belongs to, with credentials removed. */
+export interface RequestSummary {
+  readonly method: string;
+  readonly url: string;
+}
+
+/** One member of a response's `errors[]`, read through the catalog. */
+export type ApiError = ExplainedCode;
+
+/** Marketo's JSON envelope (§3) once it is known to be well formed. */
+export interface Envelope<T = unknown> {
+  readonly requestId: string | undefined;
+  readonly success: boolean;
+  readonly result: readonly T[];
+  readonly errors: readonly ApiError[];
+  readonly warnings: readonly unknown[];
+  readonly nextPageToken: string | undefined;
+  readonly moreResult: boolean;
+}
+
+interface ErrorInit {
+  readonly code: string;
+  readonly message: string;
+  readonly raw?: RawResponse | undefined;
+  readonly requestId?: string | undefined;
+  readonly request?: RequestSummary | undefined;
+  readonly cause?: unknown;
+}
+
+/**
+ * The base of every error the client throws. Branch on `code`, on the class, or with
+ * {@link isMarketoError}; never on `message`.
+ */
+export class MarketoError extends Error {
+  override name = "MarketoError";
+  /** The Marketo code (`"606"`), the HTTP status (`"413"`), or one of ours: `network`, `timeout`, `invalid_response`. */
+  readonly code: string;
+  readonly requestId: string | undefined;
+  /** The response as received, headers redacted. */
+  readonly raw: RawResponse | undefined;
+  /** The request, credentials removed. */
+  readonly request: RequestSummary | undefined;
+  readonly entry: CodeEntry | undefined;
+
+  constructor(init: ErrorInit) {
+    super(redactText(init.message), init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = init.code;
+    this.requestId = init.requestId;
+    this.raw = init.raw && { ...init.raw, headers: redactHeaders(init.raw.headers) };
+    this.request = init.request && {
+      method: init.request.method,
+      url: redactText(init.request.url),
+    };
+    this.entry = lookupCode(init.code);
+  }
+
+  /** How to recover: the catalog's answer for the code. */
+  get recovery(): Recovery {
+    return this.entry?.recovery ?? "none";
+  }
+}
+
+/** A non-2xx HTTP status: 413, 414, 5xx, … (Marketo answers its own errors with 200). */
+export class HttpLevelError extends MarketoError {
+  override name = "HttpLevelError";
+  readonly status: number;
+  constructor(init: ErrorInit & { readonly status: number }) {
+    super(init);
+    this.status = init.status;
+  }
+  override get recovery(): Recovery {
+    // 503, 504 and other undocumented 5xx: a gateway or server in trouble, as 502 (§13.1).
+    return this.entry?.recovery ?? (this.status >= 500 ? "retry-with-backoff" : "none");
+  }
+}
+
+/** 401 from the identity endpoint: the client id or secret is wrong. Never retried. */
+export class BadCredentialsError extends HttpLevelError {
+  override name = "BadCredentialsError";
+}
+
+/** HTTP 200 with `success:false`: the whole request was refused. Carries every member of `errors[]`. */
+export class ResponseLevelError extends MarketoError {
+  override name = "ResponseLevelError";
+  readonly errors: readonly ApiError[];
+  constructor(init: ErrorInit & { readonly errors: readonly ApiError[] }) {
+    super(init);
+    this.errors = init.errors;
+  }
+}
+
+/** 601 / 602: the access token is invalid or expired; re-authenticate and resend. */
+export class AccessTokenError extends ResponseLevelError {
+  override name = "AccessTokenError";
+}
+
+/** 603: authenticated, but the API user may not make this call. */
+export class AccessDeniedError extends ResponseLevelError {
+  override name = "AccessDeniedError";
+}
+
+/** 606 / 615: the instance's rate window or concurrency slots are used up. */
+export class RateLimitError extends ResponseLevelError {
+  override name = "RateLimitError";
+}
+
+/** 607: the daily quota is used up until midnight America/Chicago. */
+export class DailyQuotaError extends ResponseLevelError {
+  override name = "DailyQuotaError";
+  /** When the quota resets: the next midnight in America/Chicago, daylight saving time included. */
+  readonly resetsAt: Date;
+  constructor(init: ErrorInit & { readonly errors: readonly ApiError[]; readonly now?: Date }) {
+    super(init);
+    this.resetsAt = nextQuotaReset(init.now ?? new Date());
+  }
+}
+
+/** HTTP 2xx whose body is not Marketo's JSON envelope: HTML, empty, truncated or garbage. */
+export class InvalidResponseError extends MarketoError {
+  override name = "InvalidResponseError";
+  override get recovery(): Recovery {
+    return "retry-with-backoff";
+  }
+}
+
+/** The connection failed (reset, refused, DNS) before a full answer arrived. */
+export class NetworkError extends MarketoError {
+  override name = "NetworkError";
+  override get recovery(): Recovery {
+    return "retry-with-backoff";
+  }
+}
+
+/** No answer within the endpoint's timeout. Whether a write ran is unknown. */
+export class TimeoutError extends NetworkError {
+  override name = "TimeoutError";
+}
+
+const NAMES = new Set([
+  "MarketoError",
+  "HttpLevelError",
+  "BadCredentialsError",
+  "ResponseLevelError",
+  "AccessTokenError",
+  "AccessDeniedError",
+  "RateLimitError",
+  "DailyQuotaError",
+  "InvalidResponseError",
+  "NetworkError",
+  "TimeoutError",
+]);
+
+/** True for any error of this hierarchy, also across realms (checks `name` and `code`, as ky's guards do). */
+export function isMarketoError(value: unknown): value is MarketoError {
+  return (
+    value instanceof MarketoError ||
+    (value instanceof Error &&
+      NAMES.has(value.name) &&
+      typeof (value as { code?: unknown }).code === "string")
+  );
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function readApiErrors(value: unknown): ApiError[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((e) =>
+    isObject(e) && (typeof e.code === "string" || typeof e.code === "number")
+      ? [explainCode(e.code, typeof e.message === "string" ? e.message : "")]
+      : [],
+  );
+}
+
+function snippet(body: string): string {
+  const text = body.replace(/\s+/g, " ").trim();
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text || "(empty body)";
+}
+
+function responseLevelError(
+  errors: readonly ApiError[],
+  base: ErrorInit,
+  now: Date | undefined,
+): ResponseLevelError {
+  const first = errors[0];
+  const init = { ...base, errors, code: first?.code ?? "unknown" };
+  switch (init.code) {
+    case "601":
+    case "602":
+      return new AccessTokenError(init);
+    case "603":
+      return new AccessDeniedError(init);
+    case "606":
+    case "615":
+      return new RateLimitError(init);
+    case "607":
+      return new DailyQuotaError(now ? { ...init, now } : init);
+    default:
+      return new ResponseLevelError(init);
+  }
+}
+
+/**
+ * The one factory from a raw HTTP answer to a typed error: `undefined` when the answer is a
+ * well-formed envelope with `success:true`, otherwise the error that describes it. Never throws.
+ */
+export function errorFromResponse(
+  raw: RawResponse,
+  options: { readonly request?: RequestSummary; readonly now?: Date } = {},
+): MarketoError | undefined {
+  const json = parseJson(raw.body);
+  const requestId =
+    isObject(json) && typeof json.requestId === "string" ? json.requestId : undefined;
+  const base = { raw, requestId, request: options.request };
+
+  if (raw.status === 401) {
+    return new BadCredentialsError({
+      ...base,
+      code: "401",
+      status: 401,
+      message: "Marketo refused the client id or client secret (HTTP 401)",
+    });
+  }
+  if (raw.status < 200 || raw.status >= 300) {
+    const entry = lookupCode(raw.status);
+    return new HttpLevelError({
+      ...base,
+      code: String(raw.status),
+      status: raw.status,
+      message: `HTTP ${raw.status}${entry ? ` ${entry.message}` : ""}: ${snippet(raw.body)}`,
+    });
+  }
+  if (!isObject(json) || typeof json.success !== "boolean") {
+    return new InvalidResponseError({
+      ...base,
+      code: "invalid_response",
+      message: `HTTP ${raw.status} without a Marketo JSON envelope: ${snippet(raw.body)}`,
+    });
+  }
+  if (json.success) return undefined;
+  const errors = readApiErrors(json.errors);
+  if (errors.length === 0) {
+    return new InvalidResponseError({
+      ...base,
+      code: "invalid_response",
+      message: "success:false without any errors[]",
+    });
+  }
+  const message = errors.map((e) => `${e.code} ${e.message}`).join("; ");
+  return responseLevelError(errors, { ...base, code: "", message }, options.now);
+}
+
+/** Reads a well-formed envelope, or throws the typed error {@link errorFromResponse} gives. */
+export function readEnvelope<T = unknown>(
+  raw: RawResponse,
+  options: { readonly request?: RequestSummary; readonly now?: Date } = {},
+): Envelope<T> {
+  const error = errorFromResponse(raw, options);
+  if (error) throw error;
+  const json = JSON.parse(raw.body) as Record<string, unknown>;
+  return {
+    requestId: typeof json.requestId === "string" ? json.requestId : undefined,
+    success: true,
+    result: Array.isArray(json.result) ? (json.result as T[]) : [],
+    errors: [],
+    warnings: Array.isArray(json.warnings) ? json.warnings : [],
+    nextPageToken: typeof json.nextPageToken === "string" ? json.nextPageToken : undefined,
+    moreResult: json.moreResult === true,
+  };
+}
+
+/**
+ * The 1xxx reasons of one record of `result[]`: `reasons[]` as Sync Leads sends them, or
+ * `errors[]` as Add Custom Activities does (§10.2). Record-level reasons are data, not errors.
+ */
+export function recordReasons(item: unknown): ExplainedCode[] {
+  if (!isObject(item)) return [];
+  return [...readApiErrors(item.reasons), ...readApiErrors(item.errors)];
+}

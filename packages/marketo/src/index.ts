@@ -1,0 +1,37 @@
+export {
+  allCodes,
+  type CodeEntry,
+  type ExplainedCode,
+  explainCode,
+  fixFor,
+  type Level,
+  lookupCode,
+  matchMessage,
+  meaningFor,
+  nearestCodes,
+  RECOVERIES,
+  type Recovery,
+} from "./codes.ts";
+export {
+  AccessDeniedError,
+  AccessTokenError,
+  type ApiError,
+  BadCredentialsError,
+  DailyQuotaError,
+  type Envelope,
+  errorFromResponse,
+  HttpLevelError,
+  InvalidResponseError,
+  isMarketoError,
+  MarketoError,
+  NetworkError,
+  RateLimitError,
+  type RawResponse,
+  type RequestSummary,
+  ResponseLevelError,
+  readEnvelope,
+  recordReasons,
+  TimeoutError,
+} from "./errors.ts";
+export { nextQuotaReset, quotaDay } from "./quota-day.ts";
+export { REDACTED, redactHeaders, redactText, redactValues } from "./redact.ts";
