@@ -1,0 +1,34 @@
+import { Command, CommanderError } from "commander";
+import { registerExplain } from "./explain-command.ts";
+import { UsageError } from "./io.ts";
+
+/** Exit codes every command keeps: 0 done, 1 done but something needs attention, 2 bad usage or config. */
+export const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command("postout")
+    .description("Post leads into Marketo and lose none.")
+    .showHelpAfterError()
+    .exitOverride();
+  registerExplain(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the problem; --help and --version end with code 0.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`postout: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,1 @@
+export { type ExplainedItem, type Explanation, explainInput } from "./explain.ts";
