@@ -1,0 +1,263 @@
+import type { HttpBindings } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { controlApp } from "./control.ts";
+import type { Core } from "./core.ts";
+import { type Answer, answerCode, fail } from "./envelope.ts";
+import { toResponse } from "./http-answers.ts";
+import { identity } from "./identity-endpoint.ts";
+import { countsAgainstQuota } from "./limits.ts";
+import { type CallInput, isRecord, match, type Route } from "./routes.ts";
+import { isoSeconds } from "./schema.ts";
+import { sleep } from "./sleep.ts";
+import { statsRoutes } from "./stats-endpoint.ts";
+
+type Env = { Bindings: HttpBindings };
+
+/** Reads a body, stopping as soon as it passes `limit` bytes. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | "too-large"> {
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      return "too-large";
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function contentType(c: Context<Env>): string {
+  return (c.req.header("content-type") ?? "").toLowerCase();
+}
+
+/** Parses a JSON body; 609 when it is not JSON (§13.2). */
+function parseJson(
+  bytes: Uint8Array,
+): { ok: true; value: unknown } | { ok: false; answer: Answer } {
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
+  } catch {
+    return { ok: false, answer: fail("609") };
+  }
+}
+
+/**
+ * Builds the handler input from the body, by the route's kind. 612 for a wrong or missing
+ * Content-Type, 609 for bad JSON, 613 for a broken multipart body (§13.2).
+ */
+async function callInput(
+  c: Context<Env>,
+  route: Route,
+  params: string[],
+  methodGet: boolean,
+  bytes: Uint8Array,
+): Promise<CallInput | Answer> {
+  const query = new URL(c.req.url).searchParams;
+  const type = contentType(c);
+  if (methodGet) {
+    // §6.3: POST …?_method=GET carries the query in a form body, or JSON for compound keys.
+    query.delete("_method");
+    if (type.startsWith("application/x-www-form-urlencoded")) {
+      for (const [k, v] of new URLSearchParams(Buffer.from(bytes).toString("utf8")))
+        query.append(k, v);
+      return { params, query, body: undefined };
+    }
+    if (type.startsWith("application/json")) {
+      const parsed = parseJson(bytes);
+      if (!parsed.ok) return parsed.answer;
+      if (!isRecord(parsed.value)) return fail("609");
+      for (const [k, v] of Object.entries(parsed.value)) {
+        if (typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+          query.set(k, String(v));
+        else if (Array.isArray(v) && v.every((x) => typeof x !== "object"))
+          query.set(k, v.join(","));
+      }
+      return { params, query, body: parsed.value };
+    }
+    return fail("612");
+  }
+  switch (route.body) {
+    case "none":
+      return { params, query, body: undefined };
+    case "optional-json":
+    case "json": {
+      // An optional body may be empty; when present it must be JSON.
+      if (route.body === "optional-json" && bytes.byteLength === 0) {
+        return { params, query, body: undefined };
+      }
+      if (!type.startsWith("application/json")) return fail("612");
+      const parsed = parseJson(bytes);
+      return parsed.ok ? { params, query, body: parsed.value } : parsed.answer;
+    }
+    case "multipart": {
+      if (!type.startsWith("multipart/form-data")) return fail("612");
+      try {
+        const form = await new Response(bytes, { headers: { "content-type": type } }).formData();
+        return { params, query, body: form };
+      } catch {
+        return fail("613");
+      }
+    }
+  }
+}
+
+function bearer(c: Context<Env>, acceptQuery: boolean): string | undefined {
+  const header = c.req.header("authorization");
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (m?.[1] !== undefined) return m[1];
+  // §2.4: the access_token query parameter was removed on 2026-08-31. By default it is
+  // treated as no token at all (unverified: we answer 601, as for any missing token).
+  return acceptQuery
+    ? (new URL(c.req.url).searchParams.get("access_token") ?? undefined)
+    : undefined;
+}
+
+function refusal(code: string, core: Core): Answer {
+  const { rateLimit } = core.options;
+  if (code === "606" && rateLimit !== false) {
+    return fail("606", rateLimit.calls, Math.round(rateLimit.windowMs / 1000));
+  }
+  return fail(code);
+}
+
+function recordsIn(call: CallInput): number {
+  return isRecord(call.body) && Array.isArray(call.body.input) ? call.body.input.length : 0;
+}
+
+/** The REST and bulk pipeline: size limits, token, rate window, concurrency, quota, faults, route. */
+async function restCall(core: Core, c: Context<Env>, routes: readonly Route[]): Promise<Answer> {
+  const { options } = core;
+  const now = core.clock.now();
+  const path = c.req.path;
+  const method = c.req.method;
+  core.tick(now);
+  const limit = path.startsWith("/bulk/") ? options.maxBulkBodyBytes : options.maxBodyBytes;
+  // §12: 413 past 1 MB (10 MB for bulk), decided from Content-Length when it is sent.
+  if (Number(c.req.header("content-length") ?? 0) > limit) return { kind: "http", status: 413 };
+  const refused = async (code: string): Promise<Answer> => {
+    await sleep(options.latency.refusal * options.timeScale);
+    return refusal(code, core);
+  };
+  // §12: every call that arrives enters the rolling window, refused ones included.
+  core.window?.add(now);
+  const token = core.tokens.check(bearer(c, options.acceptAccessTokenQuery), now);
+  if (!token.ok) return refused(token.code);
+  const unwind = (): void => {
+    if (options.rateLimit !== false && !options.rateLimit.countRejected) core.window?.removeLast();
+  };
+  // §12 606: more than `calls` in the past `windowMs`.
+  if (options.rateLimit !== false && (core.window?.count(now) ?? 0) > options.rateLimit.calls) {
+    unwind();
+    return refused("606");
+  }
+  // §12 615: already `concurrency` calls in flight (ours plus other apps').
+  if (options.concurrency !== false && core.slotsInUse(now) >= options.concurrency) {
+    unwind();
+    return refused("615");
+  }
+  // §12 607: the daily quota is used up until midnight America/Chicago.
+  if (options.dailyQuota !== false && core.quota.used(now) >= options.dailyQuota) {
+    unwind();
+    return refused("607");
+  }
+  core.inFlight++;
+  core.stats.highestInFlight = Math.max(core.stats.highestInFlight, core.slotsInUse(now));
+  try {
+    const fault = core.faults.draw(method, path);
+    if (fault !== undefined) {
+      if (fault.code === "reset") return { kind: "reset" };
+      if (fault.code === "slow") await sleep(fault.delayMs);
+      else {
+        await sleep(options.latency.refusal * options.timeScale);
+        const status = Number(fault.code);
+        return status >= 500 && status < 600 ? { kind: "http", status } : refusal(fault.code, core);
+      }
+    }
+    const methodGet =
+      method === "POST" && new URL(c.req.url).searchParams.get("_method")?.toUpperCase() === "GET";
+    const found = match(routes, methodGet ? "GET" : method, path);
+    if (found.kind === "unknown") return fail("610");
+    if (found.kind === "wrong-method") return fail("605");
+    const bytes = method === "GET" ? new Uint8Array(0) : await readBody(c.req.raw, limit);
+    if (bytes === "too-large") return { kind: "http", status: 413 };
+    const input = await callInput(c, found.route, found.params, methodGet, bytes);
+    if ("kind" in input) return input;
+    const answer = await found.route.handle(input);
+    const { latency } = options;
+    const extra = found.route.latency === "write" ? latency.perRecord * recordsIn(input) : 0;
+    await sleep((latency[found.route.latency] + extra) * options.timeScale);
+    return answer;
+  } finally {
+    core.inFlight--;
+  }
+}
+
+/** Sends an answer and writes it to the call log and the statistics. */
+function finish(
+  core: Core,
+  c: Context<Env>,
+  answer: Answer,
+  started: number,
+  arrived: number,
+  rest: boolean,
+): Response {
+  const code = answerCode(answer);
+  const counted = rest && countsAgainstQuota(code);
+  if (counted) core.quota.consume(arrived);
+  const { response, requestId } = toResponse(answer, core.nextCall(), arrived);
+  core.stats.record(
+    {
+      at: isoSeconds(arrived),
+      method: c.req.method,
+      path: c.req.path,
+      code,
+      status: answer.kind === "reset" ? 0 : response.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      counted,
+      requestId,
+    },
+    core.options.scope,
+    arrived,
+  );
+  if (answer.kind === "reset") {
+    // A connection reset: destroy the socket so the client sees ECONNRESET, not an answer.
+    c.env.incoming.socket.destroy();
+  }
+  return response;
+}
+
+/** The Hono app: /_sandbox controls, /identity, then every Marketo path. */
+export function createApp(core: Core): Hono<Env> {
+  const app = new Hono<Env>();
+  const routes = [...core.instance.routes, ...statsRoutes(core)];
+  app.route("/_sandbox", controlApp(core));
+  app.all("*", async (c) => {
+    const started = performance.now();
+    const arrived = core.clock.now();
+    const raw = c.env.incoming.url ?? c.req.path;
+    // §6.3: 414 past 8 KB of request target; the gateway refuses it before anything else.
+    if (Buffer.byteLength(raw) > core.options.maxUriBytes) {
+      return finish(core, c, { kind: "http", status: 414 }, started, arrived, false);
+    }
+    if (c.req.path === "/identity/oauth/token" || c.req.path.startsWith("/identity/")) {
+      return finish(core, c, await identity(core, c), started, arrived, false);
+    }
+    if (!c.req.path.startsWith("/rest/") && !c.req.path.startsWith("/bulk/")) {
+      return finish(core, c, fail("610"), started, arrived, false);
+    }
+    return finish(core, c, await restCall(core, c, routes), started, arrived, true);
+  });
+  // Any unexpected failure is Marketo's 611 "System error", never a stack trace.
+  app.onError(() => {
+    const { response } = toResponse(fail("611"), core.nextCall(), core.clock.now());
+    return response;
+  });
+  app.notFound(() => toResponse(fail("610"), core.nextCall(), core.clock.now()).response);
+  return app;
+}
