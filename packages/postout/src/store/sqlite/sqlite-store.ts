@@ -1,0 +1,576 @@
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { type Route, routeKey } from "../../route.ts";
+import type {
+  AddResult,
+  AttemptRecord,
+  AttemptRow,
+  ClaimedLead,
+  DestinationState,
+  LeadFilter,
+  LeadRow,
+  LeadStatus,
+  NewLead,
+  Requeue,
+  Store,
+} from "../store.ts";
+import { LEAD_STATUSES } from "../store.ts";
+
+const MIGRATIONS = new URL("./migrations/", import.meta.url);
+
+interface LeadRecord {
+  id: number;
+  destination: string;
+  route: string;
+  raw: string;
+  input: string | null;
+  email: string | null;
+  program: string | null;
+  source: string | null;
+  source_line: number | null;
+  status: LeadStatus;
+  attempts: number;
+  next_at: number | null;
+  last_code: string | null;
+  last_reason: string | null;
+  fix: string | null;
+  marketo_id: number | null;
+  test: number;
+  created_at: number;
+  updated_at: number;
+}
+
+interface AttemptRecordRow {
+  id: number;
+  lead_id: number;
+  n: number;
+  at: number;
+  destination: string;
+  endpoint: string;
+  request: string;
+  response: string | null;
+  request_id: string | null;
+  status_code: string;
+  reason: string | null;
+  outcome: LeadStatus;
+  duration_ms: number | null;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function toLead(r: LeadRecord): LeadRow {
+  return {
+    id: r.id,
+    destination: r.destination,
+    route: JSON.parse(r.route) as Route,
+    raw: JSON.parse(r.raw) as Record<string, unknown>,
+    input: r.input === null ? undefined : (JSON.parse(r.input) as Record<string, unknown>),
+    email: opt(r.email),
+    program: opt(r.program),
+    source: opt(r.source),
+    sourceLine: opt(r.source_line),
+    status: r.status,
+    attempts: r.attempts,
+    nextAt: opt(r.next_at),
+    lastCode: opt(r.last_code),
+    lastReason: opt(r.last_reason),
+    fix: opt(r.fix),
+    marketoId: opt(r.marketo_id),
+    test: r.test === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toAttempt(r: AttemptRecordRow): AttemptRow {
+  return {
+    id: r.id,
+    leadId: r.lead_id,
+    n: r.n,
+    at: r.at,
+    destination: r.destination,
+    endpoint: r.endpoint,
+    request: JSON.parse(r.request),
+    response: r.response === null ? undefined : JSON.parse(r.response),
+    requestId: opt(r.request_id),
+    statusCode: r.status_code,
+    reason: opt(r.reason),
+    outcome: r.outcome,
+    durationMs: opt(r.duration_ms),
+  };
+}
+
+function emailOf(lead: NewLead): string | null {
+  const value = lead.input?.email ?? lead.raw.email;
+  return typeof value === "string" && value !== "" ? value.toLowerCase() : null;
+}
+
+function programOf(route: Route): string | null {
+  return route.endpoint === "pushLeads" ? route.programName : null;
+}
+
+/** WHERE clause and parameters for a filter, on the `leads` table aliased `l`. */
+function where(filter: LeadFilter): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.ids) {
+    clauses.push("l.id IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filter.ids));
+  }
+  if (filter.status && filter.status.length > 0) {
+    clauses.push("l.status IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filter.status));
+  }
+  if (filter.code && filter.code.length > 0) {
+    clauses.push("l.last_code IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filter.code));
+  }
+  if (filter.destination !== undefined) {
+    clauses.push("l.destination = ?");
+    params.push(filter.destination);
+  }
+  if (filter.program !== undefined) {
+    clauses.push("l.program = ?");
+    params.push(filter.program);
+  }
+  if (filter.since !== undefined) {
+    clauses.push("l.updated_at >= ?");
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    clauses.push("l.updated_at <= ?");
+    params.push(filter.until);
+  }
+  if (filter.email !== undefined) {
+    clauses.push("l.email LIKE ? ESCAPE '\\'");
+    params.push(`%${filter.email.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`);
+  }
+  return { sql: clauses.length > 0 ? clauses.join(" AND ") : "1 = 1", params };
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Every statement of the gateway's SQLite
+ * storage is in this file; migrations are the numbered files beside it.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last commits.
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.pragma("foreign_keys = ON");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    const current = this.#db.pragma("user_version", { simple: true }) as number;
+    const files = readdirSync(MIGRATIONS)
+      .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+      .sort();
+    for (const file of files) {
+      const version = Number(file.slice(0, 3));
+      if (version <= current) continue;
+      const sql = readFileSync(new URL(file, MIGRATIONS), "utf8");
+      this.#db
+        .transaction(() => {
+          this.#db.exec(sql);
+          this.#db.pragma(`user_version = ${version}`);
+        })
+        .immediate();
+    }
+  }
+
+  async addLeads(leads: readonly NewLead[], now: number): Promise<AddResult> {
+    const insert = this.#db.prepare(
+      `INSERT OR IGNORE INTO leads
+         (destination, intake_key, route, route_key, raw, input, email, program, source, source_line,
+          status, attempts, next_at, last_code, last_reason, fix, test, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertAttempt = this.#attemptInsert();
+    const ids: (number | undefined)[] = [];
+    this.#db.transaction(() => {
+      for (const lead of leads) {
+        const refused = lead.refused;
+        const info = insert.run(
+          lead.destination,
+          lead.intakeKey ?? null,
+          JSON.stringify(lead.route),
+          routeKey(lead.route),
+          JSON.stringify(lead.raw),
+          lead.input === undefined ? null : JSON.stringify(lead.input),
+          emailOf(lead),
+          programOf(lead.route),
+          lead.source ?? null,
+          lead.sourceLine ?? null,
+          refused ? "needs_fix" : "queued",
+          refused ? 1 : 0,
+          refused ? null : now,
+          refused?.code ?? null,
+          refused?.reason ?? null,
+          refused?.fix ?? null,
+          lead.test ? 1 : 0,
+          now,
+          now,
+        );
+        if (info.changes === 0) {
+          ids.push(undefined);
+          continue;
+        }
+        const id = Number(info.lastInsertRowid);
+        ids.push(id);
+        if (refused) {
+          insertAttempt.run(
+            id,
+            1,
+            now,
+            lead.destination,
+            "preflight",
+            JSON.stringify({ ...lead.route, input: lead.input ?? lead.raw }),
+            null,
+            null,
+            refused.code,
+            refused.reason,
+            "needs_fix",
+            0,
+          );
+        }
+      }
+    })();
+    const accepted = ids.filter((id) => id !== undefined).length;
+    return { ids, accepted, duplicates: ids.length - accepted };
+  }
+
+  #attemptInsert() {
+    return this.#db.prepare(
+      `INSERT INTO attempts
+         (lead_id, n, at, destination, endpoint, request, response, request_id, status_code, reason, outcome, duration_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  async claimDue(
+    destination: string,
+    options: { now: number; limit: number; worker: string; leaseMs: number },
+  ): Promise<ClaimedLead[]> {
+    // One immediate transaction: no other writer can claim the same rows in between.
+    const rows = this.#db
+      .prepare(
+        `UPDATE leads SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ?
+         WHERE id IN (
+           SELECT id FROM leads
+           WHERE destination = ? AND status IN ('queued', 'retrying', 'paused') AND next_at <= ?
+           ORDER BY next_at, id LIMIT ?)
+         RETURNING id, destination, route, route_key, input, attempts, uncertain, test`,
+      )
+      .all(
+        options.worker,
+        options.now + options.leaseMs,
+        options.now,
+        destination,
+        options.now,
+        options.limit,
+      ) as {
+      id: number;
+      destination: string;
+      route: string;
+      route_key: string;
+      input: string | null;
+      attempts: number;
+      uncertain: number;
+      test: number;
+    }[];
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({
+        id: r.id,
+        destination: r.destination,
+        route: JSON.parse(r.route) as Route,
+        routeKey: r.route_key,
+        input: r.input === null ? {} : (JSON.parse(r.input) as Record<string, unknown>),
+        attempts: r.attempts,
+        uncertain: r.uncertain === 1,
+        test: r.test === 1,
+      }));
+  }
+
+  async renewLeases(worker: string, leaseUntil: number): Promise<void> {
+    this.#db
+      .prepare("UPDATE leads SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?")
+      .run(leaseUntil, worker);
+  }
+
+  async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
+    const update = this.#db.prepare(
+      `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
+         fix = ?, marketo_id = coalesce(?, marketo_id), uncertain = 0, claimed_by = NULL,
+         lease_until = NULL, updated_at = ?
+       WHERE id = ?
+       RETURNING attempts, destination`,
+    );
+    const insert = this.#attemptInsert();
+    this.#db.transaction(() => {
+      for (const r of records) {
+        const lead = update.get(
+          r.status,
+          r.nextAt ?? null,
+          r.statusCode === "200" ? null : r.statusCode,
+          r.reason ?? null,
+          r.fix ?? null,
+          r.marketoId ?? null,
+          r.at,
+          r.leadId,
+        ) as { attempts: number; destination: string } | undefined;
+        if (!lead) throw new Error(`lead ${r.leadId} does not exist`);
+        insert.run(
+          r.leadId,
+          lead.attempts,
+          r.at,
+          lead.destination,
+          r.endpoint,
+          JSON.stringify(r.request),
+          r.response === undefined ? null : JSON.stringify(r.response),
+          r.requestId ?? null,
+          r.statusCode,
+          r.reason ?? null,
+          r.status,
+          Math.round(r.durationMs),
+        );
+      }
+    })();
+  }
+
+  async sendingWorkers(destination: string): Promise<string[]> {
+    const rows = this.#db
+      .prepare(
+        "SELECT DISTINCT claimed_by AS worker FROM leads WHERE destination = ? AND status = 'sending'",
+      )
+      .all(destination) as { worker: string | null }[];
+    return rows.flatMap((r) => (r.worker === null ? [] : [r.worker]));
+  }
+
+  async releaseClaims(
+    destination: string,
+    options: { workers?: readonly string[]; expiredBefore?: number },
+  ): Promise<number> {
+    const info = this.#db
+      .prepare(
+        `UPDATE leads SET status = 'queued', uncertain = 1, claimed_by = NULL, lease_until = NULL,
+           next_at = coalesce(next_at, updated_at)
+         WHERE destination = ? AND status = 'sending'
+           AND (claimed_by IN (SELECT value FROM json_each(?)) OR lease_until < ?)`,
+      )
+      .run(destination, JSON.stringify(options.workers ?? []), options.expiredBefore ?? -1);
+    return info.changes;
+  }
+
+  async nextDueAt(destination: string): Promise<number | undefined> {
+    const row = this.#db
+      .prepare(
+        `SELECT min(next_at) AS at FROM leads
+         WHERE destination = ? AND status IN ('queued', 'retrying', 'paused') AND next_at IS NOT NULL`,
+      )
+      .get(destination) as { at: number | null };
+    return opt(row.at);
+  }
+
+  async resumeDestination(destination: string, now: number): Promise<number> {
+    return this.#db
+      .prepare(
+        "UPDATE leads SET next_at = ?, updated_at = ? WHERE destination = ? AND status = 'paused'",
+      )
+      .run(now, now, destination).changes;
+  }
+
+  async getDestination(name: string): Promise<DestinationState | undefined> {
+    const row = this.#db.prepare("SELECT * FROM destinations WHERE name = ?").get(name) as
+      | {
+          name: string;
+          paused_until: number | null;
+          paused_code: string | null;
+          paused_reason: string | null;
+        }
+      | undefined;
+    return (
+      row && {
+        name: row.name,
+        pausedUntil: opt(row.paused_until),
+        pausedCode: opt(row.paused_code),
+        pausedReason: opt(row.paused_reason),
+      }
+    );
+  }
+
+  async setDestinationPause(
+    name: string,
+    pause: { until: number; code: string; reason: string } | undefined,
+    now: number,
+  ): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO destinations (name, paused_until, paused_code, paused_reason, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until,
+           paused_code = excluded.paused_code, paused_reason = excluded.paused_reason,
+           updated_at = excluded.updated_at`,
+      )
+      .run(name, pause?.until ?? null, pause?.code ?? null, pause?.reason ?? null, now);
+  }
+
+  async listLeads(
+    filter: LeadFilter,
+    page: { limit: number; before?: number },
+  ): Promise<LeadRow[]> {
+    const w = where(filter);
+    const rows = this.#db
+      .prepare(`SELECT * FROM leads l WHERE ${w.sql} AND l.id < ? ORDER BY l.id DESC LIMIT ?`)
+      .all(...w.params, page.before ?? Number.MAX_SAFE_INTEGER, page.limit) as LeadRecord[];
+    return rows.map(toLead);
+  }
+
+  async getLead(id: number): Promise<LeadRow | undefined> {
+    const row = this.#db.prepare("SELECT * FROM leads WHERE id = ?").get(id) as
+      | LeadRecord
+      | undefined;
+    return row && toLead(row);
+  }
+
+  async getAttempts(leadId: number): Promise<AttemptRow[]> {
+    const rows = this.#db
+      .prepare("SELECT * FROM attempts WHERE lead_id = ? ORDER BY n")
+      .all(leadId) as AttemptRecordRow[];
+    return rows.map(toAttempt);
+  }
+
+  async countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>> {
+    const w = where(filter);
+    const rows = this.#db
+      .prepare(
+        `SELECT l.status AS status, count(*) AS n FROM leads l WHERE ${w.sql} GROUP BY l.status`,
+      )
+      .all(...w.params) as { status: LeadStatus; n: number }[];
+    const counts = Object.fromEntries(LEAD_STATUSES.map((s) => [s, 0])) as Record<
+      LeadStatus,
+      number
+    >;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  async countByCode(filter: LeadFilter): Promise<Record<string, number>> {
+    const w = where(filter);
+    const rows = this.#db
+      .prepare(
+        `SELECT a.status_code AS code, count(*) AS n FROM attempts a JOIN leads l ON l.id = a.lead_id
+         WHERE ${w.sql} GROUP BY a.status_code ORDER BY a.status_code`,
+      )
+      .all(...w.params) as { code: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+  }
+
+  async *iterateAttempts(
+    filter: LeadFilter,
+    pageSize = 1000,
+  ): AsyncIterable<AttemptRow & { lead: LeadRow }> {
+    const w = where(filter);
+    const statement = this.#db.prepare(
+      `SELECT a.*, l.id AS l_id, l.destination AS l_destination, l.route AS l_route, l.raw AS l_raw,
+         l.input AS l_input, l.email AS l_email, l.program AS l_program, l.source AS l_source,
+         l.source_line AS l_source_line, l.status AS l_status, l.attempts AS l_attempts,
+         l.next_at AS l_next_at, l.last_code AS l_last_code, l.last_reason AS l_last_reason,
+         l.fix AS l_fix, l.marketo_id AS l_marketo_id, l.test AS l_test,
+         l.created_at AS l_created_at, l.updated_at AS l_updated_at
+       FROM attempts a JOIN leads l ON l.id = a.lead_id
+       WHERE ${w.sql} AND a.id > ? ORDER BY a.id LIMIT ?`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = statement.all(...w.params, after, pageSize) as (AttemptRecordRow &
+        Record<string, unknown>)[];
+      for (const row of rows) {
+        const lead = Object.fromEntries(
+          Object.entries(row)
+            .filter(([k]) => k.startsWith("l_"))
+            .map(([k, v]) => [k.slice(2), v]),
+        ) as unknown as LeadRecord;
+        yield { ...toAttempt(row), lead: toLead(lead) };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  async *iterateLeads(filter: LeadFilter, pageSize = 1000): AsyncIterable<LeadRow> {
+    const w = where(filter);
+    const statement = this.#db.prepare(
+      `SELECT * FROM leads l WHERE ${w.sql} AND l.id > ? ORDER BY l.id LIMIT ?`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = statement.all(...w.params, after, pageSize) as LeadRecord[];
+      for (const row of rows) yield toLead(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  async requeue(leads: readonly Requeue[], now: number): Promise<number> {
+    const queue = this.#db.prepare(
+      `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, status = ?, next_at = ?,
+         last_code = ?, last_reason = ?, fix = ?, uncertain = 0, attempts = attempts + ?, updated_at = ?
+       WHERE id = ? AND status <> 'sending'
+       RETURNING attempts, destination`,
+    );
+    const insertAttempt = this.#attemptInsert();
+    let changed = 0;
+    this.#db.transaction(() => {
+      for (const lead of leads) {
+        const refused = lead.refused;
+        const row = queue.get(
+          lead.input === undefined ? null : JSON.stringify(lead.input),
+          JSON.stringify(lead.route),
+          routeKey(lead.route),
+          programOf(lead.route),
+          refused ? "needs_fix" : "queued",
+          refused ? null : now,
+          refused?.code ?? null,
+          refused?.reason ?? null,
+          refused?.fix ?? null,
+          refused ? 1 : 0,
+          now,
+          lead.id,
+        ) as { attempts: number; destination: string } | undefined;
+        if (!row) continue;
+        changed += 1;
+        if (refused) {
+          insertAttempt.run(
+            lead.id,
+            row.attempts,
+            now,
+            row.destination,
+            "preflight",
+            JSON.stringify({ ...lead.route, input: lead.input ?? null }),
+            null,
+            null,
+            refused.code,
+            refused.reason,
+            "needs_fix",
+            0,
+          );
+        }
+      }
+    })();
+    return changed;
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,219 @@
+import type { Route } from "../route.ts";
+
+/** Where a lead is on its way. A lead's status follows from its attempts; the store keeps it beside them. */
+export type LeadStatus =
+  | "queued"
+  | "sending"
+  | "delivered"
+  | "retrying"
+  | "needs_fix"
+  | "paused"
+  | "test";
+
+export const LEAD_STATUSES: readonly LeadStatus[] = [
+  "queued",
+  "sending",
+  "delivered",
+  "retrying",
+  "needs_fix",
+  "paused",
+  "test",
+];
+
+/** A lead as intake hands it to the store. */
+export interface NewLead {
+  readonly destination: string;
+  readonly route: Route;
+  /** The source row exactly as received; repost re-maps from it. */
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** The mapped Marketo input, or `undefined` when mapping or preflight failed. */
+  readonly input: Readonly<Record<string, unknown>> | undefined;
+  /** Idempotency key: a second lead with the same destination and key is not accepted again. */
+  readonly intakeKey?: string;
+  readonly source?: string;
+  readonly sourceLine?: number;
+  readonly test?: boolean;
+  /** Set when mapping or preflight refused the lead: it is stored as needs_fix with this attempt. */
+  readonly refused?: RefusedAtIntake;
+}
+
+/** Why intake refused to send a lead (no call was spent): recorded as its first attempt. */
+export interface RefusedAtIntake {
+  readonly code: string;
+  readonly reason: string;
+  readonly fix: string;
+}
+
+export interface AddResult {
+  /** Ids of the leads accepted now, in input order; `undefined` where the lead was already accepted before. */
+  readonly ids: readonly (number | undefined)[];
+  readonly accepted: number;
+  readonly duplicates: number;
+}
+
+/** A lead claimed for sending. */
+export interface ClaimedLead {
+  readonly id: number;
+  readonly destination: string;
+  readonly route: Route;
+  readonly routeKey: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly attempts: number;
+  /** The last send was interrupted: whether Marketo got it is unknown. */
+  readonly uncertain: boolean;
+  readonly test: boolean;
+}
+
+/** The result of one attempt for one lead, as the dispatcher records it. */
+export interface AttemptRecord {
+  readonly leadId: number;
+  readonly at: number;
+  readonly endpoint: string;
+  readonly request: unknown;
+  readonly response: unknown;
+  readonly requestId: string | undefined;
+  /** "200" on success, else the Marketo code. */
+  readonly statusCode: string;
+  readonly reason: string | undefined;
+  readonly durationMs: number;
+  /** The status the lead moves to. */
+  readonly status: Exclude<LeadStatus, "queued" | "sending">;
+  /** When a retrying or paused lead is due again. */
+  readonly nextAt?: number;
+  readonly marketoId?: number;
+  readonly fix?: string;
+}
+
+/** Filters shared by the list, the report and repost. */
+export interface LeadFilter {
+  readonly ids?: readonly number[];
+  readonly status?: readonly LeadStatus[];
+  readonly code?: readonly string[];
+  readonly destination?: string;
+  readonly program?: string;
+  /** Epoch ms, inclusive, on the lead's last update. */
+  readonly since?: number;
+  readonly until?: number;
+  /** Substring of the email. */
+  readonly email?: string;
+}
+
+export interface LeadRow {
+  readonly id: number;
+  readonly destination: string;
+  readonly route: Route;
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly input: Readonly<Record<string, unknown>> | undefined;
+  readonly email: string | undefined;
+  readonly program: string | undefined;
+  readonly source: string | undefined;
+  readonly sourceLine: number | undefined;
+  readonly status: LeadStatus;
+  readonly attempts: number;
+  readonly nextAt: number | undefined;
+  readonly lastCode: string | undefined;
+  readonly lastReason: string | undefined;
+  readonly fix: string | undefined;
+  readonly marketoId: number | undefined;
+  readonly test: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface AttemptRow {
+  readonly id: number;
+  readonly leadId: number;
+  readonly n: number;
+  readonly at: number;
+  readonly destination: string;
+  readonly endpoint: string;
+  readonly request: unknown;
+  readonly response: unknown;
+  readonly requestId: string | undefined;
+  readonly statusCode: string;
+  readonly reason: string | undefined;
+  readonly outcome: LeadStatus;
+  readonly durationMs: number | undefined;
+}
+
+export interface DestinationState {
+  readonly name: string;
+  readonly pausedUntil: number | undefined;
+  readonly pausedCode: string | undefined;
+  readonly pausedReason: string | undefined;
+}
+
+/** A repost: the lead's input re-mapped from its raw row by the current mapping. */
+export interface Requeue {
+  readonly id: number;
+  readonly input: Readonly<Record<string, unknown>> | undefined;
+  readonly route: Route;
+  /** Set when the current mapping still refuses the lead. */
+  readonly refused?: RefusedAtIntake;
+}
+
+/**
+ * Everything the gateway keeps. One SQLite implementation now; a PostgreSQL one (many
+ * processes, claims with FOR UPDATE SKIP LOCKED) implements the same interface and passes the
+ * same suite (test/store.test.ts). All SQL lives in the implementation.
+ */
+export interface Store {
+  /** Stores leads in one transaction: when it resolves, they are on disk. */
+  addLeads(leads: readonly NewLead[], now: number): Promise<AddResult>;
+  /** Claims up to `limit` due leads of a destination (queued or retrying, next_at ≤ now), oldest first, and marks them sending. */
+  claimDue(
+    destination: string,
+    options: {
+      readonly now: number;
+      readonly limit: number;
+      readonly worker: string;
+      readonly leaseMs: number;
+    },
+  ): Promise<ClaimedLead[]>;
+  /** Extends the lease of the leads a worker is sending. */
+  renewLeases(worker: string, leaseUntil: number): Promise<void>;
+  /** Records attempts and moves each lead to its new status, in one transaction. */
+  recordAttempts(records: readonly AttemptRecord[]): Promise<void>;
+  /** Workers that hold leads in `sending` for a destination. */
+  sendingWorkers(destination: string): Promise<string[]>;
+  /**
+   * Gives back the leads a dead worker (or an expired lease) left in `sending`: they are
+   * queued again and marked uncertain, so the dispatcher verifies before it resends.
+   */
+  releaseClaims(
+    destination: string,
+    options: { readonly workers?: readonly string[]; readonly expiredBefore?: number },
+  ): Promise<number>;
+  /** The earliest time a queued or retrying lead of the destination is due. */
+  nextDueAt(destination: string): Promise<number | undefined>;
+  /** Puts every lead of a paused destination back in line when the pause ends. */
+  resumeDestination(destination: string, now: number): Promise<number>;
+  getDestination(name: string): Promise<DestinationState | undefined>;
+  setDestinationPause(
+    name: string,
+    pause: { readonly until: number; readonly code: string; readonly reason: string } | undefined,
+    now: number,
+  ): Promise<void>;
+
+  /** Leads matching the filter, newest first, after the cursor (a lead id). */
+  listLeads(
+    filter: LeadFilter,
+    page: { readonly limit: number; readonly before?: number },
+  ): Promise<LeadRow[]>;
+  getLead(id: number): Promise<LeadRow | undefined>;
+  getAttempts(leadId: number): Promise<AttemptRow[]>;
+  countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>>;
+  /** Attempts per code over the filter's leads (for the report summary). */
+  countByCode(filter: LeadFilter): Promise<Record<string, number>>;
+  /** Every attempt of the leads matching the filter, oldest first, in pages (for the report). */
+  iterateAttempts(
+    filter: LeadFilter,
+    pageSize?: number,
+  ): AsyncIterable<AttemptRow & { readonly lead: LeadRow }>;
+  /** Every lead matching the filter, oldest first, in pages. */
+  iterateLeads(filter: LeadFilter, pageSize?: number): AsyncIterable<LeadRow>;
+  /** Queues leads again with their re-mapped input; history is kept. Returns how many were requeued. */
+  requeue(leads: readonly Requeue[], now: number): Promise<number>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,397 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Route } from "../src/route.ts";
+import type { NewLead, Store } from "../src/store/store.ts";
+
+/**
+ * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,
+ * empty store; `reopen` (where the backend is durable) opens the same data again.
+ */
+export function storeSuite(
+  name: string,
+  open: () => Promise<{
+    store: Store;
+    reopen?: () => Promise<Store>;
+    cleanup: () => Promise<void>;
+  }>,
+): void {
+  const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
+  const PUSH: Route = { endpoint: "pushLeads", programName: "Webinar 2026", source: "ON24" };
+  const T0 = Date.parse("2026-11-23T12:00:00Z");
+
+  const lead = (i: number, over: Partial<NewLead> = {}): NewLead => ({
+    destination: "main",
+    route: SYNC,
+    raw: { Email: `Lead${i}@Example.com`, First: `L${i}` },
+    input: { email: `lead${i}@example.com`, firstName: `L${i}` },
+    intakeKey: `file#${i}`,
+    source: "leads.csv",
+    sourceLine: i + 1,
+    ...over,
+  });
+
+  async function withStore(fn: (store: Store, reopen?: () => Promise<Store>) => Promise<void>) {
+    const { store, reopen, cleanup } = await open();
+    try {
+      await fn(store, reopen);
+    } finally {
+      await cleanup();
+    }
+  }
+
+  describe(`${name} store`, () => {
+    it("accepts leads once per intake key and says which were already accepted", () =>
+      withStore(async (store) => {
+        const first = await store.addLeads([lead(1), lead(2)], T0);
+        assert.equal(first.accepted, 2);
+        assert.equal(
+          first.ids.every((id) => typeof id === "number"),
+          true,
+        );
+        const again = await store.addLeads([lead(2), lead(3)], T0);
+        assert.deepEqual([again.accepted, again.duplicates], [1, 1]);
+        assert.equal(again.ids[0], undefined);
+        const counts = await store.countByStatus({});
+        assert.equal(counts.queued, 3);
+      }));
+
+    it("keeps the raw input exactly as received, beside the mapped input", () =>
+      withStore(async (store) => {
+        const raw = { Email: "  A@B.com ", Note: "<script>alert(1)</script>", Ünïcode: "✓" };
+        const { ids } = await store.addLeads([lead(1, { raw })], T0);
+        const row = await store.getLead(ids[0] as number);
+        assert.deepEqual(row?.raw, raw);
+        assert.deepEqual(row?.input, { email: "lead1@example.com", firstName: "L1" });
+        assert.equal(row?.email, "lead1@example.com");
+        assert.equal(row?.status, "queued");
+      }));
+
+    it("stores a lead refused at intake as needs_fix with a preflight attempt", () =>
+      withStore(async (store) => {
+        const refused = {
+          code: "1006",
+          reason: "Field 'role' not found",
+          fix: "'role' is not a Marketo field",
+        };
+        const { ids } = await store.addLeads([lead(1, { input: undefined, refused })], T0);
+        const id = ids[0] as number;
+        const row = await store.getLead(id);
+        assert.equal(row?.status, "needs_fix");
+        assert.equal(row?.lastCode, "1006");
+        assert.equal(row?.fix, "'role' is not a Marketo field");
+        const [attempt, ...rest] = await store.getAttempts(id);
+        assert.equal(rest.length, 0);
+        assert.equal(attempt?.endpoint, "preflight");
+        assert.equal(attempt?.statusCode, "1006");
+        assert.equal(attempt?.n, 1);
+        assert.deepEqual(
+          await store.claimDue("main", { now: T0 + 1, limit: 10, worker: "w", leaseMs: 1000 }),
+          [],
+        );
+      }));
+
+    it("claims only due leads of one destination, each once, oldest first, up to the limit", () =>
+      withStore(async (store) => {
+        await store.addLeads([lead(1), lead(2), lead(3), lead(4, { destination: "other" })], T0);
+        await store.addLeads([lead(5)], T0 + 10_000);
+        const opts = { now: T0, limit: 2, worker: "w1", leaseMs: 30_000 };
+        const a = await store.claimDue("main", opts);
+        assert.deepEqual(
+          a.map((l) => l.input.email),
+          ["lead1@example.com", "lead2@example.com"],
+        );
+        const b = await store.claimDue("main", { ...opts, worker: "w2" });
+        assert.deepEqual(
+          b.map((l) => l.input.email),
+          ["lead3@example.com"],
+        );
+        assert.equal((await store.countByStatus({ destination: "main" })).sending, 3);
+        assert.deepEqual((await store.sendingWorkers("main")).sort(), ["w1", "w2"]);
+        const later = await store.claimDue("main", { ...opts, now: T0 + 10_000 });
+        assert.deepEqual(
+          later.map((l) => l.input.email),
+          ["lead5@example.com"],
+        );
+      }));
+
+    it("records attempts, numbers them, and moves each lead to its status", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2), lead(3)], T0);
+        const [a, b, c] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 1000 });
+        const base = {
+          at: T0 + 5,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          requestId: "r#1",
+          durationMs: 120,
+        };
+        await store.recordAttempts([
+          {
+            ...base,
+            leadId: a as number,
+            response: { id: 7, status: "created" },
+            statusCode: "200",
+            reason: undefined,
+            status: "delivered",
+            marketoId: 7,
+          },
+          {
+            ...base,
+            leadId: b as number,
+            response: { status: "skipped" },
+            statusCode: "1006",
+            reason: "Field 'role' not found",
+            status: "needs_fix",
+            fix: "fix it",
+          },
+          {
+            ...base,
+            leadId: c as number,
+            response: undefined,
+            statusCode: "606",
+            reason: "Max rate limit",
+            status: "retrying",
+            nextAt: T0 + 60_000,
+          },
+        ]);
+        const [la, lb, lc] = await Promise.all([a, b, c].map((id) => store.getLead(id as number)));
+        assert.deepEqual(
+          [la?.status, la?.marketoId, la?.lastCode, la?.attempts],
+          ["delivered", 7, undefined, 1],
+        );
+        assert.deepEqual(
+          [lb?.status, lb?.lastCode, lb?.lastReason, lb?.fix],
+          ["needs_fix", "1006", "Field 'role' not found", "fix it"],
+        );
+        assert.deepEqual([lc?.status, lc?.nextAt], ["retrying", T0 + 60_000]);
+        assert.deepEqual(
+          await store.claimDue("main", { now: T0 + 59_999, limit: 10, worker: "w", leaseMs: 1 }),
+          [],
+        );
+        const retry = await store.claimDue("main", {
+          now: T0 + 60_000,
+          limit: 10,
+          worker: "w",
+          leaseMs: 1,
+        });
+        assert.deepEqual(
+          retry.map((l) => [l.id, l.attempts]),
+          [[c, 1]],
+        );
+        await store.recordAttempts([
+          {
+            ...base,
+            at: T0 + 60_100,
+            leadId: c as number,
+            response: { id: 9, status: "updated" },
+            statusCode: "200",
+            reason: undefined,
+            status: "delivered",
+            marketoId: 9,
+          },
+        ]);
+        const attempts = await store.getAttempts(c as number);
+        assert.deepEqual(
+          attempts.map((x) => [x.n, x.statusCode, x.outcome]),
+          [
+            [1, "606", "retrying"],
+            [2, "200", "delivered"],
+          ],
+        );
+        assert.deepEqual(await store.countByCode({}), { "1006": 1, "200": 2, "606": 1 });
+      }));
+
+    it("gives back leads a dead worker left in sending, marked uncertain", () =>
+      withStore(async (store) => {
+        await store.addLeads([lead(1), lead(2)], T0);
+        await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
+        await store.claimDue("main", { now: T0, limit: 1, worker: "alive", leaseMs: 60_000 });
+        assert.equal(await store.releaseClaims("main", { workers: ["dead"] }), 1);
+        const back = await store.claimDue("main", {
+          now: T0 + 1,
+          limit: 10,
+          worker: "w",
+          leaseMs: 1,
+        });
+        assert.deepEqual(
+          back.map((l) => [l.input.email, l.uncertain]),
+          [["lead1@example.com", true]],
+        );
+        assert.equal(
+          await store.releaseClaims("main", { expiredBefore: T0 + 59_999 }),
+          1,
+          "the expired lease of w",
+        );
+        await store.renewLeases("alive", T0 + 120_000);
+        assert.equal(
+          await store.releaseClaims("main", { expiredBefore: T0 + 100_000 }),
+          0,
+          "a renewed lease is kept",
+        );
+      }));
+
+    it("holds paused leads until the destination resumes", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1)], T0);
+        await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 1000 });
+        await store.recordAttempts([
+          {
+            leadId: ids[0] as number,
+            at: T0,
+            endpoint: "/rest/v1/leads.json",
+            request: {},
+            response: undefined,
+            requestId: undefined,
+            statusCode: "401",
+            reason: "bad credentials",
+            durationMs: 5,
+            status: "paused",
+          },
+        ]);
+        await store.setDestinationPause(
+          "main",
+          { until: Number.MAX_SAFE_INTEGER, code: "401", reason: "bad credentials" },
+          T0,
+        );
+        assert.equal((await store.getDestination("main"))?.pausedCode, "401");
+        assert.equal(await store.nextDueAt("main"), undefined);
+        assert.deepEqual(
+          await store.claimDue("main", { now: T0 + 1e9, limit: 10, worker: "w", leaseMs: 1 }),
+          [],
+        );
+        assert.equal(await store.resumeDestination("main", T0 + 5), 1);
+        await store.setDestinationPause("main", undefined, T0 + 5);
+        assert.equal((await store.getDestination("main"))?.pausedUntil, undefined);
+        assert.equal(await store.nextDueAt("main"), T0 + 5);
+        assert.equal(
+          (await store.claimDue("main", { now: T0 + 5, limit: 10, worker: "w", leaseMs: 1 }))
+            .length,
+          1,
+        );
+      }));
+
+    it("lists leads by filter, newest first, with a cursor", () =>
+      withStore(async (store) => {
+        await store.addLeads(
+          Array.from({ length: 25 }, (_, i) => lead(i, i % 5 === 0 ? { route: PUSH } : {})),
+          T0,
+        );
+        const page1 = await store.listLeads({}, { limit: 10 });
+        assert.equal(page1.length, 10);
+        const page2 = await store.listLeads({}, { limit: 10, before: page1.at(-1)?.id as number });
+        const page3 = await store.listLeads({}, { limit: 10, before: page2.at(-1)?.id as number });
+        assert.equal(page3.length, 5);
+        const all = [...page1, ...page2, ...page3].map((l) => l.id);
+        assert.equal(new Set(all).size, 25);
+        assert.deepEqual(
+          all,
+          [...all].sort((x, y) => y - x),
+        );
+        assert.equal(
+          (await store.listLeads({ program: "Webinar 2026" }, { limit: 100 })).length,
+          5,
+        );
+        assert.deepEqual(
+          (await store.listLeads({ email: "lead1" }, { limit: 100 })).map((l) => l.email).sort(),
+          [
+            "lead1@example.com",
+            ...Array.from({ length: 10 }, (_, i) => `lead1${i}@example.com`),
+          ].sort(),
+        );
+        assert.equal(
+          (await store.listLeads({ email: "%" }, { limit: 100 })).length,
+          0,
+          "LIKE wildcards are escaped",
+        );
+        assert.equal((await store.listLeads({ status: ["needs_fix"] }, { limit: 100 })).length, 0);
+        assert.equal((await store.listLeads({ ids: [1, 2, 3] }, { limit: 100 })).length, 3);
+      }));
+
+    it("streams every attempt of the filtered leads across pages", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads(
+          Array.from({ length: 7 }, (_, i) => lead(i)),
+          T0,
+        );
+        await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 1000 });
+        await store.recordAttempts(
+          ids.map((id) => ({
+            leadId: id as number,
+            at: T0,
+            endpoint: "/rest/v1/leads.json",
+            request: { input: {} },
+            response: { status: "created" },
+            requestId: "x",
+            statusCode: "200",
+            reason: undefined,
+            durationMs: 1,
+            status: "delivered" as const,
+          })),
+        );
+        const seen: number[] = [];
+        for await (const row of store.iterateAttempts({}, 3)) {
+          assert.equal(row.lead.id, row.leadId);
+          seen.push(row.leadId);
+        }
+        assert.deepEqual(seen, ids);
+        const leads: number[] = [];
+        for await (const row of store.iterateLeads({ status: ["delivered"] }, 2))
+          leads.push(row.id);
+        assert.deepEqual(leads, ids);
+      }));
+
+    it("requeues with the re-mapped input and keeps the history", () =>
+      withStore(async (store) => {
+        const refused = { code: "1006", reason: "Field 'role' not found", fix: "fix the map" };
+        const { ids } = await store.addLeads(
+          [lead(1, { input: undefined, refused }), lead(2, { input: undefined, refused })],
+          T0,
+        );
+        const [a, b] = ids as number[];
+        const n = await store.requeue(
+          [
+            { id: a as number, route: SYNC, input: { email: "lead1@example.com", title: "CEO" } },
+            {
+              id: b as number,
+              route: SYNC,
+              input: undefined,
+              refused: { ...refused, reason: "Field 'jobRole' not found" },
+            },
+          ],
+          T0 + 100,
+        );
+        assert.equal(n, 2);
+        const la = await store.getLead(a as number);
+        assert.deepEqual(
+          [la?.status, la?.input, la?.lastCode],
+          ["queued", { email: "lead1@example.com", title: "CEO" }, undefined],
+        );
+        assert.equal((await store.getAttempts(a as number)).length, 1, "the old attempt is kept");
+        const lb = await store.getLead(b as number);
+        assert.deepEqual(
+          [lb?.status, lb?.lastReason, lb?.attempts],
+          ["needs_fix", "Field 'jobRole' not found", 2],
+        );
+        assert.deepEqual(
+          (await store.getAttempts(b as number)).map((x) => x.n),
+          [1, 2],
+        );
+      }));
+
+    it("keeps what it accepted across a reopen", async () => {
+      const { store, reopen, cleanup } = await open();
+      try {
+        if (!reopen) return;
+        await store.addLeads([lead(1), lead(2)], T0);
+        await store.close();
+        const again = await reopen();
+        assert.equal((await again.countByStatus({})).queued, 2);
+        assert.equal((await again.addLeads([lead(1)], T0)).duplicates, 1);
+        await again.close();
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
