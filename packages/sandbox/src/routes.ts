@@ -36,7 +36,12 @@ export function match(routes: readonly Route[], method: string, path: string): M
     const m = route.pattern.exec(path);
     if (m === null) continue;
     if (route.method === method) {
-      return { kind: "found", route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+      try {
+        return { kind: "found", route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+      } catch {
+        // A malformed percent-escape names no resource.
+        return { kind: "unknown" };
+      }
     }
     pathKnown = true;
   }

@@ -237,6 +237,7 @@ export function createApp(core: Core): Hono<Env> {
   const app = new Hono<Env>();
   const routes = [...core.instance.routes, ...statsRoutes(core)];
   app.route("/_sandbox", controlApp(core));
+  app.all("/_sandbox/*", (c) => c.json({ error: "unknown sandbox control" }, 404));
   app.all("*", async (c) => {
     const started = performance.now();
     const arrived = core.clock.now();
