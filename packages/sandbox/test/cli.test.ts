@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const node = fileURLToPath(new URL("../../../node_modules/.bin/node", import.meta.url));
+const bin = fileURLToPath(new URL("../bin/marketo-sandbox.ts", import.meta.url));
+
+function run(args: string[]): ChildProcess {
+  return spawn(node, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  let text = "";
+  for await (const chunk of child.stdout ?? []) {
+    text += String(chunk);
+    if (text.includes("\n")) break;
+  }
+  return text.split("\n")[0] ?? "";
+}
+
+describe("marketo-sandbox command", () => {
+  test("--json prints one ready line; the URL answers; SIGTERM stops it with 0", async () => {
+    const child = run([
+      "--json",
+      "--client-id",
+      "cid",
+      "--client-secret",
+      "sec",
+      "--no-latency",
+      "--time-scale",
+      "0.01",
+    ]);
+    const ready = JSON.parse(await firstLine(child)) as {
+      url: string;
+      clientId: string;
+      clientSecret: string;
+    };
+    assert.equal(ready.clientId, "cid");
+    assert.match(ready.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(
+      `${ready.url}/identity/oauth/token?grant_type=client_credentials&client_id=cid&client_secret=sec`,
+    );
+    assert.equal(res.status, 200);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    assert.equal((await exited)[0], 0);
+  });
+
+  test("plain ready line names the URL and credentials", async () => {
+    const child = run(["--client-id", "abc", "--no-latency"]);
+    const line = await firstLine(child);
+    assert.match(
+      line,
+      /^Marketo sandbox on http:\/\/127\.0\.0\.1:\d+ {2}client id: abc {2}client secret: \S+$/,
+    );
+    const exited = once(child, "exit");
+    child.kill("SIGINT");
+    await exited;
+  });
+
+  for (const args of [
+    ["--port", "abc"],
+    ["--time-scale", "-1"],
+    ["--fault", "{bad"],
+    ["--rate-calls", "0"],
+  ]) {
+    test(`bad flag ${args.join(" ")} → clear error, exit 2`, async () => {
+      const child = run(args);
+      let err = "";
+      child.stderr?.on("data", (d) => {
+        err += String(d);
+      });
+      const [code] = await once(child, "exit");
+      assert.equal(code, 2);
+      assert.ok(err.length > 0);
+    });
+  }
+});
