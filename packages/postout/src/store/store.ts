@@ -82,6 +82,8 @@ export interface AttemptRecord {
   readonly nextAt?: number;
   readonly marketoId?: number;
   readonly fix?: string;
+  /** Keep the lead marked uncertain: whether an earlier send reached Marketo is still unknown. */
+  readonly uncertain?: boolean;
 }
 
 /** Filters shared by the list, the report and repost. */

@@ -308,7 +308,7 @@ export class SqliteStore implements Store {
   async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
     const update = this.#db.prepare(
       `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
-         fix = ?, marketo_id = coalesce(?, marketo_id), uncertain = 0, claimed_by = NULL,
+         fix = ?, marketo_id = coalesce(?, marketo_id), uncertain = ?, claimed_by = NULL,
          lease_until = NULL, updated_at = ?
        WHERE id = ?
        RETURNING attempts, destination`,
@@ -323,6 +323,7 @@ export class SqliteStore implements Store {
           r.reason ?? null,
           r.fix ?? null,
           r.marketoId ?? null,
+          r.uncertain ? 1 : 0,
           r.at,
           r.leadId,
         ) as { attempts: number; destination: string } | undefined;
