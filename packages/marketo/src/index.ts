@@ -1,3 +1,28 @@
+export { clearTokenCache } from "./auth.ts";
+export { cutBatches, halves, jsonBytes } from "./batch.ts";
+export {
+  attributeRows,
+  type ImportFile,
+  type ImportJob,
+  type ImportOptions,
+  type ImportReport,
+  type ImportRow,
+  type ImportRowResult,
+  type ImportStatus,
+  type WaitOptions,
+} from "./bulk-import.ts";
+export {
+  type CustomActivity,
+  type CustomObjectOptions,
+  type Lead,
+  type LeadFilter,
+  type LeadSchema,
+  MarketoClient,
+  type PushLeadsOptions,
+  type SyncAction,
+  type SyncLeadsOptions,
+  type UsageReport,
+} from "./client.ts";
 export {
   allCodes,
   type CodeEntry,
@@ -33,5 +58,28 @@ export {
   recordReasons,
   TimeoutError,
 } from "./errors.ts";
+export {
+  type AcquireAnswer,
+  Gate,
+  type GateLimits,
+  type GateSnapshot,
+  type GateStore,
+  MemoryGateStore,
+  type PauseReason,
+  type ShareState,
+  type Ticket,
+} from "./gate.ts";
+export {
+  DEFAULT_GATE,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUTS,
+  type Endpoint,
+  type GateOptions,
+  type MarketoClientOptions,
+  type RetryOptions,
+} from "./options.ts";
 export { nextQuotaReset, quotaDay } from "./quota-day.ts";
 export { REDACTED, redactHeaders, redactText, redactValues } from "./redact.ts";
+export type { BatchResult, RecordResult, RecordStatus } from "./results.ts";
+export { delayMs, type Outcome, type RetryPolicy, shouldRetry } from "./retry.ts";
+export { type EventHook, type Logger, type MarketoEvent, mayHaveExecuted } from "./transport.ts";

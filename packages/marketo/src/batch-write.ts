@@ -1,0 +1,128 @@
+import { cutBatches, halves } from "./batch.ts";
+import type { Caller } from "./call.ts";
+import { HttpLevelError, isMarketoError, type MarketoError } from "./errors.ts";
+import type { Endpoint } from "./options.ts";
+import { type BatchResult, failed, matchItems, merge, type RecordResult } from "./results.ts";
+import { mayHaveExecuted, type Transport } from "./transport.ts";
+
+/** Looks up records whose write may have run; returns their results, or indices safe to resend. */
+export type Verify<I> = (
+  batch: readonly number[],
+  inputs: readonly I[],
+  error: MarketoError,
+) => Promise<{ readonly settled: RecordResult<I>[]; readonly resend: number[] }>;
+
+export interface BatchWrite<I> {
+  readonly endpoint: Endpoint;
+  readonly path: string;
+  readonly inputs: readonly I[];
+  /** The body's other members; `input` is added per batch. */
+  readonly envelope: Readonly<Record<string, unknown>>;
+  /** False when a replay could write twice (createOnly, createDuplicate, activities). */
+  readonly replaySafe: boolean;
+  /** For writes that are not replay safe: how to find out what a lost call did. */
+  readonly verify?: Verify<I>;
+  /** How one input goes on the wire (e.g. a list's lead id as `{ id }`). */
+  readonly wire?: (input: I) => unknown;
+}
+
+export interface BatchWriterConfig {
+  readonly caller: Caller;
+  readonly transport: Transport;
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly bisectFloor: number;
+}
+
+/**
+ * Sends a write of any size: cut at the record and byte limits, each batch through the gate;
+ * 413 splits a batch in two, 604 bisects it down to the floor; every input gets one result.
+ */
+export async function writeBatches<I>(
+  config: BatchWriterConfig,
+  write: BatchWrite<I>,
+): Promise<BatchResult<I>> {
+  const { inputs } = write;
+  const wire = write.wire ? inputs.map(write.wire) : inputs;
+  const cut = cutBatches(
+    wire,
+    { maxRecords: config.maxRecords, maxBytes: config.maxBytes },
+    write.envelope,
+  );
+  const requestIds: string[] = [];
+  const parts: RecordResult<I>[] = [];
+
+  for (const index of cut.oversized) {
+    const tooBig = new HttpLevelError({
+      code: "413",
+      status: 413,
+      message: `Not sent: this record alone makes a body over ${config.maxBytes} bytes`,
+    });
+    parts.push(failed(index, inputs[index] as I, tooBig));
+  }
+
+  const send = async (batch: number[], verifyDepth: number): Promise<RecordResult<I>[]> => {
+    try {
+      const envelope = await config.caller.call<unknown>(
+        {
+          endpoint: write.endpoint,
+          method: "POST",
+          path: write.path,
+          body: { ...write.envelope, input: batch.map((i) => wire[i]) },
+        },
+        { replaySafe: write.replaySafe, bisect: batch.length > config.bisectFloor },
+      );
+      if (envelope.requestId) requestIds.push(envelope.requestId);
+      return matchItems(batch, inputs, envelope.result, envelope.requestId);
+    } catch (error) {
+      if (!isMarketoError(error)) throw error;
+      if (error.requestId) requestIds.push(error.requestId);
+      const splitBy413 = error.code === "413" && batch.length > 1;
+      const bisectBy604 = error.code === "604" && batch.length > config.bisectFloor;
+      if (splitBy413 || bisectBy604) {
+        config.transport.emit({
+          type: "split",
+          endpoint: write.endpoint,
+          code: error.code,
+          records: batch.length,
+        });
+        const [first, second] = halves(batch);
+        const done = await Promise.all([send(first, verifyDepth), send(second, verifyDepth)]);
+        return done.flat();
+      }
+      if (!write.replaySafe && mayHaveExecuted(error)) {
+        if (!write.verify || verifyDepth >= 2) {
+          return batch.map((i) => unknownAfter(i, inputs[i] as I, error));
+        }
+        const { settled, resend } = await write.verify(batch, inputs, error);
+        const again = resend.length > 0 ? await send(resend, verifyDepth + 1) : [];
+        return [...settled, ...again];
+      }
+      return batch.map((i) => failed(i, inputs[i] as I, error));
+    }
+  };
+
+  const done = await Promise.all(cut.batches.map((batch) => send(batch, 0)));
+  for (const results of done) parts.push(...results);
+  return merge(inputs, parts, requestIds);
+}
+
+function unknownAfter<I>(index: number, input: I, error: MarketoError): RecordResult<I> {
+  return {
+    index,
+    input,
+    status: "unknown",
+    id: undefined,
+    marketoStatus: undefined,
+    reasons: [
+      {
+        code: "verify",
+        message: `The call ended with ${error.code} and may have been carried out; it was not replayed. Verify this record in Marketo.`,
+        entry: undefined,
+        values: {},
+      },
+    ],
+    requestId: undefined,
+    error,
+  };
+}

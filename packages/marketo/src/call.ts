@@ -1,0 +1,157 @@
+import type { TokenSource } from "./auth.ts";
+import {
+  AccessTokenError,
+  DailyQuotaError,
+  type Envelope,
+  errorFromResponse,
+  isMarketoError,
+  type MarketoError,
+  RateLimitError,
+  type RawResponse,
+  type RequestSummary,
+  readEnvelope,
+} from "./errors.ts";
+import type { Gate } from "./gate.ts";
+import { delayMs, type RetryPolicy, shouldRetry } from "./retry.ts";
+import { type MarketoRequest, mayHaveExecuted, type Transport } from "./transport.ts";
+
+export interface CallOptions {
+  /**
+   * False for writes that must not be replayed when they may have run (createOnly,
+   * createDuplicate, custom activities): a timeout is thrown to the caller to verify.
+   * @default true
+   */
+  readonly replaySafe?: boolean;
+  /** Throw 604 at once, so the batch layer can bisect instead of resending the same batch. */
+  readonly bisect?: boolean;
+}
+
+export interface CallerConfig {
+  readonly transport: Transport;
+  readonly auth: TokenSource;
+  readonly gate: Gate;
+  readonly retry: RetryPolicy;
+  readonly windowMs: number;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Makes one logical call: token, gate slot, transport, classification, and every recovery that
+ * does not change the request's content (new token, 414 switch, backoff, slow-down).
+ */
+export class Caller {
+  readonly #c: CallerConfig;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(config: CallerConfig) {
+    this.#c = config;
+    this.#sleep = config.sleep ?? realSleep;
+  }
+
+  /** A call answered by Marketo's JSON envelope. */
+  call<T>(request: MarketoRequest, options: CallOptions = {}): Promise<Envelope<T>> {
+    return this.#run(request, options, (raw, summary) => {
+      const error = errorFromResponse(raw, { request: summary, now: new Date(this.#c.now()) });
+      return error ? { error } : { value: readEnvelope<T>(raw) };
+    });
+  }
+
+  /** A call answered by a file (bulk failures/warnings): the body as text, unless it is an error. */
+  text(request: MarketoRequest, options: CallOptions = {}): Promise<string> {
+    return this.#run(request, options, (raw, summary) => {
+      const looksLikeEnvelope = raw.body.trimStart().startsWith("{");
+      const failed = raw.status < 200 || raw.status >= 300 || looksLikeEnvelope;
+      const error = failed
+        ? errorFromResponse(raw, { request: summary, now: new Date(this.#c.now()) })
+        : undefined;
+      return error ? { error } : { value: raw.body };
+    });
+  }
+
+  async #run<V>(
+    request: MarketoRequest,
+    options: CallOptions,
+    read: (raw: RawResponse, summary: RequestSummary) => { error: MarketoError } | { value: V },
+  ): Promise<V> {
+    const { transport, auth, gate, now } = this.#c;
+    const started = now();
+    let reauthenticated = false;
+    let forceMethodGet = false;
+    // Bounded by retry.maxAttempts (shouldRetry) plus at most one 414 switch.
+    for (let attempt = 1; ; attempt++) {
+      let token: string | undefined;
+      let error: MarketoError;
+      try {
+        token = await auth.token();
+        const ticket = await gate.acquire();
+        try {
+          const sent = await transport.send(request, { token, attempt, forceMethodGet });
+          const outcome = read(sent.raw, sent.request);
+          const answer = "error" in outcome ? outcome.error : undefined;
+          transport.answered(
+            request,
+            sent,
+            attempt,
+            answer?.code ?? "200",
+            answer?.requestId ?? requestIdOf(sent.raw),
+          );
+          if (!("error" in outcome)) return outcome.value;
+          error = outcome.error;
+          // §12: calls answered 601/602/604/605/608/611 do not count against the quota.
+          if (error.entry?.counted === false) await gate.uncount(ticket.startedAt);
+        } finally {
+          await gate.release(ticket);
+        }
+      } catch (thrown) {
+        if (!isMarketoError(thrown)) throw thrown;
+        error = thrown;
+      }
+
+      if (error instanceof DailyQuotaError) {
+        await gate.quotaReached(error.resetsAt);
+        throw error;
+      }
+      if (error instanceof AccessTokenError && token) auth.invalidate(token);
+      if (error instanceof RateLimitError) await gate.rateLimited(error.code);
+      if (error.code === "414" && !forceMethodGet && transport.usesMethodGet(request, true)) {
+        // A 414 although the URI was under our limit: resend the read as POST _method=GET.
+        forceMethodGet = true;
+        continue;
+      }
+      if (options.bisect && error.code === "604") throw error;
+      if (options.replaySafe === false && mayHaveExecuted(error)) throw error;
+
+      const outcome = {
+        code: error.code,
+        recovery: error.recovery,
+        elapsedMs: now() - started,
+        reauthenticated,
+        windowMs: this.#c.windowMs,
+        now: now(),
+      };
+      if (!shouldRetry(outcome, attempt, this.#c.retry)) throw error;
+      if (error.recovery === "reauthenticate") reauthenticated = true;
+      const wait = delayMs(attempt, outcome, this.#c.retry, this.#c.random);
+      transport.emit({
+        type: "retry",
+        endpoint: request.endpoint,
+        code: error.code,
+        attempt,
+        delayMs: wait,
+      });
+      transport.logger?.info?.(`retrying ${request.endpoint} after ${error.code} in ${wait} ms`, {
+        attempt,
+      });
+      if (wait > 0) await this.#sleep(wait);
+    }
+  }
+}
+
+function requestIdOf(raw: RawResponse): string | undefined {
+  const match = /"requestId"\s*:\s*"([^"]{1,100})"/.exec(raw.body.slice(0, 400));
+  return match?.[1];
+}
