@@ -1,0 +1,67 @@
+import { type Sandbox, type SandboxOptions, startSandbox } from "@postout/sandbox";
+import { clearTokenCache } from "../src/auth.ts";
+import { MarketoClient } from "../src/client.ts";
+import type { MarketoClientOptions } from "../src/options.ts";
+import type { MarketoEvent } from "../src/transport.ts";
+
+/** Every duration of the sandbox runs 100× faster: the 20 s window lasts 200 ms. */
+export const SCALE = 0.01;
+
+export interface Rig {
+  readonly sb: Sandbox;
+  readonly client: MarketoClient;
+  readonly events: MarketoEvent[];
+  readonly logs: string[];
+  /** A second client on the same sandbox, with other options. */
+  make(overrides?: Partial<MarketoClientOptions>): MarketoClient;
+  close(): Promise<void>;
+}
+
+/** A sandbox with Marketo's limits at `SCALE`, and a client whose gate and backoff match it. */
+export async function rig(
+  sandbox: SandboxOptions = {},
+  overrides: Partial<MarketoClientOptions> = {},
+): Promise<Rig> {
+  clearTokenCache();
+  const sb = await startSandbox({ timeScale: SCALE, seed: 1, ...sandbox });
+  const events: MarketoEvent[] = [];
+  const logs: string[] = [];
+  const log = (line: string, data?: Record<string, unknown>) =>
+    logs.push(`${line} ${JSON.stringify(data ?? {})}`);
+  const make = (more: Partial<MarketoClientOptions> = {}) =>
+    new MarketoClient({
+      baseUrl: sb.url,
+      clientId: sb.clientId,
+      clientSecret: sb.clientSecret,
+      gate: { windowMs: 20_000 * SCALE, windowMarginMs: 30, ...more.gate },
+      retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000, ...more.retry },
+      tokenRefreshMarginMs: 60_000 * SCALE,
+      onEvent: (e) => events.push(e),
+      logger: { debug: log, info: log, warn: log, error: log },
+      ...more,
+      ...(more.gate
+        ? { gate: { windowMs: 20_000 * SCALE, windowMarginMs: 30, ...more.gate } }
+        : {}),
+      ...(more.retry
+        ? { retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000, ...more.retry } }
+        : {}),
+    });
+  const client = make(overrides);
+  return { sb, client, events, logs, make, close: () => sb.close() };
+}
+
+/** The sandbox's call log, REST and bulk only (identity calls are listed separately). */
+export function restCalls(sb: Sandbox) {
+  return sb.calls().filter((c) => !c.path.startsWith("/identity"));
+}
+
+export function identityCalls(sb: Sandbox) {
+  return sb.calls().filter((c) => c.path.startsWith("/identity"));
+}
+
+export function leads(n: number, prefix = "lead"): { email: string; firstName: string }[] {
+  return Array.from({ length: n }, (_, i) => ({
+    email: `${prefix}${i}@example.com`,
+    firstName: `F${i}`,
+  }));
+}
