@@ -101,6 +101,9 @@ export class Caller {
           );
           if (!("error" in outcome)) return outcome.value;
           error = outcome.error;
+          // Before the slot is given back, so that no waiting call slips out in between.
+          if (error instanceof RateLimitError) await gate.rateLimited(error.code);
+          if (error instanceof DailyQuotaError) await gate.quotaReached(error.resetsAt);
           // §12: calls answered 601/602/604/605/608/611 do not count against the quota.
           if (error.entry?.counted === false) await gate.uncount(ticket.startedAt);
         } finally {
@@ -116,7 +119,6 @@ export class Caller {
         throw error;
       }
       if (error instanceof AccessTokenError && token) auth.invalidate(token);
-      if (error instanceof RateLimitError) await gate.rateLimited(error.code);
       if (error.code === "414" && !forceMethodGet && transport.usesMethodGet(request, true)) {
         // A 414 although the URI was under our limit: resend the read as POST _method=GET.
         forceMethodGet = true;

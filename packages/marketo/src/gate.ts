@@ -42,6 +42,8 @@ export interface GateSnapshot {
   readonly pausedUntil: number;
   readonly pauseReason: PauseReason | undefined;
   readonly share: ShareState;
+  /** The share in force now (the stored one grown back since). */
+  readonly currentShare: number;
 }
 
 /**
@@ -151,6 +153,7 @@ export class MemoryGateStore implements GateStore {
       pausedUntil: this.#pausedUntil,
       pauseReason: this.#pausedUntil > now ? this.#pauseReason : undefined,
       share: this.#share,
+      currentShare: this.#share.share,
     };
   }
 }
@@ -243,6 +246,10 @@ export class Gate {
   /** 606/615 from Marketo although the gate let the call through: other apps use the instance. */
   async rateLimited(code: string): Promise<void> {
     const at = this.#config.now();
+    // The calls in flight when the instance filled up all come back refused together: lower
+    // the share once per window, not once per refusal.
+    const last = await this.#config.store.readShare();
+    if (last.share < 1 && at - last.since < this.#config.windowMs) return;
     const share = Math.max(this.#config.minShare, (await this.share()) / 2);
     await this.#config.store.writeShare({ share, since: at });
     // 606: the instance's window is full; nothing can pass until it has rolled over.
@@ -265,7 +272,8 @@ export class Gate {
 
   async snapshot(): Promise<GateSnapshot> {
     const at = this.#config.now();
-    return this.#config.store.snapshot(at, quotaDay(new Date(at)));
+    const stored = await this.#config.store.snapshot(at, quotaDay(new Date(at)));
+    return { ...stored, currentShare: await this.share() };
   }
 }
 

@@ -102,8 +102,8 @@ export interface GateOptions {
    */
   minShare?: number;
   /**
-   * How much share comes back per window without a 606/615.
-   * @default 0.25
+   * How much share comes back per window since the last 606/615 (from half to all in 5 windows).
+   * @default 0.1
    */
   recoveryPerWindow?: number;
   /**
@@ -210,7 +210,7 @@ export const DEFAULT_GATE = {
   windowMarginMs: 250,
   dailyQuota: Number.POSITIVE_INFINITY,
   minShare: 0.1,
-  recoveryPerWindow: 0.25,
+  recoveryPerWindow: 0.1,
 } satisfies Omit<Required<GateOptions>, "store">;
 
 export const DEFAULTS = {

@@ -33,14 +33,14 @@ export async function rig(
       baseUrl: sb.url,
       clientId: sb.clientId,
       clientSecret: sb.clientSecret,
-      gate: { windowMs: 20_000 * SCALE, windowMarginMs: 30, ...more.gate },
+      gate: { windowMs: 20_000 * SCALE, windowMarginMs: 50, ...more.gate },
       retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000, ...more.retry },
       tokenRefreshMarginMs: 60_000 * SCALE,
       onEvent: (e) => events.push(e),
       logger: { debug: log, info: log, warn: log, error: log },
       ...more,
       ...(more.gate
-        ? { gate: { windowMs: 20_000 * SCALE, windowMarginMs: 30, ...more.gate } }
+        ? { gate: { windowMs: 20_000 * SCALE, windowMarginMs: 50, ...more.gate } }
         : {}),
       ...(more.retry
         ? { retry: { baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000, ...more.retry } }
