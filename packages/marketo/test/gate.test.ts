@@ -95,7 +95,13 @@ describe("Gate", () => {
     assert.equal(await g.share(), 0.75);
     await clock.sleep(20_000);
     assert.equal(await g.share(), 1);
-    for (let i = 0; i < 10; i++) await g.rateLimited("615");
+    await g.rateLimited("615");
+    await g.rateLimited("615");
+    assert.equal(await g.share(), 0.5, "refusals of one burst lower the share once");
+    for (let i = 0; i < 10; i++) {
+      await clock.sleep(20_000);
+      await g.rateLimited("615");
+    }
     assert.equal(await g.share(), 0.1, "never below minShare");
   });
 
