@@ -53,7 +53,8 @@ function addActivities(instance: Instance, call: CallInput): Answer {
       const attributes: Record<string, unknown> = {};
       for (const attr of item.attributes) {
         if (!isRecord(attr)) return skip(reason("1003"));
-        const name = String(attr.apiName ?? attr.name ?? "");
+        const name = attr.apiName ?? attr.name;
+        if (typeof name !== "string") return skip(reason("1003"));
         const spec = (type.attributes ?? []).find((a) => a.apiName === name || a.name === name);
         if (spec === undefined) return skip(reason("1006", name));
         const checked = coerce(attr.value, spec.dataType);

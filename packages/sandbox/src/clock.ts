@@ -1,9 +1,13 @@
 /** A time source or a moment, as epoch milliseconds or a Date. */
 export type Instant = number | Date;
 
+// The range of a JavaScript Date: a clock outside it could not stamp a requestId or a log line.
+const maxMs = 8.64e15;
+
 function toMs(at: Instant): number {
   const ms = typeof at === "number" ? at : at.getTime();
-  if (!Number.isFinite(ms)) throw new TypeError(`invalid time: ${String(at)}`);
+  if (!Number.isFinite(ms) || Math.abs(ms) > maxMs)
+    throw new TypeError(`invalid time: ${String(at)}`);
   return ms;
 }
 
@@ -31,7 +35,9 @@ export class Clock {
 
   /** Moves the clock forward (or back, if negative) by `ms`. */
   advance(ms: number): void {
-    if (!Number.isFinite(ms)) throw new TypeError(`invalid advance: ${String(ms)}`);
+    if (typeof ms !== "number" || !Number.isFinite(ms))
+      throw new TypeError(`invalid advance: ${String(ms)}`);
+    toMs(this.now() + ms);
     this.#offset += ms;
   }
 }

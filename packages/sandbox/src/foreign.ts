@@ -68,6 +68,8 @@ export class ForeignTraffic {
 
   /** Applies a spec at `now`; throws TypeError on a bad member. */
   apply(spec: ForeignTrafficSpec, now: number): void {
+    if (typeof spec !== "object" || spec === null || Array.isArray(spec))
+      throw new TypeError("foreignTraffic: expected an object");
     const calls = count("calls", spec.calls);
     const quota = count("quota", spec.quota);
     const holdSlots = count("holdSlots", spec.holdSlots);

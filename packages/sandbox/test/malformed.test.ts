@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { call, errorCode, sandbox, token } from "./helpers.ts";
+import { call, errorCode, outcomes, sandbox, token } from "./helpers.ts";
 
 describe("malformed requests get Marketo's documented answer, never a crash", async () => {
   const sb = await sandbox();
@@ -12,6 +12,8 @@ describe("malformed requests get Marketo's documented answer, never a crash", as
     body?: string | Uint8Array;
     type?: string;
     code?: string;
+    /** Per-record outcomes, for a call that succeeds at response level. */
+    records?: string[];
     status?: number;
   }> = [
     {
@@ -52,6 +54,23 @@ describe("malformed requests get Marketo's documented answer, never a crash", as
       path: "/rest/v1/leads.json",
       body: '{"input":[{"email":{"a":[[[1]]]}}]}',
       type: "application/json",
+      records: ["1001"],
+    },
+    {
+      name: "input as a string → 609",
+      method: "POST",
+      path: "/rest/v1/leads.json",
+      body: '{"input":"a@x.com"}',
+      type: "application/json",
+      code: "609",
+    },
+    {
+      name: "numbers and nested arrays as records → 1003 each",
+      method: "POST",
+      path: "/rest/v1/leads.json",
+      body: '{"input":[1,[2,[3]],"x"]}',
+      type: "application/json",
+      records: ["1003", "1003", "1003"],
     },
     {
       name: "JSON null → 609",
@@ -109,8 +128,46 @@ describe("malformed requests get Marketo's documented answer, never a crash", as
       assert.doesNotMatch(text, /\n\s+at .*\(/, "no stack trace");
       assert.equal(res.status, c.status ?? 200);
       if (c.code !== undefined) assert.equal(JSON.parse(text).errors[0].code, c.code);
+      if (c.records !== undefined) assert.deepEqual(outcomes(JSON.parse(text)), c.records);
     });
   }
+
+  test("§10.2 an activity attribute named by an object → skipped 1003, not 611", async () => {
+    const lead = await call(sb, t, "POST", "/rest/v1/leads.json", {
+      input: [{ email: "activity@x.com" }],
+    });
+    const res = await call(sb, t, "POST", "/rest/v1/activities/external.json", {
+      input: [
+        {
+          leadId: lead.body.result?.[0]?.id,
+          activityDate: "2026-01-01T00:00:00Z",
+          activityTypeId: 100001,
+          primaryAttributeValue: "x",
+          attributes: [{ apiName: { toString: 1 }, value: 1 }],
+        },
+      ],
+    });
+    assert.deepEqual(outcomes(res.body), ["1003"]);
+  });
+
+  test("/_sandbox/clock refuses a time outside a Date's range and keeps its own", async () => {
+    const before = sb.clock.now();
+    for (const body of [{ set: 1e300 }, { advanceMs: 1e300 }, { set: "not a date" }]) {
+      const res = await fetch(`${sb.url}/_sandbox/clock`, {
+        method: "POST",
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.ok(Math.abs(sb.clock.now() - before) < 60_000);
+    assert.equal(typeof (sb.state() as { now: string }).now, "string");
+  });
+
+  test("/_sandbox/foreign-traffic with a non-object body → 400", async () => {
+    const res = await fetch(`${sb.url}/_sandbox/foreign-traffic`, { method: "POST", body: "null" });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /expected an object/);
+  });
 
   test("the server still answers after all of that", async () => {
     assert.equal((await call(sb, t, "GET", "/rest/v1/leads/describe.json")).body.success, true);
