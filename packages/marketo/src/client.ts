@@ -192,7 +192,10 @@ export class MarketoClient {
       replaySafe,
       ...(replaySafe
         ? {}
-        : { verify: (batch, inputs) => this.#verifyCreated(batch, inputs, lookupField) }),
+        : {
+            verify: (batch, inputs) =>
+              this.#verifyCreated(batch, inputs, lookupField, action === "createOnly"),
+          }),
     };
     return writeBatches(this.#writer, write);
   }
@@ -436,6 +439,7 @@ export class MarketoClient {
     batch: readonly number[],
     inputs: readonly L[],
     lookupField: string,
+    resendMissing: boolean,
   ): Promise<{ settled: RecordResult<L>[]; resend: number[] }> {
     const settled: RecordResult<L>[] = [];
     const keyed: number[] = [];
@@ -480,7 +484,17 @@ export class MarketoClient {
     for (const index of keyed) {
       const key = String(inputs[index]?.[lookupField]).toLowerCase();
       const id = found.get(key);
-      if (id === undefined) resend.push(index);
+      // createOnly can be resent safely: Marketo refuses (1005) what already exists. A
+      // createDuplicate could not be: the lost call may still be running and would add a second.
+      if (id === undefined && resendMissing) resend.push(index);
+      else if (id === undefined)
+        settled.push(
+          unknown(
+            index,
+            inputs[index] as L,
+            `The call's answer was lost and no lead with this ${lookupField} exists yet; the call may still be running. Not resent (createDuplicate); verify it.`,
+          ),
+        );
       else
         settled.push(
           unknown(
