@@ -83,6 +83,7 @@ export async function* readCsv(
 
   let header: string[] | undefined;
   let items = 0;
+  let lastRejected = 0;
   try {
     for await (const item of parser as AsyncIterable<Parsed | Skipped>) {
       if ("skipped" in item) {
@@ -99,22 +100,25 @@ export async function* readCsv(
             csvLine - correction,
           );
         }
+        // One rejection per record: a record can raise several errors (two stray quotes, then
+        // its column count), each at or after the line of the first.
+        const wrongCount = error.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH";
+        const fields = wrongCount && Array.isArray(error.record) ? (error.record as string[]) : [];
+        const line = wrongCount ? span(csvLine, fields).start : csvLine - correction;
+        if (line <= lastRejected) continue;
+        lastRejected = line;
         items++;
-        if (error.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH") {
-          const fields = Array.isArray(error.record) ? (error.record as string[]) : [];
-          const { start } = span(csvLine, fields);
-          yield rejected(
-            start,
-            "wrong_column_count",
-            `expected ${header.length} columns as in the header, got ${fields.length}; quote fields that contain the delimiter`,
-          );
-        } else {
-          yield rejected(
-            csvLine - correction,
-            "bad_quote",
-            'a quote (") inside an unquoted field; put the whole field in quotes and double the quotes inside it ("")',
-          );
-        }
+        yield wrongCount
+          ? rejected(
+              line,
+              "wrong_column_count",
+              `expected ${header.length} columns as in the header, got ${fields.length}; quote fields that contain the delimiter`,
+            )
+          : rejected(
+              line,
+              "bad_quote",
+              'a quote (") inside an unquoted field; put the whole field in quotes and double the quotes inside it ("")',
+            );
         continue;
       }
       const { start, end } = span(item.info.lines, item.record);

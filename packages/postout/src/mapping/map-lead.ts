@@ -53,7 +53,8 @@ export function normalizeEmail(value: string): { value: string } | { problem: Pr
  *    clears a Marketo field;
  * 3. a field with a value mapper (`map.values`) gets its mapped value, the default, or a
  *    problem; `email` is normalised ({@link normalizeEmail});
- * 4. constants are set last and win over a kept column of the same name;
+ * 4. constants are set last (trimmed, blank ones left out) and win over a kept column of the
+ *    same name;
  * 5. two columns mapped to one field with different values is a problem.
  * Never throws; never sends a field the map does not allow (mapped targets, constants, and with
  * `unmapped: "keep"` the source column names).
@@ -103,7 +104,7 @@ export function mapLead(
         continue;
       }
       if (mapped.value.trim() === "") continue;
-      value = mapped.value;
+      value = mapped.value.trim();
     }
     if (field === "email" && typeof value === "string") {
       const email = normalizeEmail(value);
@@ -128,7 +129,15 @@ export function mapLead(
     from.set(field, column);
     put(lead, field, value);
   }
-  for (const field of Object.keys(map.constants))
-    put(lead, field, map.constants[field] as LeadValue);
+  for (const field of Object.keys(map.constants)) {
+    // Constants get the same trimming and email rule as values, so mapping stays idempotent.
+    const constant = map.constants[field] as LeadValue;
+    if (typeof constant !== "string") put(lead, field, constant);
+    else if (constant.trim() !== "") {
+      const email = field === "email" ? normalizeEmail(constant) : { value: constant.trim() };
+      if ("problem" in email) problems.push(email.problem);
+      else put(lead, field, email.value);
+    }
+  }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, lead };
 }
