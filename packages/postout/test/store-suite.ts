@@ -50,7 +50,8 @@ export function storeSuite(
         );
         const again = await store.addLeads([lead(2), lead(3)], T0);
         assert.deepEqual([again.accepted, again.duplicates], [1, 1]);
-        assert.equal(again.ids[0], undefined);
+        assert.equal(again.ids[0], first.ids[1], "the duplicate answers the id accepted before");
+        assert.deepEqual(again.duplicate, [true, false]);
         const counts = await store.countByStatus({});
         assert.equal(counts.queued, 3);
       }));
@@ -339,6 +340,49 @@ export function storeSuite(
         for await (const row of store.iterateLeads({ status: ["delivered"] }, 2))
           leads.push(row.id);
         assert.deepEqual(leads, ids);
+      }));
+
+    it("reports each lead with its latest attempt, across pages", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads(
+          Array.from({ length: 5 }, (_, i) => lead(i, { mapPath: "/maps/webinar.json" })),
+          T0,
+        );
+        await store.claimDue("main", { now: T0, limit: 2, worker: "w", leaseMs: 1000 });
+        const base = {
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: {},
+          requestId: "r",
+          reason: undefined,
+          durationMs: 1,
+        };
+        await store.recordAttempts([
+          {
+            ...base,
+            leadId: ids[0] as number,
+            at: T0 + 1,
+            statusCode: "611",
+            status: "retrying",
+            nextAt: T0 + 2,
+          },
+          { ...base, leadId: ids[1] as number, at: T0 + 1, statusCode: "200", status: "delivered" },
+        ]);
+        await store.claimDue("main", { now: T0 + 2, limit: 1, worker: "w", leaseMs: 1000 });
+        await store.recordAttempts([
+          { ...base, leadId: ids[0] as number, at: T0 + 3, statusCode: "200", status: "delivered" },
+        ]);
+        const rows: [number, string | undefined, number | undefined][] = [];
+        for await (const { lead: l, last } of store.iterateLeadReport({}, 2))
+          rows.push([l.id, last?.statusCode, last?.n]);
+        assert.deepEqual(rows, [
+          [ids[0], "200", 2],
+          [ids[1], "200", 1],
+          [ids[2], undefined, undefined],
+          [ids[3], undefined, undefined],
+          [ids[4], undefined, undefined],
+        ]);
+        assert.equal((await store.getLead(ids[4] as number))?.mapPath, "/maps/webinar.json");
       }));
 
     it("requeues with the re-mapped input and keeps the history", () =>

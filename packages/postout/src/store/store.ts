@@ -32,6 +32,8 @@ export interface NewLead {
   readonly intakeKey?: string;
   readonly source?: string;
   readonly sourceLine?: number;
+  /** The field map file the lead was mapped with; repost maps the raw row again with its current content. */
+  readonly mapPath?: string;
   readonly test?: boolean;
   /** Set when mapping or preflight refused the lead: it is stored as needs_fix with this attempt. */
   readonly refused?: RefusedAtIntake;
@@ -45,8 +47,10 @@ export interface RefusedAtIntake {
 }
 
 export interface AddResult {
-  /** Ids of the leads accepted now, in input order; `undefined` where the lead was already accepted before. */
-  readonly ids: readonly (number | undefined)[];
+  /** The id of each lead, in input order: new, or the one accepted before under the same intake key. */
+  readonly ids: readonly number[];
+  /** Per input: true when the lead had been accepted before and was not stored again. */
+  readonly duplicate: readonly boolean[];
   readonly accepted: number;
   readonly duplicates: number;
 }
@@ -110,6 +114,7 @@ export interface LeadRow {
   readonly program: string | undefined;
   readonly source: string | undefined;
   readonly sourceLine: number | undefined;
+  readonly mapPath: string | undefined;
   readonly status: LeadStatus;
   readonly attempts: number;
   readonly nextAt: number | undefined;
@@ -150,6 +155,7 @@ export interface Requeue {
   readonly id: number;
   readonly input: Readonly<Record<string, unknown>> | undefined;
   readonly route: Route;
+  readonly mapPath?: string;
   /** Set when the current mapping still refuses the lead. */
   readonly refused?: RefusedAtIntake;
 }
@@ -212,6 +218,11 @@ export interface Store {
     filter: LeadFilter,
     pageSize?: number,
   ): AsyncIterable<AttemptRow & { readonly lead: LeadRow }>;
+  /** Every lead matching the filter with its latest attempt, oldest first, in pages (the report). */
+  iterateLeadReport(
+    filter: LeadFilter,
+    pageSize?: number,
+  ): AsyncIterable<{ readonly lead: LeadRow; readonly last: AttemptRow | undefined }>;
   /** Every lead matching the filter, oldest first, in pages. */
   iterateLeads(filter: LeadFilter, pageSize?: number): AsyncIterable<LeadRow>;
   /** Queues leads again with their re-mapped input; history is kept. Returns how many were requeued. */

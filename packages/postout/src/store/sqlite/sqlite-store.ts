@@ -29,6 +29,7 @@ interface LeadRecord {
   program: string | null;
   source: string | null;
   source_line: number | null;
+  map_path: string | null;
   status: LeadStatus;
   attempts: number;
   next_at: number | null;
@@ -70,6 +71,7 @@ function toLead(r: LeadRecord): LeadRow {
     program: opt(r.program),
     source: opt(r.source),
     sourceLine: opt(r.source_line),
+    mapPath: opt(r.map_path),
     status: r.status,
     attempts: r.attempts,
     nextAt: opt(r.next_at),
@@ -189,11 +191,15 @@ export class SqliteStore implements Store {
     const insert = this.#db.prepare(
       `INSERT OR IGNORE INTO leads
          (destination, intake_key, route, route_key, raw, input, email, program, source, source_line,
-          status, attempts, next_at, last_code, last_reason, fix, test, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          map_path, status, attempts, next_at, last_code, last_reason, fix, test, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertAttempt = this.#attemptInsert();
-    const ids: (number | undefined)[] = [];
+    const existing = this.#db.prepare(
+      "SELECT id FROM leads WHERE destination = ? AND intake_key = ?",
+    );
+    const ids: number[] = [];
+    const duplicate: boolean[] = [];
     this.#db.transaction(() => {
       for (const lead of leads) {
         const refused = lead.refused;
@@ -208,6 +214,7 @@ export class SqliteStore implements Store {
           programOf(lead.route),
           lead.source ?? null,
           lead.sourceLine ?? null,
+          lead.mapPath ?? null,
           refused ? "needs_fix" : "queued",
           refused ? 1 : 0,
           refused ? null : now,
@@ -219,11 +226,14 @@ export class SqliteStore implements Store {
           now,
         );
         if (info.changes === 0) {
-          ids.push(undefined);
+          const before = existing.get(lead.destination, lead.intakeKey ?? null) as { id: number };
+          ids.push(before.id);
+          duplicate.push(true);
           continue;
         }
         const id = Number(info.lastInsertRowid);
         ids.push(id);
+        duplicate.push(false);
         if (refused) {
           insertAttempt.run(
             id,
@@ -242,8 +252,8 @@ export class SqliteStore implements Store {
         }
       }
     })();
-    const accepted = ids.filter((id) => id !== undefined).length;
-    return { ids, accepted, duplicates: ids.length - accepted };
+    const duplicates = duplicate.filter(Boolean).length;
+    return { ids, duplicate, accepted: ids.length - duplicates, duplicates };
   }
 
   #attemptInsert() {
@@ -482,7 +492,7 @@ export class SqliteStore implements Store {
     const statement = this.#db.prepare(
       `SELECT a.*, l.id AS l_id, l.destination AS l_destination, l.route AS l_route, l.raw AS l_raw,
          l.input AS l_input, l.email AS l_email, l.program AS l_program, l.source AS l_source,
-         l.source_line AS l_source_line, l.status AS l_status, l.attempts AS l_attempts,
+         l.source_line AS l_source_line, l.map_path AS l_map_path, l.status AS l_status, l.attempts AS l_attempts,
          l.next_at AS l_next_at, l.last_code AS l_last_code, l.last_reason AS l_last_reason,
          l.fix AS l_fix, l.marketo_id AS l_marketo_id, l.test AS l_test,
          l.created_at AS l_created_at, l.updated_at AS l_updated_at
@@ -507,6 +517,35 @@ export class SqliteStore implements Store {
     }
   }
 
+  async *iterateLeadReport(
+    filter: LeadFilter,
+    pageSize = 1000,
+  ): AsyncIterable<{ lead: LeadRow; last: AttemptRow | undefined }> {
+    const w = where(filter);
+    const leads = this.#db.prepare(
+      `SELECT * FROM leads l WHERE ${w.sql} AND l.id > ? ORDER BY l.id LIMIT ?`,
+    );
+    const lastAttempts = this.#db.prepare(
+      `SELECT a.* FROM attempts a
+       WHERE a.id IN (SELECT max(id) FROM attempts WHERE lead_id IN (SELECT value FROM json_each(?)) GROUP BY lead_id)`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = leads.all(...w.params, after, pageSize) as LeadRecord[];
+      const last = new Map<number, AttemptRow>();
+      if (rows.length > 0) {
+        const attempts = lastAttempts.all(
+          JSON.stringify(rows.map((r) => r.id)),
+        ) as AttemptRecordRow[];
+        for (const a of attempts) last.set(a.lead_id, toAttempt(a));
+      }
+      for (const row of rows) yield { lead: toLead(row), last: last.get(row.id) };
+      const tail = rows.at(-1);
+      if (!tail || rows.length < pageSize) return;
+      after = tail.id;
+    }
+  }
+
   async *iterateLeads(filter: LeadFilter, pageSize = 1000): AsyncIterable<LeadRow> {
     const w = where(filter);
     const statement = this.#db.prepare(
@@ -524,7 +563,8 @@ export class SqliteStore implements Store {
 
   async requeue(leads: readonly Requeue[], now: number): Promise<number> {
     const queue = this.#db.prepare(
-      `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, status = ?, next_at = ?,
+      `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, map_path = coalesce(?, map_path),
+         status = ?, next_at = ?,
          last_code = ?, last_reason = ?, fix = ?, uncertain = 0, attempts = attempts + ?, updated_at = ?
        WHERE id = ? AND status <> 'sending'
        RETURNING attempts, destination`,
@@ -539,6 +579,7 @@ export class SqliteStore implements Store {
           JSON.stringify(lead.route),
           routeKey(lead.route),
           programOf(lead.route),
+          lead.mapPath ?? null,
           refused ? "needs_fix" : "queued",
           refused ? null : now,
           refused?.code ?? null,

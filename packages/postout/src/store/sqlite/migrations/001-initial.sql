@@ -12,6 +12,7 @@ CREATE TABLE leads (
   program     TEXT,
   source      TEXT,              -- where it came from: a file name, "api", "demo"
   source_line INTEGER,
+  map_path    TEXT,              -- the field map file it was mapped with; repost re-reads it
   status      TEXT    NOT NULL,  -- queued | sending | delivered | retrying | needs_fix | paused | test
   attempts    INTEGER NOT NULL DEFAULT 0,
   next_at     INTEGER,           -- epoch ms when a queued or retrying lead is due
