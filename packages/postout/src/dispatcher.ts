@@ -1,0 +1,465 @@
+import {
+  type BatchResult,
+  explainCode,
+  isMarketoError,
+  type MarketoClient,
+  type RecordResult,
+} from "@postout/marketo";
+import { type LeadOutcome, type OutcomePolicy, outcomeOf, retryOrGiveUp } from "./outcome.ts";
+import { lookupFieldOf, type Route } from "./route.ts";
+import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly destination: string;
+  readonly client: MarketoClient;
+  /** This process's worker id; claims carry it so a dead worker's leads can be given back. */
+  readonly worker: string;
+  /**
+   * How long to wait after being woken before claiming, so a real-time trickle still forms batches.
+   * @default 50
+   */
+  readonly lingerMs?: number;
+  /**
+   * Leads claimed per round: ten full batches, enough to keep ten calls in flight.
+   * @default 3000
+   */
+  readonly claimLimit?: number;
+  /**
+   * How long a claim holds before another worker may take the leads back. Renewed while sending.
+   * @default 300_000
+   */
+  readonly leaseMs?: number;
+  /**
+   * Longest sleep between checks for due leads when nothing wakes the dispatcher.
+   * @default 1000
+   */
+  readonly idleMs?: number;
+  readonly policy?: OutcomePolicy;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What was sent for one lead (seed 003's RequestContent): the routing section, then the input. */
+export function requestContent(
+  route: Route,
+  input: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const { endpoint: _endpoint, listName: _listName, ...routing } = route;
+  return { ...routing, input };
+}
+
+function endpointPath(route: Route): string {
+  return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
+}
+
+/** Marketo's answer for one record, as the post-out log keeps it. */
+function responseContent(result: RecordResult): Record<string, unknown> {
+  const reasons = result.reasons.map((r) => ({ code: r.code, message: r.message }));
+  if (result.status === "failed")
+    return { requestId: result.requestId, success: false, errors: reasons };
+  return {
+    requestId: result.requestId,
+    success: true,
+    result: [
+      {
+        id: result.id,
+        status: result.marketoStatus ?? result.status,
+        ...(reasons.length > 0 ? { reasons } : {}),
+      },
+    ],
+  };
+}
+
+interface Merged {
+  readonly input: Record<string, unknown>;
+  readonly leads: ClaimedLead[];
+}
+
+/**
+ * Leads with the same lookup value go into one record (later fields win): Marketo would
+ * otherwise answer 1007/1036 for duplicates within a call, or race two upserts.
+ */
+export function mergeByLookup(leads: readonly ClaimedLead[], lookupField: string): Merged[] {
+  const merged: Merged[] = [];
+  const byKey = new Map<string, Merged>();
+  for (const lead of leads) {
+    const value = lead.input[lookupField];
+    const key =
+      typeof value === "string"
+        ? value.trim().toLowerCase()
+        : value === undefined
+          ? undefined
+          : String(value);
+    const existing = key === undefined ? undefined : byKey.get(key);
+    if (existing) {
+      Object.assign(existing.input, lead.input);
+      existing.leads.push(lead);
+      continue;
+    }
+    const entry = { input: { ...lead.input }, leads: [lead] };
+    merged.push(entry);
+    if (key !== undefined) byKey.set(key, entry);
+  }
+  return merged;
+}
+
+/**
+ * One per destination: claims due leads, sends them in batches by route, and records an
+ * attempt per lead. The only writer of delivery state.
+ */
+export class Dispatcher {
+  readonly #o: Required<Omit<DispatcherOptions, "policy">> & { policy: OutcomePolicy | undefined };
+  #running: Promise<void> | undefined;
+  #stopping = false;
+  #wake: (() => void) | undefined;
+  #woken = false;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = {
+      lingerMs: 50,
+      claimLimit: 3000,
+      leaseMs: 300_000,
+      idleMs: 1000,
+      now: Date.now,
+      ...options,
+      policy: options.policy,
+    };
+  }
+
+  get destination(): string {
+    return this.#o.destination;
+  }
+
+  /** Runs rounds in the background until {@link stop}. */
+  start(): void {
+    if (this.#running) return;
+    this.#stopping = false;
+    this.#running = this.#loop();
+  }
+
+  /** Finishes the round in progress and stops. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#running;
+    this.#running = undefined;
+  }
+
+  /** New leads are waiting: claim them after the linger. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      const handled = await this.runOnce();
+      if (handled > 0 || this.#stopping) continue;
+      const next = await this.#o.store.nextDueAt(this.#o.destination);
+      const pause = await this.#o.store.getDestination(this.#o.destination);
+      const now = this.#o.now();
+      let wait = this.#o.idleMs;
+      if (next !== undefined) wait = Math.min(wait, Math.max(0, next - now));
+      if (pause?.pausedUntil !== undefined && pause.pausedUntil > now) wait = this.#o.idleMs;
+      await this.#sleep(wait);
+      if (this.#woken) {
+        this.#woken = false;
+        await this.#sleep(this.#o.lingerMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  /**
+   * Runs rounds until no lead of the destination is due now (each is delivered, needs a fix,
+   * or waits for a later retry or the end of a pause). Resolves to the number of leads handled.
+   */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < 1_000_000; round++) {
+      const handled = await this.runOnce();
+      total += handled;
+      if (handled === 0) return total;
+    }
+    return total;
+  }
+
+  /** One round: claim due leads, send them, record the outcomes. Resolves to how many leads it handled. */
+  async runOnce(): Promise<number> {
+    const { store, destination, worker, leaseMs, claimLimit } = this.#o;
+    const now = this.#o.now();
+    const pause = await store.getDestination(destination);
+    if (pause?.pausedUntil !== undefined) {
+      if (pause.pausedUntil > now) return 0;
+      // The pause is over (e.g. the quota reset at midnight Chicago): put the paused leads back in line.
+      await store.setDestinationPause(destination, undefined, now);
+      await store.resumeDestination(destination, now);
+    }
+    const claimed = await store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
+    if (claimed.length === 0) return 0;
+    const renew = setInterval(
+      () => {
+        void store.renewLeases(worker, this.#o.now() + leaseMs);
+      },
+      Math.max(1000, leaseMs / 3),
+    );
+    try {
+      const groups = new Map<string, ClaimedLead[]>();
+      for (const lead of claimed) {
+        const group = groups.get(lead.routeKey);
+        if (group) group.push(lead);
+        else groups.set(lead.routeKey, [lead]);
+      }
+      const records = (
+        await Promise.all([...groups.values()].map((leads) => this.#sendOrRetry(leads)))
+      ).flat();
+      await store.recordAttempts(records.map((r) => r.record));
+      const pauseOutcome = records.find((r) => r.outcome.pauseDestination)?.outcome
+        .pauseDestination;
+      if (pauseOutcome) await store.setDestinationPause(destination, pauseOutcome, this.#o.now());
+    } finally {
+      clearInterval(renew);
+    }
+    return claimed.length;
+  }
+
+  /** Sends one route's leads; an unexpected failure schedules them for retry instead of losing the round. */
+  async #sendOrRetry(
+    claimed: ClaimedLead[],
+  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
+    try {
+      return await this.#send(claimed);
+    } catch (error) {
+      const at = this.#o.now();
+      const code = isMarketoError(error) ? error.code : "internal_error";
+      const reason = error instanceof Error ? error.message : String(error);
+      return claimed.map((lead) => {
+        // Whether the call reached Marketo is unknown: retry on the schedule, keeping the lead uncertain.
+        const retry = retryOrGiveUp(code, reason, undefined, lead.attempts + 1, at, this.#o.policy);
+        return {
+          outcome: retry,
+          record: {
+            leadId: lead.id,
+            at,
+            endpoint: endpointPath(lead.route),
+            request: requestContent(lead.route, lead.input),
+            response: undefined,
+            requestId: undefined,
+            statusCode: code,
+            reason,
+            durationMs: 0,
+            status: retry.status,
+            ...(retry.nextAt === undefined ? {} : { nextAt: retry.nextAt }),
+            uncertain: lead.uncertain,
+          },
+        };
+      });
+    }
+  }
+
+  async #send(claimed: ClaimedLead[]): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
+    const route = (claimed[0] as ClaimedLead).route;
+    const { found, leads } = await this.#verifyInterrupted(route, claimed);
+    if (leads.length === 0) return found;
+    const merged = mergeByLookup(leads, lookupFieldOf(route));
+    const started = this.#o.now();
+    const batch = await this.#call(
+      route,
+      merged.map((m) => m.input),
+    );
+    const at = this.#o.now();
+    const perLead = Math.max(0, at - started);
+    const out: { record: AttemptRecord; outcome: LeadOutcome }[] = [];
+    batch.results.forEach((result, i) => {
+      const entry = merged[i] as Merged;
+      for (const lead of entry.leads) {
+        const outcome = outcomeOf(result, lead.attempts + 1, at, this.#o.policy);
+        out.push({
+          outcome,
+          record: {
+            leadId: lead.id,
+            at,
+            endpoint: endpointPath(route),
+            request: requestContent(route, lead.input),
+            response: responseContent(result),
+            requestId: result.requestId,
+            statusCode: outcome.statusCode,
+            reason: outcome.reason,
+            durationMs: perLead,
+            status: outcome.status,
+            ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
+            ...(outcome.marketoId === undefined ? {} : { marketoId: outcome.marketoId }),
+            ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
+          },
+        });
+      }
+    });
+    if (route.listName !== undefined) out.push(...(await this.#addToList(route.listName, out)));
+    return [...found, ...out];
+  }
+
+  /**
+   * The route's second step: add the delivered leads to the static list. A lead counts as
+   * delivered only when both steps succeed; the list call gets its own attempt row.
+   */
+  async #addToList(
+    listName: string,
+    sent: readonly { record: AttemptRecord; outcome: LeadOutcome }[],
+  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
+    const delivered = sent.filter(
+      (s) => s.outcome.status === "delivered" && s.outcome.marketoId !== undefined,
+    );
+    if (delivered.length === 0) return [];
+    const list = await this.#o.client.getListByName(listName);
+    const listId = typeof list?.id === "number" ? list.id : undefined;
+    const started = this.#o.now();
+    const batch =
+      listId === undefined
+        ? undefined
+        : await this.#o.client.addToList(
+            listId,
+            delivered.map((s) => s.outcome.marketoId as number),
+          );
+    const at = this.#o.now();
+    return delivered.map((s, i) => {
+      const result: RecordResult =
+        batch?.results[i] ??
+        ({
+          index: i,
+          input: s.outcome.marketoId,
+          status: "skipped",
+          id: undefined,
+          marketoStatus: "skipped",
+          reasons: [explainCode("1013", `Static list '${listName}' not found`)],
+          requestId: undefined,
+        } satisfies RecordResult);
+      const attempt = s.record;
+      const outcome = outcomeOf(result, 2, at, this.#o.policy);
+      return {
+        outcome,
+        record: {
+          leadId: attempt.leadId,
+          at,
+          endpoint:
+            listId === undefined ? "/rest/v1/lists.json" : `/rest/v1/lists/${listId}/leads.json`,
+          request: {
+            listName,
+            ...(listId === undefined ? {} : { listId }),
+            input: [{ id: s.outcome.marketoId }],
+          },
+          response: responseContent(result),
+          requestId: result.requestId,
+          statusCode: outcome.statusCode,
+          reason: outcome.status === "delivered" ? `added to list '${listName}'` : outcome.reason,
+          durationMs: at - started,
+          status: outcome.status,
+          ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
+          ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
+        },
+      };
+    });
+  }
+
+  /**
+   * A lead whose send was interrupted (the process died mid-call) may already be in Marketo.
+   * Upserts (createOrUpdate, updateOnly, Push Lead) are safe to send again; createOnly and
+   * createDuplicate are not, so those leads are looked up by their lookup field first and
+   * recorded as delivered when found.
+   */
+  async #verifyInterrupted(
+    route: Route,
+    claimed: ClaimedLead[],
+  ): Promise<{ found: { record: AttemptRecord; outcome: LeadOutcome }[]; leads: ClaimedLead[] }> {
+    const risky =
+      route.endpoint === "syncLeads" &&
+      (route.action === "createOnly" || route.action === "createDuplicate");
+    const uncertain = risky ? claimed.filter((l) => l.uncertain) : [];
+    if (uncertain.length === 0) return { found: [], leads: claimed };
+    const field = lookupFieldOf(route);
+    const values = uncertain.flatMap((l) => {
+      const v = l.input[field];
+      return typeof v === "string" || typeof v === "number" ? [v] : [];
+    });
+    const existing = new Map<string, number>();
+    for await (const page of this.#o.client.getLeadsByFilter({
+      filterType: field,
+      filterValues: values,
+      fields: ["id", field],
+    })) {
+      for (const row of page) {
+        const key = row[field];
+        if ((typeof key === "string" || typeof key === "number") && typeof row.id === "number") {
+          existing.set(String(key).toLowerCase(), row.id);
+        }
+      }
+    }
+    const at = this.#o.now();
+    const found: { record: AttemptRecord; outcome: LeadOutcome }[] = [];
+    const leads = claimed.filter((lead) => {
+      if (!lead.uncertain) return true;
+      const id = existing.get(String(lead.input[field]).toLowerCase());
+      if (id === undefined) return true;
+      const outcome: LeadOutcome = {
+        status: "delivered",
+        statusCode: "200",
+        reason: "found in Marketo after an interrupted send",
+        fix: undefined,
+        marketoId: id,
+      };
+      found.push({
+        outcome,
+        record: {
+          leadId: lead.id,
+          at,
+          endpoint: "/rest/v1/leads.json?_method=GET",
+          request: { filterType: field, filterValues: [lead.input[field]] },
+          response: { success: true, result: [{ id }] },
+          requestId: undefined,
+          statusCode: "200",
+          reason: outcome.reason,
+          durationMs: 0,
+          status: "delivered",
+          marketoId: id,
+        },
+      });
+      return false;
+    });
+    return { found, leads };
+  }
+
+  #call(
+    route: Route,
+    inputs: Record<string, unknown>[],
+  ): Promise<BatchResult<Record<string, unknown>>> {
+    const { client } = this.#o;
+    if (route.endpoint === "pushLeads") {
+      return client.pushLeads(inputs, {
+        programName: route.programName,
+        ...(route.source === undefined ? {} : { source: route.source }),
+        ...(route.reason === undefined ? {} : { reason: route.reason }),
+        ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
+        ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
+        ...(route.programStatus === undefined ? {} : { programStatus: route.programStatus }),
+      });
+    }
+    return client.syncLeads(inputs, {
+      ...(route.action === undefined ? {} : { action: route.action }),
+      ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
+      ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
+    });
+  }
+}

@@ -1,0 +1,230 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { MarketoClient } from "@postout/marketo";
+import { type Sandbox, startSandbox } from "@postout/sandbox";
+import { Dispatcher } from "../src/dispatcher.ts";
+import type { Route } from "../src/route.ts";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
+import type { NewLead } from "../src/store/store.ts";
+
+const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
+
+describe("dispatcher against the sandbox over HTTP", () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  before(async () => {
+    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed: 7 });
+    dir = mkdtempSync(join(tmpdir(), "postout-dispatch-"));
+  });
+  after(async () => {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  function setup(options: { clientSecret?: string } = {}) {
+    n += 1;
+    sandbox.reset();
+    sandbox.faults.clear();
+    const store = new SqliteStore(join(dir, `t${n}.db`));
+    const now = () => sandbox.clock.now();
+    const client = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: options.clientSecret ?? sandbox.clientSecret,
+      now,
+      retry: { maxAttempts: 1 },
+    });
+    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
+    return { store, client, dispatcher, now };
+  }
+  const lead = (i: number, input: Record<string, unknown> = {}, route: Route = SYNC): NewLead => ({
+    destination: "main",
+    route,
+    raw: { i },
+    input: { email: `lead${i}@example.com`, firstName: `L${i}`, ...input },
+    intakeKey: `k${i}`,
+  });
+
+  it("delivers a batch and records one attempt per lead with Marketo's answer", async () => {
+    const { store, dispatcher, now } = setup();
+    const { ids } = await store.addLeads(
+      Array.from({ length: 5 }, (_, i) => lead(i)),
+      now(),
+    );
+    assert.equal(await dispatcher.drain(), 5);
+    for (const id of ids) {
+      const row = await store.getLead(id as number);
+      assert.equal(row?.status, "delivered");
+      assert.equal(typeof row?.marketoId, "number");
+      const [attempt] = await store.getAttempts(id as number);
+      assert.equal(attempt?.statusCode, "200");
+      assert.equal(attempt?.endpoint, "/rest/v1/leads.json");
+      assert.deepEqual((attempt?.request as { input?: unknown } | undefined)?.input, row?.input);
+      assert.match(attempt?.requestId ?? "", /#/);
+    }
+    assert.equal(sandbox.state().leads, 5);
+  });
+
+  it("marks a skipped record needs_fix with the code, the reason and the fix naming the field", async () => {
+    const { store, dispatcher, now } = setup();
+    const { ids } = await store.addLeads([lead(1), lead(2, { role: "CEO" }), lead(3)], now());
+    await dispatcher.drain();
+    const bad = await store.getLead(ids[1] as number);
+    assert.equal(bad?.status, "needs_fix");
+    assert.equal(bad?.lastCode, "1006");
+    assert.equal(bad?.lastReason, "Field 'role' not found");
+    assert.match(bad?.fix ?? "", /^'role' is not a Marketo field/);
+    assert.equal((await store.getLead(ids[0] as number))?.status, "delivered");
+    assert.equal((await store.getLead(ids[2] as number))?.status, "delivered");
+  });
+
+  it("merges leads with the same lookup key into one record and answers each", async () => {
+    const { store, dispatcher, now } = setup();
+    const { ids } = await store.addLeads(
+      [lead(1, { firstName: "Old" }), { ...lead(1, { lastName: "New" }), intakeKey: "again" }],
+      now(),
+    );
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.deepEqual(
+      rows.map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.equal(rows[0]?.marketoId, rows[1]?.marketoId);
+    assert.equal(sandbox.state().leads, 1);
+  });
+
+  it("retries a transient failure later and delivers it then", async () => {
+    const { store, dispatcher, now } = setup();
+    sandbox.faults.add({ code: "611", endpoint: "/rest/v1/leads.json", method: "POST", count: 50 });
+    const { ids } = await store.addLeads([lead(1)], now());
+    await dispatcher.drain();
+    const first = await store.getLead(ids[0] as number);
+    assert.equal(first?.status, "retrying");
+    assert.equal(first?.lastCode, "611");
+    assert.ok((first?.nextAt ?? 0) > now());
+    sandbox.faults.clear();
+    assert.equal(await dispatcher.drain(), 0, "not due yet");
+    sandbox.clock.advance(61_000);
+    await dispatcher.drain();
+    const second = await store.getLead(ids[0] as number);
+    assert.equal(second?.status, "delivered");
+    assert.deepEqual(
+      (await store.getAttempts(ids[0] as number)).map((a) => a.statusCode),
+      ["611", "200"],
+    );
+  });
+
+  it("pauses the destination on 607 until midnight Chicago, then resumes by itself", async () => {
+    const { store, dispatcher, now } = setup();
+    sandbox.clock.set(new Date("2026-11-23T18:00:00Z"));
+    sandbox.faults.add({ code: "607", endpoint: "/rest/v1/leads.json", count: 1 });
+    const { ids } = await store.addLeads([lead(1), lead(2)], now());
+    await dispatcher.drain();
+    const paused = await store.getLead(ids[0] as number);
+    assert.equal(paused?.status, "paused");
+    assert.equal(paused?.lastCode, "607");
+    const state = await store.getDestination("main");
+    assert.equal(state?.pausedUntil, Date.parse("2026-11-24T06:00:00Z"));
+    assert.equal(await dispatcher.drain(), 0, "nothing is sent while paused");
+    sandbox.clock.set(new Date("2026-11-24T06:00:01Z"));
+    await dispatcher.drain();
+    assert.deepEqual(
+      (await Promise.all(ids.map((id) => store.getLead(id as number)))).map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.equal((await store.getDestination("main"))?.pausedUntil, undefined);
+  });
+
+  it("pauses on bad credentials without spending attempts", async () => {
+    const { store, dispatcher, now } = setup({ clientSecret: "wrong" });
+    const { ids } = await store.addLeads([lead(1)], now());
+    await dispatcher.drain();
+    const row = await store.getLead(ids[0] as number);
+    assert.equal(row?.status, "paused");
+    assert.equal(row?.lastCode, "401");
+    assert.equal((await store.getDestination("main"))?.pausedCode, "401");
+  });
+
+  it("pushes into a program with a status, and a wrong status is needs_fix 1025", async () => {
+    const { store, dispatcher, now } = setup();
+    const good: Route = {
+      endpoint: "pushLeads",
+      programName: "2026 Q3 Product Webinar",
+      source: "ON24",
+      reason: "Registered on the landing page",
+      programStatus: "Registered",
+    };
+    const bad: Route = { ...good, programStatus: "Attended Twice" };
+    const { ids } = await store.addLeads([lead(1, {}, good), lead(2, {}, bad)], now());
+    await dispatcher.drain();
+    const [ok, wrong] = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.equal(ok?.status, "delivered");
+    assert.equal(ok?.program, "2026 Q3 Product Webinar");
+    const [attempt] = await store.getAttempts(ids[0] as number);
+    assert.equal(attempt?.endpoint, "/rest/v1/leads/push.json");
+    assert.deepEqual(attempt?.request, {
+      programName: "2026 Q3 Product Webinar",
+      source: "ON24",
+      reason: "Registered on the landing page",
+      programStatus: "Registered",
+      input: { email: "lead1@example.com", firstName: "L1" },
+    });
+    assert.equal(wrong?.status, "needs_fix");
+    assert.equal(wrong?.lastCode, "1025");
+    assert.match(wrong?.fix ?? "", /program status/);
+  });
+
+  it("adds delivered leads to the route's static list, and an unknown list is needs_fix", async () => {
+    const { store, dispatcher, now } = setup();
+    const toList: Route = { ...SYNC, listName: "Newsletter Subscribers" };
+    const noList: Route = { ...SYNC, listName: "No Such List" };
+    const { ids } = await store.addLeads([lead(1, {}, toList), lead(2, {}, noList)], now());
+    await dispatcher.drain();
+    const listed = await store.getLead(ids[0] as number);
+    assert.equal(listed?.status, "delivered");
+    assert.deepEqual(
+      (await store.getAttempts(ids[0] as number)).map((a) => [a.endpoint, a.statusCode]),
+      [
+        ["/rest/v1/leads.json", "200"],
+        ["/rest/v1/lists/1001/leads.json", "200"],
+      ],
+    );
+    const state = sandbox.state() as {
+      lists: Record<string, number> | { name: string; members: number }[];
+    };
+    assert.match(JSON.stringify(state.lists), /Newsletter Subscribers/);
+    const missing = await store.getLead(ids[1] as number);
+    assert.equal(missing?.status, "needs_fix");
+    assert.equal(missing?.lastCode, "1013");
+    assert.equal(missing?.lastReason, "Static list 'No Such List' not found");
+  });
+
+  it("verifies a createOnly lead whose send was interrupted instead of sending it twice", async () => {
+    const { store, dispatcher, client, now } = setup();
+    const createOnly: Route = {
+      endpoint: "syncLeads",
+      action: "createDuplicate",
+      lookupField: "email",
+    };
+    const { ids } = await store.addLeads([lead(1, {}, createOnly), lead(2, {}, createOnly)], now());
+    // The process "died" after Marketo created lead 1 but before its answer was recorded.
+    await client.syncLeads([{ email: "lead1@example.com", firstName: "L1" }], {
+      action: "createDuplicate",
+    });
+    await store.claimDue("main", { now: now(), limit: 10, worker: "dead", leaseMs: 60_000 });
+    assert.equal(await store.releaseClaims("main", { workers: ["dead"] }), 2);
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.deepEqual(
+      rows.map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.equal(rows[0]?.lastReason, "found in Marketo after an interrupted send");
+    assert.equal(sandbox.state().leads, 2, "lead 1 exists once, lead 2 was created");
+  });
+});
