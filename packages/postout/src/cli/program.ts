@@ -1,6 +1,13 @@
 import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config.ts";
+import { isIntakeError } from "../intake/errors.ts";
+import { FieldMapError } from "../mapping/field-map.ts";
 import { registerExplain } from "./explain-command.ts";
 import { UsageError } from "./io.ts";
+import { registerPost } from "./post-command.ts";
+import { registerReport } from "./report-command.ts";
+import { registerRepost } from "./repost-command.ts";
+import { registerSandbox } from "./sandbox-command.ts";
 
 /** Exit codes every command keeps: 0 done, 1 done but something needs attention, 2 bad usage or config. */
 export const EXIT_USAGE = 2;
@@ -11,6 +18,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerExplain(program);
+  registerPost(program);
+  registerReport(program);
+  registerRepost(program);
+  registerSandbox(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -25,7 +36,12 @@ export async function run(argv: readonly string[]): Promise<number> {
       // Commander already printed the problem; --help and --version end with code 0.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (error instanceof UsageError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      error instanceof FieldMapError ||
+      isIntakeError(error)
+    ) {
       process.stderr.write(`postout: ${error.message}\n`);
       return EXIT_USAGE;
     }

@@ -1,0 +1,179 @@
+import { basename, resolve } from "node:path";
+import type { Command } from "commander";
+import { Gateway } from "../gateway.ts";
+import type { RejectedItem } from "../intake/items.ts";
+import { readLeadFile } from "../intake/read-lead-file.ts";
+import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
+import { preparer } from "../prepare.ts";
+import type { Route } from "../route.ts";
+import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { UsageError } from "./io.ts";
+import { configFrom } from "./open.ts";
+import { exitCodeOf, printSummary, summarize } from "./summary.ts";
+
+interface PostOptions {
+  readonly program?: string;
+  readonly source?: string;
+  readonly reason?: string;
+  readonly programStatus?: string;
+  readonly list?: string;
+  readonly action?: string;
+  readonly lookupField?: string;
+  readonly partition?: string;
+  readonly map?: string;
+  readonly destination?: string;
+  readonly format?: string;
+  readonly strict?: boolean;
+  readonly json?: boolean;
+  readonly db?: string;
+  readonly config?: string;
+}
+
+const ACTIONS = ["createOnly", "updateOnly", "createOrUpdate", "createDuplicate"] as const;
+
+/** The route a `post` puts its leads on: Push Lead with --program, Sync Leads otherwise. */
+export function routeFromOptions(o: PostOptions): Route {
+  const common = {
+    ...(o.lookupField === undefined ? {} : { lookupField: o.lookupField }),
+    ...(o.partition === undefined ? {} : { partitionName: o.partition }),
+    ...(o.list === undefined ? {} : { listName: o.list }),
+  };
+  if (o.program !== undefined) {
+    if (o.action !== undefined)
+      throw new UsageError(
+        "--action goes with Sync Leads; Push Lead (--program) is always an upsert",
+      );
+    return {
+      endpoint: "pushLeads",
+      programName: o.program,
+      ...(o.source === undefined ? {} : { source: o.source }),
+      ...(o.reason === undefined ? {} : { reason: o.reason }),
+      ...(o.programStatus === undefined ? {} : { programStatus: o.programStatus }),
+      ...common,
+    };
+  }
+  for (const flag of ["source", "reason", "programStatus"] as const) {
+    if (o[flag] !== undefined)
+      throw new UsageError(
+        `--${flag === "programStatus" ? "program-status" : flag} needs --program`,
+      );
+  }
+  if (o.action !== undefined && !(ACTIONS as readonly string[]).includes(o.action)) {
+    throw new UsageError(`--action must be one of ${ACTIONS.join(", ")}`);
+  }
+  return {
+    endpoint: "syncLeads",
+    ...(o.action === undefined ? {} : { action: o.action as (typeof ACTIONS)[number] }),
+    ...common,
+  };
+}
+
+/** Reads the whole file once without writing, so a file that breaks halfway writes nothing. */
+async function scan(path: string, format: string | undefined) {
+  const rejected: RejectedItem[] = [];
+  let rows = 0;
+  for await (const item of readLeadFile(
+    path,
+    format === undefined ? {} : { format: format as "csv" },
+  )) {
+    if (item.kind === "row") rows++;
+    else rejected.push(item);
+  }
+  return { rows, rejected };
+}
+
+export function registerPost(program: Command): void {
+  program
+    .command("post")
+    .description(
+      "post a lead file (CSV, JSONL or a JSON array) into Marketo and wait for the outcome of every lead",
+    )
+    .argument("<file>", "the lead file")
+    .option("--program <name>", "Push Lead into this program (otherwise Sync Leads)")
+    .option("--source <text>", "Push Lead: the source recorded on the activity")
+    .option("--reason <text>", "Push Lead: the reason recorded on the activity")
+    .option("--program-status <status>", "Push Lead: the program status to set")
+    .option("--list <name>", "also add each delivered lead to this static list")
+    .option("--action <action>", `Sync Leads action: ${ACTIONS.join(", ")}`)
+    .option("--lookup-field <field>", "the field Marketo deduplicates on (default email)")
+    .option("--partition <name>", "the lead partition")
+    .option(
+      "--map <file>",
+      "field map (JSON): source columns → Marketo fields, constants, value mappers",
+    )
+    .option("--destination <name>", "the destination to post to (default: the only one)")
+    .option("--format <format>", "csv, jsonl or json (default: from the extension)")
+    .option("--strict", "refuse the whole file when any row cannot be read")
+    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--config <file>", "the config file (default ./postout.config.json when present)")
+    .option("--json", "print the summary for machines")
+    .action(async (file: string, o: PostOptions) => {
+      const route = routeFromOptions(o);
+      const config = configFrom(o);
+      const map = o.map === undefined ? IDENTITY_MAP : await loadFieldMap(o.map);
+      const path = resolve(file);
+      const { rows, rejected } = await scan(path, o.format);
+      const say = (line: string) => {
+        if (!o.json) process.stderr.write(`${line}\n`);
+      };
+      for (const r of rejected.slice(0, 50)) say(`line ${r.line}: ${r.reason}`);
+      if (rejected.length > 50) say(`… and ${rejected.length - 50} more rejected rows`);
+      if (o.strict && rejected.length > 0) {
+        const summary = {
+          refused: true,
+          rejected: rejected.length,
+          lines: rejected.slice(0, 1000).map((r) => r.line),
+        };
+        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else
+          process.stderr.write(
+            `postout: --strict: refused the whole file, ${rejected.length} rows cannot be read; nothing was accepted\n`,
+          );
+        process.exitCode = 1;
+        return;
+      }
+
+      const store = new SqliteStore(config.db);
+      const gateway = await Gateway.open({
+        store,
+        config,
+        ...(o.json ? { announce: () => {} } : {}),
+      });
+      try {
+        const destination = gateway.destination(o.destination);
+        const schema = await destination.schema();
+        const prepare = preparer({ map, route, schema, preflight: undefined });
+        const mapPath = o.map === undefined ? undefined : resolve(o.map);
+        const source = basename(path);
+        async function* leads() {
+          for await (const item of readLeadFile(
+            path,
+            o.format === undefined ? {} : { format: o.format as "csv" },
+          )) {
+            if (item.kind === "row") yield { raw: item.fields, line: item.line };
+          }
+        }
+        const intake = await gateway.accept(leads(), {
+          destination: destination.name,
+          route,
+          prepare,
+          source,
+          ...(mapPath === undefined ? {} : { mapPath }),
+        });
+        say(
+          `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
+        );
+        await destination.dispatcher.drain();
+        const summary = await summarize(gateway, intake.ids, {
+          accepted: intake.accepted,
+          alreadyAccepted: intake.duplicates,
+          rejected: rejected.length,
+        });
+        printSummary(summary, o.json === true);
+        process.exitCode = exitCodeOf(summary, intake.ids.length);
+      } finally {
+        await gateway.close();
+        await store.close();
+      }
+    });
+}

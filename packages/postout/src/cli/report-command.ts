@@ -1,0 +1,160 @@
+import type { Writable } from "node:stream";
+import { type Command, Option } from "commander";
+import { stringify } from "csv-stringify";
+import type { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { AttemptRow, LeadRow, Store } from "../store/store.ts";
+import { type FilterOptions, filterOptions, parseFilter } from "./filters.ts";
+import { openStoreOnly } from "./open.ts";
+
+/** The columns of the post-out log report (seed 003's Post Out Log Report, done better). */
+export const REPORT_COLUMNS = [
+  "LeadId",
+  "Email",
+  "Destination",
+  "Endpoint",
+  "Program",
+  "RequestContent",
+  "ResponseStatusCode",
+  "ResponseReason",
+  "Status",
+  "Attempts",
+  "MarketoId",
+  "UpdatedAt",
+  "Fix",
+] as const;
+
+export type ReportRow = Record<(typeof REPORT_COLUMNS)[number], string | number | null> & {
+  Attempt?: number;
+};
+
+function row(lead: LeadRow, attempt: AttemptRow | undefined): ReportRow {
+  return {
+    LeadId: lead.id,
+    Email: lead.email ?? null,
+    Destination: lead.destination,
+    Endpoint: attempt?.endpoint ?? null,
+    Program: lead.program ?? null,
+    RequestContent: attempt ? JSON.stringify(attempt.request) : null,
+    ResponseStatusCode: attempt?.statusCode ?? null,
+    ResponseReason: attempt?.reason ?? null,
+    Status: lead.status,
+    Attempts: lead.attempts,
+    MarketoId: lead.marketoId ?? null,
+    UpdatedAt: new Date(lead.updatedAt).toISOString(),
+    Fix: lead.fix ?? null,
+  };
+}
+
+/** The report's rows: one per lead with its latest attempt, or one per attempt. */
+export async function* reportRows(
+  store: Store,
+  filter: ReturnType<typeof parseFilter>,
+  attempts: boolean,
+): AsyncIterable<ReportRow> {
+  if (attempts) {
+    for await (const a of store.iterateAttempts(filter)) yield { ...row(a.lead, a), Attempt: a.n };
+  } else {
+    for await (const { lead, last } of store.iterateLeadReport(filter)) yield row(lead, last);
+  }
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await new Promise((resolve) => out.once("drain", resolve));
+}
+
+function cut(value: string | number | null, width: number): string {
+  const text = value === null ? "" : String(value);
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+/** Writes the report as a table, CSV or JSON, streaming. Resolves to the number of rows. */
+export async function writeReport(
+  rows: AsyncIterable<ReportRow>,
+  format: string,
+  out: Writable,
+  attempts: boolean,
+): Promise<number> {
+  let n = 0;
+  if (format === "csv") {
+    const columns = attempts
+      ? ["LeadId", "Attempt", ...REPORT_COLUMNS.slice(1)]
+      : [...REPORT_COLUMNS];
+    const csv = stringify({ header: true, columns });
+    const done = new Promise<void>((resolve, reject) => {
+      csv.on("end", resolve);
+      csv.on("error", reject);
+    });
+    csv.on("data", (chunk: Buffer) => out.write(chunk));
+    for await (const r of rows) {
+      n++;
+      if (!csv.write(r)) await new Promise((resolve) => csv.once("drain", resolve));
+    }
+    if (n === 0) csv.write(Object.fromEntries(columns.map((c) => [c, null]))); // header needs a record
+    csv.end();
+    await done;
+    return n;
+  }
+  if (format === "json") {
+    await write(out, "[");
+    for await (const r of rows) {
+      await write(out, `${n === 0 ? "\n" : ",\n"}${JSON.stringify(r)}`);
+      n++;
+    }
+    await write(out, n === 0 ? "]\n" : "\n]\n");
+    return n;
+  }
+  await write(
+    out,
+    `${cut("LeadId", 8)} ${cut("Email", 28)} ${cut("Status", 10)} ${cut("Code", 8)} ${cut("Reason", 40)} Fix\n`,
+  );
+  for await (const r of rows) {
+    n++;
+    await write(
+      out,
+      `${cut(r.LeadId, 8)} ${cut(r.Email, 28)} ${cut(r.Status, 10)} ${cut(r.ResponseStatusCode, 8)} ${cut(r.ResponseReason, 40)} ${r.Fix ?? ""}\n`,
+    );
+  }
+  return n;
+}
+
+interface ReportOptions extends FilterOptions {
+  readonly format?: string;
+  readonly attempts?: boolean;
+  readonly json?: boolean;
+  readonly db?: string;
+  readonly config?: string;
+}
+
+export function registerReport(program: Command): void {
+  const command = program
+    .command("report")
+    .description(
+      "the post-out log: what was sent for each lead, what Marketo answered, and the fix",
+    );
+  for (const option of filterOptions()) command.addOption(option);
+  command
+    .addOption(
+      new Option("--format <format>", "table, csv or json")
+        .choices(["table", "csv", "json"])
+        .default("table"),
+    )
+    .option("--attempts", "one row per attempt instead of per lead")
+    .option("--json", "same as --format json")
+    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--config <file>", "the config file")
+    .action(async (o: ReportOptions) => {
+      const filter = parseFilter(o);
+      const store: SqliteStore = openStoreOnly(o);
+      try {
+        const format = o.json ? "json" : (o.format ?? "table");
+        await writeReport(
+          reportRows(store, filter, o.attempts === true),
+          format,
+          process.stdout,
+          o.attempts === true,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

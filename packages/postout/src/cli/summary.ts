@@ -1,0 +1,74 @@
+import type { Gateway } from "../gateway.ts";
+
+/** What `post` and `repost` print at the end (`--json` keys are a contract). */
+export interface DeliverySummary {
+  readonly accepted: number;
+  readonly alreadyAccepted: number;
+  readonly rejected: number;
+  readonly delivered: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly needsFix: number;
+  readonly retrying: number;
+  readonly paused: number;
+  readonly calls: number;
+  /** Attempts of these leads by ResponseStatusCode ("200", "1006", …). */
+  readonly codes: Readonly<Record<string, number>>;
+}
+
+/** Counts the outcome of the given leads once delivery has settled. */
+export async function summarize(
+  gateway: Gateway,
+  ids: readonly number[],
+  counts: {
+    readonly accepted: number;
+    readonly alreadyAccepted: number;
+    readonly rejected: number;
+  },
+): Promise<DeliverySummary> {
+  const s = await gateway.summarize(ids);
+  const calls = gateway.destinations.reduce(
+    (sum, d) => sum + [...d.calls.values()].reduce((a, b) => a + b, 0),
+    0,
+  );
+  return {
+    ...counts,
+    delivered: s.status.delivered,
+    created: s.created,
+    updated: s.updated,
+    needsFix: s.status.needs_fix,
+    retrying: s.status.retrying,
+    paused: s.status.paused,
+    calls,
+    codes: s.codes,
+  };
+}
+
+export function printSummary(summary: DeliverySummary, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const codes = Object.entries(summary.codes)
+    .map(([c, n]) => `${c}×${n}`)
+    .join(" ");
+  process.stdout.write(
+    `${[
+      `accepted   ${summary.accepted}${summary.alreadyAccepted ? ` (+${summary.alreadyAccepted} already accepted)` : ""}`,
+      `rejected   ${summary.rejected}`,
+      `delivered  ${summary.delivered} (created ${summary.created}, updated ${summary.updated})`,
+      `needs fix  ${summary.needsFix}`,
+      `retrying   ${summary.retrying}`,
+      `paused     ${summary.paused}`,
+      `calls      ${summary.calls}`,
+      `codes      ${codes || "-"}`,
+    ].join("\n")}\n`,
+  );
+  if (summary.needsFix > 0)
+    process.stderr.write("see why and how to fix: postout report --status needs_fix\n");
+}
+
+/** 0 when every lead is delivered and no row was rejected, 1 otherwise. */
+export function exitCodeOf(summary: DeliverySummary, leads: number): number {
+  return summary.rejected === 0 && summary.delivered === leads ? 0 : 1;
+}

@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/** A Marketo instance leads are posted to. Credentials come from the environment or the config file, never the database. */
+export interface DestinationConfig {
+  readonly name: string;
+  /** e.g. `https://123-ABC-456.mktorest.com`; `undefined` for the built-in sandbox. */
+  readonly baseUrl: string | undefined;
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  /** Postout's share of the instance's 100 calls per 20 s (other apps use it too). */
+  readonly callsPer20s: number | undefined;
+  /** Postout's share of the instance's 10 concurrent calls. */
+  readonly concurrency: number | undefined;
+}
+
+export interface Config {
+  /** @default "./data/postout.db" */
+  readonly db: string;
+  readonly destinations: readonly DestinationConfig[];
+  /** True when no Marketo is configured and the built-in sandbox stands in. */
+  readonly sandbox: boolean;
+}
+
+/** A configuration mistake: the CLI exits 2 with this message. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const DEFAULT_DB = "./data/postout.db";
+export const DEFAULT_CONFIG_FILE = "postout.config.json";
+
+const destinationSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '_', '.', '-' (at most 64)"),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    /** Names of environment variables to read the credentials from, so the file holds no secret. */
+    clientIdEnv: z.string().min(1).optional(),
+    clientSecretEnv: z.string().min(1).optional(),
+    callsPer20s: z.number().int().min(1).max(100).optional(),
+    concurrency: z.number().int().min(1).max(10).optional(),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    db: z.string().min(1).optional(),
+    destinations: z.array(destinationSchema).min(1).optional(),
+  })
+  .strict();
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(top)"}: ${issue.message}`)
+    .join("; ");
+}
+
+function readFile(path: string): z.infer<typeof fileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success)
+    throw new ConfigError(`the config file ${path} is invalid: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export interface ConfigSources {
+  /** `--config`: a path that must exist. Without it, `./postout.config.json` is read when present. */
+  readonly configFile?: string | undefined;
+  /** `--db` */
+  readonly db?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/**
+ * Configuration from flags, then the environment (`MARKETO_BASE_URL`, `MARKETO_CLIENT_ID`,
+ * `MARKETO_CLIENT_SECRET`, `POSTOUT_DB`), then the config file. With no Marketo configured at
+ * all, one destination named "sandbox" stands for the built-in sandbox.
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const cwd = sources.cwd ?? process.cwd();
+  const explicit = sources.configFile !== undefined;
+  const path = resolve(cwd, sources.configFile ?? DEFAULT_CONFIG_FILE);
+  if (explicit && !existsSync(path))
+    throw new ConfigError(`the config file ${path} does not exist`);
+  const file = existsSync(path) ? readFile(path) : {};
+
+  const db = sources.db ?? env.POSTOUT_DB ?? file.db ?? DEFAULT_DB;
+
+  const fromEnv = env.MARKETO_BASE_URL || env.MARKETO_CLIENT_ID || env.MARKETO_CLIENT_SECRET;
+  if (fromEnv) {
+    const missing = ["MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET"].filter(
+      (k) => !env[k],
+    );
+    if (missing.length > 0)
+      throw new ConfigError(`set ${missing.join(" and ")} too, or none of the MARKETO_* variables`);
+    const baseUrl = destinationSchema.shape.baseUrl.safeParse(env.MARKETO_BASE_URL);
+    if (!baseUrl.success)
+      throw new ConfigError(`MARKETO_BASE_URL is not an http(s) URL: ${env.MARKETO_BASE_URL}`);
+    return {
+      db,
+      sandbox: false,
+      destinations: [
+        {
+          name: "main",
+          baseUrl: baseUrl.data,
+          clientId: env.MARKETO_CLIENT_ID,
+          clientSecret: env.MARKETO_CLIENT_SECRET,
+          callsPer20s: undefined,
+          concurrency: undefined,
+        },
+      ],
+    };
+  }
+
+  if (file.destinations) {
+    const names = new Set<string>();
+    const destinations = file.destinations.map((d, i) => {
+      if (names.has(d.name))
+        throw new ConfigError(`destinations.${i}.name: "${d.name}" appears twice`);
+      names.add(d.name);
+      const clientId = d.clientId ?? (d.clientIdEnv ? env[d.clientIdEnv] : undefined);
+      const clientSecret =
+        d.clientSecret ?? (d.clientSecretEnv ? env[d.clientSecretEnv] : undefined);
+      if (!d.baseUrl || !clientId || !clientSecret) {
+        const missing = [
+          !d.baseUrl && "baseUrl",
+          !clientId &&
+            (d.clientIdEnv ? `the variable ${d.clientIdEnv}` : "clientId or clientIdEnv"),
+          !clientSecret &&
+            (d.clientSecretEnv
+              ? `the variable ${d.clientSecretEnv}`
+              : "clientSecret or clientSecretEnv"),
+        ].filter(Boolean);
+        throw new ConfigError(`destination "${d.name}" lacks ${missing.join(", ")}`);
+      }
+      return {
+        name: d.name,
+        baseUrl: d.baseUrl,
+        clientId,
+        clientSecret,
+        callsPer20s: d.callsPer20s,
+        concurrency: d.concurrency,
+      };
+    });
+    return { db, sandbox: false, destinations };
+  }
+
+  return {
+    db,
+    sandbox: true,
+    destinations: [
+      {
+        name: "sandbox",
+        baseUrl: undefined,
+        clientId: undefined,
+        clientSecret: undefined,
+        callsPer20s: undefined,
+        concurrency: undefined,
+      },
+    ],
+  };
+}

@@ -1,0 +1,276 @@
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { type LeadSchema, MarketoClient, type MarketoEvent } from "@postout/marketo";
+import { type Sandbox, startSandbox } from "@postout/sandbox";
+import type { Config, DestinationConfig } from "./config.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { Route } from "./route.ts";
+import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
+
+/** One Marketo instance as the gateway runs it: its client (token, gate), dispatcher and schema cache. */
+export interface Destination {
+  readonly name: string;
+  readonly client: MarketoClient;
+  readonly dispatcher: Dispatcher;
+  /** Calls this process made to the destination, by answer code ("200" for success). */
+  readonly calls: Map<string, number>;
+  /** The describe schema, fetched once and again after a 1006 (a field may have been created since). */
+  schema(options?: { readonly refresh?: boolean }): Promise<LeadSchema>;
+}
+
+/** What a person's mapping makes of one source row: the Marketo input, or why it cannot be sent. */
+export type Prepared =
+  | { readonly input: Readonly<Record<string, unknown>> }
+  | { readonly refused: RefusedAtIntake; readonly input?: Readonly<Record<string, unknown>> };
+
+export interface GatewayOptions {
+  readonly store: Store;
+  readonly config: Config;
+  /** Where the built-in sandbox is announced. @default process.stderr */
+  readonly announce?: (line: string) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** Options for the built-in sandbox when no Marketo is configured. */
+  readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
+}
+
+/** A stable key for one source row on one route: posting the same row again is recognised. */
+export function intakeKey(route: Route, raw: Readonly<Record<string, unknown>>): string {
+  return createHash("sha256")
+    .update(JSON.stringify(route))
+    .update("\u0000")
+    .update(JSON.stringify(raw))
+    .digest("hex")
+    .slice(0, 40);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The running gateway: destinations with their clients and dispatchers over one store.
+ * Starts the built-in sandbox when no Marketo is configured.
+ */
+export class Gateway {
+  readonly store: Store;
+  readonly worker: string;
+  readonly sandbox: Sandbox | undefined;
+  readonly #destinations: Map<string, Destination>;
+  readonly #now: () => number;
+
+  private constructor(
+    store: Store,
+    destinations: Map<string, Destination>,
+    sandbox: Sandbox | undefined,
+    worker: string,
+    now: () => number,
+  ) {
+    this.store = store;
+    this.#destinations = destinations;
+    this.sandbox = sandbox;
+    this.worker = worker;
+    this.#now = now;
+  }
+
+  static async open(options: GatewayOptions): Promise<Gateway> {
+    const now = options.now ?? Date.now;
+    const worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    let sandbox: Sandbox | undefined;
+    if (options.config.sandbox) {
+      sandbox = await startSandbox(options.sandboxOptions ?? {});
+      (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(
+        `postout: no Marketo configured (MARKETO_BASE_URL, MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET or postout.config.json): posting to the built-in SANDBOX at ${sandbox.url}. Nothing reaches a real Marketo.`,
+      );
+    }
+    const destinations = new Map<string, Destination>();
+    for (const config of options.config.destinations) {
+      destinations.set(
+        config.name,
+        Gateway.#destination(config, options.store, sandbox, worker, now),
+      );
+    }
+    const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
+    await gateway.recover();
+    return gateway;
+  }
+
+  static #destination(
+    config: DestinationConfig,
+    store: Store,
+    sandbox: Sandbox | undefined,
+    worker: string,
+    now: () => number,
+  ): Destination {
+    const calls = new Map<string, number>();
+    const onEvent = (event: MarketoEvent) => {
+      if (event.type === "response") calls.set(event.code, (calls.get(event.code) ?? 0) + 1);
+    };
+    const client = new MarketoClient({
+      baseUrl: config.baseUrl ?? (sandbox as Sandbox).url,
+      clientId: config.clientId ?? (sandbox as Sandbox).clientId,
+      clientSecret: config.clientSecret ?? (sandbox as Sandbox).clientSecret,
+      now,
+      onEvent,
+      ...(config.callsPer20s || config.concurrency
+        ? {
+            gate: {
+              ...(config.callsPer20s ? { calls: config.callsPer20s } : {}),
+              ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+            },
+          }
+        : {}),
+    });
+    let schema: Promise<LeadSchema> | undefined;
+    return {
+      name: config.name,
+      client,
+      calls,
+      dispatcher: new Dispatcher({ store, destination: config.name, client, worker, now }),
+      schema(options = {}) {
+        if (!schema || options.refresh) {
+          schema = client.describeLeads();
+          schema.catch(() => {
+            schema = undefined;
+          });
+        }
+        return schema;
+      },
+    };
+  }
+
+  get destinations(): readonly Destination[] {
+    return [...this.#destinations.values()];
+  }
+
+  /** The named destination, or the only one when no name is given. */
+  destination(name?: string): Destination {
+    if (name === undefined) {
+      const [first, ...rest] = this.#destinations.values();
+      if (!first || rest.length > 0) {
+        throw new Error(
+          `choose a destination with --destination: ${[...this.#destinations.keys()].join(", ")}`,
+        );
+      }
+      return first;
+    }
+    const found = this.#destinations.get(name);
+    if (!found)
+      throw new Error(
+        `no destination named "${name}" (configured: ${[...this.#destinations.keys()].join(", ")})`,
+      );
+    return found;
+  }
+
+  /**
+   * Gives back leads that a dead process left in `sending` (kill -9, power loss) and leads
+   * whose claim expired, so they are sent again — verified first where a resend could duplicate.
+   */
+  async recover(): Promise<number> {
+    const host = hostname();
+    let released = 0;
+    for (const { name } of this.#destinations.values()) {
+      const dead = (await this.store.sendingWorkers(name)).filter((worker) => {
+        const [h, pid] = worker.split(":");
+        return (
+          h === host && pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))
+        );
+      });
+      released += await this.store.releaseClaims(name, {
+        workers: dead,
+        expiredBefore: this.#now(),
+      });
+    }
+    return released;
+  }
+
+  /** Stores prepared leads in chunks (one transaction each); resolves when every one is on disk. */
+  async accept(
+    rows:
+      | AsyncIterable<{ readonly raw: Readonly<Record<string, unknown>>; readonly line?: number }>
+      | Iterable<{ readonly raw: Readonly<Record<string, unknown>>; readonly line?: number }>,
+    options: {
+      readonly destination: string;
+      readonly route: Route;
+      readonly prepare: (raw: Readonly<Record<string, unknown>>) => Prepared | Promise<Prepared>;
+      readonly source?: string;
+      readonly mapPath?: string;
+      readonly test?: boolean;
+      readonly chunk?: number;
+      readonly onChunk?: (done: number) => void;
+    },
+  ): Promise<{ readonly ids: number[]; readonly accepted: number; readonly duplicates: number }> {
+    const chunkSize = options.chunk ?? 1000;
+    const ids: number[] = [];
+    let accepted = 0;
+    let duplicates = 0;
+    let chunk: NewLead[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const result = await this.store.addLeads(chunk, this.#now());
+      ids.push(...result.ids);
+      accepted += result.accepted;
+      duplicates += result.duplicates;
+      chunk = [];
+      options.onChunk?.(ids.length);
+    };
+    for await (const row of rows) {
+      const prepared = await options.prepare(row.raw);
+      chunk.push({
+        destination: options.destination,
+        route: options.route,
+        raw: row.raw,
+        input: prepared.input,
+        intakeKey: intakeKey(options.route, row.raw),
+        ...(options.source === undefined ? {} : { source: options.source }),
+        ...(options.mapPath === undefined ? {} : { mapPath: options.mapPath }),
+        ...(row.line === undefined ? {} : { sourceLine: row.line }),
+        ...(options.test ? { test: true } : {}),
+        ...("refused" in prepared ? { refused: prepared.refused } : {}),
+      });
+      if (chunk.length >= chunkSize) await flush();
+    }
+    await flush();
+    this.#destinations.get(options.destination)?.dispatcher.wake();
+    return { ids, accepted, duplicates };
+  }
+
+  /** Counts of the given leads by status, and of their attempts by code. */
+  async summarize(ids: readonly number[]): Promise<{
+    status: Record<LeadStatus, number>;
+    codes: Record<string, number>;
+    created: number;
+    updated: number;
+  }> {
+    const status: Record<string, number> = {};
+    const codes: Record<string, number> = {};
+    let created = 0;
+    let updated = 0;
+    for (let i = 0; i < ids.length; i += 10_000) {
+      const filter: LeadFilter = { ids: ids.slice(i, i + 10_000) };
+      for (const [k, v] of Object.entries(await this.store.countByStatus(filter)))
+        status[k] = (status[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(await this.store.countByCode(filter)))
+        codes[k] = (codes[k] ?? 0) + v;
+      for await (const lead of this.store.iterateLeads(
+        { ...filter, status: ["delivered"] },
+        5000,
+      )) {
+        if (lead.lastReason === "created") created++;
+        else updated++;
+      }
+    }
+    return { status: status as Record<LeadStatus, number>, codes, created, updated };
+  }
+
+  /** Stops the dispatchers and the built-in sandbox; the store stays open for the caller to close. */
+  async close(): Promise<void> {
+    await Promise.all(this.destinations.map((d) => d.dispatcher.stop()));
+    await this.sandbox?.close();
+  }
+}
