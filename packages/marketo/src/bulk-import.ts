@@ -92,6 +92,7 @@ export interface ImportRunnerConfig {
 // Room for the multipart boundary and part headers around the file.
 const MULTIPART_OVERHEAD = 2_048;
 const FINAL = new Set(["Complete", "Failed"]);
+const RANK = { imported: 1, warning: 2, unknown: 3, failed: 4 } as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -134,18 +135,21 @@ export class ImportRunner {
     return this.#job(files, rows, options);
   }
 
-  /** An import job from stored batch ids; without rows, failures cannot be attributed to input rows. */
+  /**
+   * An import job from stored batch ids (or stored files, with their row ranges). Without
+   * ranges every job is read against every row; without rows nothing can be attributed.
+   */
   resume(
-    batchIds: readonly number[],
+    stored: readonly number[] | readonly Pick<ImportFile, "batchId" | "start" | "end">[],
     rows: readonly ImportRow[] | undefined,
     options: ImportOptions,
   ): ImportJob {
-    const files = batchIds.map((batchId, i) => ({
-      start: i === 0 ? 0 : (rows?.length ?? 0),
-      end: rows?.length ?? 0,
-      batchId,
-      error: undefined,
-    }));
+    const all = rows?.length ?? 0;
+    const files = stored.map((item) =>
+      typeof item === "number"
+        ? { start: 0, end: all, batchId: item, error: undefined }
+        : { ...item, error: undefined },
+    );
     return this.#job(files, rows ?? [], options);
   }
 
@@ -209,7 +213,13 @@ export class ImportRunner {
         const s = statuses.find((x) => x.batchId === file.batchId);
         rows.push(...(await this.#rowsOf(file, s, inputRows, options)));
       }
-      return { batches: statuses, rows: rows.sort((a, b) => a.index - b.index) };
+      // With overlapping ranges (resumed without them) the most telling answer wins.
+      const best = new Map<number, ImportRowResult>();
+      for (const row of rows) {
+        const seen = best.get(row.index);
+        if (!seen || RANK[row.status] > RANK[seen.status]) best.set(row.index, row);
+      }
+      return { batches: statuses, rows: [...best.values()].sort((a, b) => a.index - b.index) };
     };
     return { batchIds, files, status, wait };
   }

@@ -1,6 +1,12 @@
 import { TokenSource } from "./auth.ts";
 import { type BatchWrite, type BatchWriterConfig, writeBatches } from "./batch-write.ts";
-import { type ImportJob, type ImportOptions, type ImportRow, ImportRunner } from "./bulk-import.ts";
+import {
+  type ImportFile,
+  type ImportJob,
+  type ImportOptions,
+  type ImportRow,
+  ImportRunner,
+} from "./bulk-import.ts";
 import { Caller } from "./call.ts";
 import { isMarketoError, type MarketoError } from "./errors.ts";
 import { Gate, type GateSnapshot, MemoryGateStore } from "./gate.ts";
@@ -382,11 +388,11 @@ export class MarketoClient {
 
   /** Resumes an import from stored batch ids (after a restart). */
   resumeImport(
-    batchIds: readonly number[],
+    stored: readonly number[] | readonly Pick<ImportFile, "batchId" | "start" | "end">[],
     rows?: readonly ImportRow[],
     options: ImportOptions = {},
   ): ImportJob {
-    return this.#imports.resume(batchIds, rows, options);
+    return this.#imports.resume(stored, rows, options);
   }
 
   /** Today's usage and error statistics (§12), and the gate's quota count reconciled with them. */
