@@ -12,7 +12,7 @@ export interface Destination {
   readonly name: string;
   readonly client: MarketoClient;
   readonly dispatcher: Dispatcher;
-  /** Calls this process made to the destination, by answer code ("200" for success). */
+  /** REST calls this process made to the destination, by answer code ("200" for success). */
   readonly calls: Map<string, number>;
   /** The describe schema, fetched once and again after a 1006 (a field may have been created since). */
   schema(options?: { readonly refresh?: boolean }): Promise<LeadSchema>;
@@ -109,7 +109,10 @@ export class Gateway {
   ): Destination {
     const calls = new Map<string, number>();
     const onEvent = (event: MarketoEvent) => {
-      if (event.type === "response") calls.set(event.code, (calls.get(event.code) ?? 0) + 1);
+      // REST calls only: identity calls do not count against Marketo's quota or rate (§12).
+      if (event.type === "response" && event.endpoint !== "identity") {
+        calls.set(event.code, (calls.get(event.code) ?? 0) + 1);
+      }
     };
     const client = new MarketoClient({
       baseUrl: config.baseUrl ?? (sandbox as Sandbox).url,

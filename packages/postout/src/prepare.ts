@@ -1,42 +1,62 @@
-import type { LeadSchema } from "@postout/marketo";
+import type { LeadSchema as DescribedSchema } from "@postout/marketo";
 import type { Prepared } from "./gateway.ts";
 import type { FieldValue } from "./intake/items.ts";
 import type { FieldMap } from "./mapping/field-map.ts";
 import { mapLead } from "./mapping/map-lead.ts";
+import { preflight } from "./mapping/preflight.ts";
 import type { Problem } from "./mapping/problem.ts";
+import { type LeadSchema, leadSchema } from "./mapping/schema.ts";
 import type { Route } from "./route.ts";
-
-/** Checks a mapped lead against the destination's schema before a call is spent. */
-export type Preflight = (
-  lead: Readonly<Record<string, unknown>>,
-  schema: LeadSchema,
-  route: Route,
-) => readonly Problem[];
 
 function refusedBy(problems: readonly Problem[]) {
   const [first] = problems;
-  const reason = problems.map((p) => p.message).join("; ");
-  return { code: first?.code ?? "mapping", reason, fix: problems.map((p) => p.fix).join(" ") };
+  return {
+    code: first?.code ?? "mapping",
+    reason: problems.map((p) => p.message).join("; "),
+    fix: problems.map((p) => p.fix).join(" "),
+  };
+}
+
+/** The destination's describe schema as preflight reads it. */
+export function schemaOf(described: DescribedSchema): LeadSchema {
+  return leadSchema(described.fields);
 }
 
 /**
  * The intake step between a source row and the store: the field map, then preflight against
  * the destination's describe schema. A lead that fails either is stored as needs_fix with the
- * Marketo code it would have earned (1006, 1001, 1002 …) and the fix naming the field.
+ * Marketo code it would have earned (1006, 1001, 1002 …) and the fix naming the field, so no
+ * call is spent on it. An unknown field (1006) makes the schema be fetched again once: the
+ * field may have been created in Marketo since the schema was cached.
  */
 export function preparer(options: {
   readonly map: FieldMap;
   readonly route: Route;
-  readonly schema: LeadSchema | undefined;
-  readonly preflight: Preflight | undefined;
-}): (raw: Readonly<Record<string, unknown>>) => Prepared {
-  return (raw) => {
+  /** The destination's schema; `refresh` asks Marketo again. */
+  readonly schema: (options?: { readonly refresh?: boolean }) => Promise<DescribedSchema>;
+}): (raw: Readonly<Record<string, unknown>>) => Promise<Prepared> {
+  const { route } = options;
+  const preflightRoute = {
+    lookupField: route.lookupField,
+    ...(route.endpoint === "syncLeads" ? { action: route.action } : {}),
+  };
+  let schema: Promise<LeadSchema> | undefined;
+  let refreshed = false;
+  const current = () => {
+    schema ??= options.schema().then(schemaOf);
+    return schema;
+  };
+  return async (raw) => {
     const mapped = mapLead(raw as Readonly<Record<string, FieldValue>>, options.map);
     if (!mapped.ok) return { refused: refusedBy(mapped.problems) };
-    if (options.schema && options.preflight) {
-      const problems = options.preflight(mapped.lead, options.schema, options.route);
-      if (problems.length > 0) return { refused: refusedBy(problems), input: mapped.lead };
+    let checked = preflight(mapped.lead, await current(), preflightRoute);
+    if (!refreshed && checked.problems.some((p) => p.code === "1006")) {
+      refreshed = true;
+      schema = options.schema({ refresh: true }).then(schemaOf);
+      checked = preflight(mapped.lead, await schema, preflightRoute);
     }
-    return { input: mapped.lead };
+    if (checked.problems.length > 0)
+      return { refused: refusedBy(checked.problems), input: mapped.lead };
+    return { input: checked.lead };
   };
 }

@@ -141,8 +141,7 @@ export function registerPost(program: Command): void {
       });
       try {
         const destination = gateway.destination(o.destination);
-        const schema = await destination.schema();
-        const prepare = preparer({ map, route, schema, preflight: undefined });
+        const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
         const mapPath = o.map === undefined ? undefined : resolve(o.map);
         const source = basename(path);
         async function* leads() {

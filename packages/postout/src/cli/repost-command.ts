@@ -50,10 +50,9 @@ async function requeueAll(
     const prepare = preparer({
       map: await mapFor(mapPath),
       route: lead.route,
-      schema: await destination.schema(),
-      preflight: undefined,
+      schema: (opts) => destination.schema(opts),
     });
-    const prepared = prepare(lead.raw);
+    const prepared = await prepare(lead.raw);
     ids.push(lead.id);
     batch.push({
       id: lead.id,
