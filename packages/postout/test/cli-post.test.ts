@@ -1,0 +1,262 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../bin/postout.ts", import.meta.url));
+const SANDBOX_BIN = fileURLToPath(
+  new URL("../bin/marketo-sandbox.ts", import.meta.resolve("@postout/sandbox")),
+);
+
+// Without MARKETO_* variables the CLI uses its built-in sandbox; strip any the machine has.
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => !k.startsWith("MARKETO_") && !k.startsWith("POSTOUT_"),
+  ),
+);
+
+function postout(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? CLEAN_ENV,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const json = (text: string) => JSON.parse(text);
+
+describe("postout post / report / repost (subprocess, built-in sandbox)", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "postout-cli-"));
+    writeFileSync(
+      join(dir, "leads.csv"),
+      [
+        "Email,First,Score,Role",
+        "ann@example.com,Ann,10,",
+        "bob@example.com,Bob,12,CEO",
+        '"cid@example.com","Cid, Jr",7,',
+        "dan@example.com,Dan", // wrong column count: rejected with its line
+        "eve@example.com,Eve,twelve,",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(dir, "map.json"),
+      JSON.stringify({
+        fields: { Email: "email", First: "firstName", Score: "leadScore", Role: "role" },
+      }),
+    );
+    writeFileSync(
+      join(dir, "fixed.json"),
+      JSON.stringify({
+        fields: { Email: "email", First: "firstName", Score: "leadScore", Role: "title" },
+      }),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("posts a file, reports rejected rows by line, and needs-fix leads with the fix", () => {
+    const r = postout(["post", "leads.csv", "--map", "map.json", "--json"], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const summary = json(r.stdout);
+    assert.deepEqual(
+      [summary.accepted, summary.rejected, summary.delivered, summary.needsFix, summary.retrying],
+      [4, 1, 2, 2, 0],
+    );
+    assert.equal(summary.created, 2);
+    assert.deepEqual(summary.codes, { "200": 2, "1001": 1, "1006": 1 });
+    for (const key of [
+      "accepted",
+      "rejected",
+      "delivered",
+      "created",
+      "updated",
+      "needsFix",
+      "retrying",
+      "paused",
+      "calls",
+      "codes",
+    ]) {
+      assert.ok(key in summary, key);
+    }
+    const human = postout(["post", "leads.csv", "--map", "map.json"], { cwd: dir });
+    assert.match(human.stderr, /line 5: expected 4 columns/);
+    assert.match(human.stderr, /SANDBOX/);
+  });
+
+  it("accepts none of a file's rows twice when it is posted again", () => {
+    const r = postout(["post", "leads.csv", "--map", "map.json", "--json"], { cwd: dir });
+    const summary = json(r.stdout);
+    assert.equal(summary.accepted, 0);
+    assert.equal(summary.alreadyAccepted, 4);
+    const report = json(postout(["report", "--json"], { cwd: dir }).stdout);
+    assert.equal(report.length, 4);
+  });
+
+  it("reports the post-out log as CSV with the documented columns", () => {
+    const r = postout(["report", "--format", "csv", "--status", "needs_fix"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...rows] = r.stdout.trim().split("\n");
+    assert.equal(
+      header,
+      "LeadId,Email,Destination,Endpoint,Program,RequestContent,ResponseStatusCode,ResponseReason,Status,Attempts,MarketoId,UpdatedAt,Fix",
+    );
+    assert.equal(rows.length, 2);
+    const bob = rows.find((row) => row.includes("bob@example.com")) ?? "";
+    assert.match(bob, /,1006,Field 'role' not found,needs_fix,/);
+    assert.match(bob, /'role' is not a Marketo field/);
+    assert.match(bob, /preflight/, "caught before a call was spent");
+  });
+
+  it("reposts after the field map is fixed, and the lead is delivered", () => {
+    const r = postout(["repost", "--code", "1006", "--map", "fixed.json", "--json"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r.stdout).delivered, 1);
+    const report = json(postout(["report", "--json", "--email", "bob@"], { cwd: dir }).stdout);
+    assert.equal(report[0].Status, "delivered");
+    assert.equal(report[0].Attempts, 2);
+    const attempts = json(
+      postout(["report", "--json", "--attempts", "--email", "bob@"], { cwd: dir }).stdout,
+    );
+    assert.deepEqual(
+      attempts.map((a: { ResponseStatusCode: string }) => a.ResponseStatusCode),
+      ["1006", "200"],
+    );
+  });
+
+  it("refuses the whole file with --strict and accepts nothing", () => {
+    const strictDir = mkdtempSync(join(dir, "strict-"));
+    writeFileSync(join(strictDir, "bad.csv"), "email,firstName\na@x.com,A\nb@x.com\n");
+    const r = postout(["post", "bad.csv", "--strict", "--json"], { cwd: strictDir });
+    assert.equal(r.code, 1);
+    assert.deepEqual(json(r.stdout), { refused: true, rejected: 1, lines: [3] });
+    assert.equal(postout(["report"], { cwd: strictDir }).code, 2, "no database was even created");
+  });
+
+  const usage = [
+    { args: ["post", "missing.csv"], stderr: /missing\.csv/ },
+    { args: ["post", "leads.csv", "--map", "nope.json"], stderr: /nope\.json/ },
+    { args: ["post", "leads.csv", "--source", "x"], stderr: /--source needs --program/ },
+    { args: ["post", "leads.csv", "--action", "upsert"], stderr: /--action must be one of/ },
+    { args: ["post", "leads.txt"], stderr: /extension/ },
+    { args: ["report", "--status", "done"], stderr: /'done' is not a status/ },
+    { args: ["report", "--since", "yesterday"], stderr: /not an ISO 8601 time/ },
+    { args: ["repost"], stderr: /name the leads to repost/ },
+    { args: ["repost", "abc"], stderr: /'abc' is not a lead id/ },
+  ];
+  for (const u of usage) {
+    it(`exits 2 with a clear message: postout ${u.args.join(" ")}`, () => {
+      writeFileSync(join(dir, "leads.txt"), "x");
+      const r = postout(u.args, { cwd: dir });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, u.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    });
+  }
+
+  it("exits 2 on a bad config file", () => {
+    const confDir = mkdtempSync(join(dir, "conf-"));
+    writeFileSync(
+      join(confDir, "postout.config.json"),
+      JSON.stringify({ destinations: [{ name: "x", baseUrl: "ftp://x" }] }),
+    );
+    writeFileSync(join(confDir, "a.csv"), "email\na@x.com\n");
+    const r = postout(["post", "a.csv"], { cwd: confDir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /destinations\.0\.baseUrl/);
+  });
+});
+
+describe("crash: kill -9 a post mid-delivery, run it again", () => {
+  let dir: string;
+  let sandbox: ChildProcess;
+  let url: string;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "postout-crash-"));
+    // An external sandbox that outlives the killed process, with Marketo-like latency.
+    sandbox = spawn(process.execPath, [SANDBOX_BIN, "--json", "--seed", "3"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      sandbox.stdout?.once("data", (chunk: Buffer) => resolve(chunk.toString()));
+      sandbox.once("exit", () => reject(new Error("the sandbox exited")));
+    });
+    const ready = JSON.parse(line);
+    url = ready.url;
+    env = CLEAN_ENV;
+    // One call in flight at a time, so the kill lands between batches, some sent and some not.
+    writeFileSync(
+      join(dir, "postout.config.json"),
+      JSON.stringify({
+        destinations: [
+          {
+            name: "main",
+            baseUrl: url,
+            clientId: ready.clientId,
+            clientSecret: ready.clientSecret,
+            concurrency: 1,
+          },
+        ],
+      }),
+    );
+    const rows = Array.from({ length: 2000 }, (_, i) => `crash${i}@example.com,C${i}`);
+    writeFileSync(join(dir, "leads.csv"), `email,firstName\n${rows.join("\n")}\n`);
+  });
+  after(() => {
+    sandbox.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ends with every lead in the sandbox exactly once, even with createDuplicate", async () => {
+    const args = [
+      BIN,
+      "post",
+      "leads.csv",
+      "--action",
+      "createDuplicate",
+      "--db",
+      join(dir, "p.db"),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Kill as soon as the first batch is in Marketo: the rest is claimed but not yet sent.
+    const leadsIn = async () =>
+      ((await (await fetch(`${url}/_sandbox/state`)).json()) as { leads: number }).leads;
+    for (let i = 0; i < 1500 && (await leadsIn()) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const midway = (await (await fetch(`${url}/_sandbox/state`)).json()) as { leads: number };
+    assert.ok(
+      midway.leads > 0 && midway.leads < 2000,
+      `the kill came mid-delivery (${midway.leads} leads in)`,
+    );
+
+    const r = spawnSync(process.execPath, [...args, "--json"], {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.alreadyAccepted, 2000);
+    assert.equal(summary.delivered, 2000, r.stderr);
+    const state = (await (await fetch(`${url}/_sandbox/state`)).json()) as {
+      leads: number;
+      leadsSharingEmail: number;
+    };
+    assert.equal(state.leads, 2000);
+    assert.equal(state.leadsSharingEmail, 0, "no lead was created twice");
+  });
+});
