@@ -63,7 +63,11 @@ export class MarketoError extends Error {
     super(redactText(init.message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = init.code;
     this.requestId = init.requestId;
-    this.raw = init.raw && { ...init.raw, headers: redactHeaders(init.raw.headers) };
+    this.raw = init.raw && {
+      ...init.raw,
+      headers: redactHeaders(init.raw.headers),
+      body: redactText(init.raw.body),
+    };
     this.request = init.request && {
       method: init.request.method,
       url: redactText(init.request.url),
@@ -102,7 +106,7 @@ export class ResponseLevelError extends MarketoError {
   readonly errors: readonly ApiError[];
   constructor(init: ErrorInit & { readonly errors: readonly ApiError[] }) {
     super(init);
-    this.errors = init.errors;
+    this.errors = init.errors.map((e) => ({ ...e, message: redactText(e.message) }));
   }
 }
 

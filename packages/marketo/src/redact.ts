@@ -9,7 +9,11 @@ export const REDACTED = "[REDACTED]";
 
 // Bounded, non-nested quantifiers only: the input can be attacker-controlled (a URL Marketo
 // echoed back, a lead field), so each pattern must run in linear time.
-const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_PARAMS.join("|")})=)[^&#\\s"']*`, "gi");
+// Also after whitespace or a line start: a message can quote a query string ("… access_token=…").
+const QUERY_SECRET = new RegExp(
+  `((?:^|[?&;\\s])(?:${SECRET_PARAMS.join("|")})=)[^&#\\s"']*`,
+  "gim",
+);
 const JSON_SECRET = new RegExp(`("(?:${SECRET_PARAMS.join("|")})"\\s{0,8}:\\s{0,8}")[^"]*`, "gi");
 const FORM_SECRET = new RegExp(`(^|&)((?:${SECRET_PARAMS.join("|")})=)[^&]*`, "gi");
 const BEARER = /(Bearer\s{1,8})[^\s"',]+/gi;

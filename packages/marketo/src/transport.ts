@@ -1,5 +1,6 @@
 import {
   HttpLevelError,
+  InvalidResponseError,
   NetworkError,
   type RawResponse,
   type RequestSummary,
@@ -287,6 +288,8 @@ export function mayHaveExecuted(error: unknown): boolean {
   if (error instanceof TimeoutError) return true;
   // 502 is "likely a timeout" (§13.1): the gateway gave up, Marketo may have finished the work.
   if (error instanceof HttpLevelError) return error.status >= 500;
+  // A 2xx whose body was not an envelope: the call ran, its answer is unreadable.
+  if (error instanceof InvalidResponseError) return true;
   if (error instanceof NetworkError) {
     // Refused or unresolved connections never reached Marketo.
     const code = causeCode(error.cause);

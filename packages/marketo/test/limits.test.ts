@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { DailyQuotaError } from "../src/errors.ts";
+import { MemoryGateStore } from "../src/gate.ts";
 import { leads, type Rig, restCalls, rig } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,6 +25,24 @@ describe("the call gate against the sandbox", () => {
     assert.deepEqual(rateCodes(r), []);
     const state = r.sb.state() as { calls: { highestInFlight: number } };
     assert.ok(state.calls.highestInFlight <= 10);
+  });
+
+  test("two clients sharing one GateStore share one budget: still no 606 or 615", async () => {
+    const r = await open();
+    const store = new MemoryGateStore();
+    const a = r.make({ maxBatchRecords: 10, gate: { store } });
+    const b = r.make({ maxBatchRecords: 10, gate: { store } });
+    const [x, y] = await Promise.all([
+      a.syncLeads(leads(1_500, "ga")),
+      b.syncLeads(leads(1_500, "gb")),
+    ]);
+    assert.equal(x.counts.created + y.counts.created, 3_000);
+    assert.deepEqual(rateCodes(r), []);
+    // Without the shared store the same two clients overrun the instance.
+    const c = r.make({ maxBatchRecords: 10 });
+    const d = r.make({ maxBatchRecords: 10 });
+    await Promise.all([c.syncLeads(leads(1_500, "gc")), d.syncLeads(leads(1_500, "gd"))]);
+    assert.ok(rateCodes(r).length > 0, "the control run does hit the limits");
   });
 
   test("606 caused by another app: slow down, lower the share, recover it", async () => {
