@@ -311,7 +311,8 @@ export class MarketoClient {
       path: "/rest/v1/lists.json",
       query: { name },
     });
-    return envelope.result.find((list) => list.name === name) ?? envelope.result[0];
+    // Exact name only: a near match would send leads to the wrong list.
+    return envelope.result.find((list) => list.name === name);
   }
 
   /** Get Program by Name (§9.1); `undefined` when Marketo finds none. */

@@ -99,6 +99,7 @@ describe("endpoints against the sandbox", () => {
     const { client } = r;
     const list = await client.getListByName("Newsletter Subscribers");
     assert.equal(list?.id, 1001);
+    assert.equal(await client.getListByName("Newsletter"), undefined, "no near matches");
     assert.equal(await client.getProgramByName("No Such Program"), undefined);
     const program = await client.getProgramByName("2026 Q3 Product Webinar");
     assert.equal(program?.id, 1001);
