@@ -8,6 +8,8 @@ import type { CallInput, Route } from "./routes.ts";
 const maxProcessing = 2;
 const maxQueued = 10;
 
+const keepJobsMs = 7 * 24 * 3600 * 1000;
+
 const delimiters: Record<string, string> = { csv: ",", tsv: "\t", ssv: ";" };
 
 type Status = "Queued" | "Importing" | "Complete" | "Failed";
@@ -64,9 +66,17 @@ export class BulkImports {
         if ((j.endsAt ?? 0) <= now && (due === undefined || (j.endsAt ?? 0) < (due.endsAt ?? 0)))
           due = j;
       }
-      if (due === undefined) return;
+      if (due === undefined) break;
       this.#finish(due);
       this.#lastFreedAt = due.endsAt ?? now;
+    }
+    // §11.1: a batchId stays usable for 7 days; older finished jobs are forgotten.
+    for (const [id, job] of this.jobs) {
+      if (
+        (job.status === "Complete" || job.status === "Failed") &&
+        (job.endsAt ?? now) < now - keepJobsMs
+      )
+        this.jobs.delete(id);
     }
   }
 
@@ -123,6 +133,8 @@ export class BulkImports {
       if (warning !== undefined) job.warnings.push([...row, warning]);
     }
     job.status = "Complete";
+    // The rows are imported; only the failure and warning rows are still served.
+    job.rows = [];
     const n = job.imported;
     job.message =
       job.failures.length > 0

@@ -38,6 +38,8 @@ export interface Fault {
   fired: number;
 }
 
+const maxFaults = 1000;
+
 const httpCodes = new Set(["500", "502", "503"]);
 
 /** Checks a spec; throws TypeError naming the bad member. */
@@ -81,6 +83,9 @@ export class FaultBook {
   /** Adds a fault (checked first) and returns it as stored. */
   add(spec: FaultSpec): Fault {
     checkFault(spec);
+    // Every call walks the list, so it is kept to a size no test plan needs to exceed.
+    if (this.#faults.length >= maxFaults)
+      throw new TypeError(`at most ${maxFaults} faults may be active; clear some first`);
     const fault: Fault = {
       id: this.#nextId++,
       code: String(spec.code),

@@ -45,10 +45,16 @@ function count(name: string, value: unknown): number {
 
 function duration(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !(value >= 0))
-    throw new TypeError(`foreignTraffic.${name} must be a number ≥ 0`);
+  if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value))
+    throw new TypeError(`foreignTraffic.${name} must be a finite number ≥ 0`);
   return value;
 }
+
+/**
+ * A stream's calls still inside the window enter it as at most this many runs per tick,
+ * so a fast stream or a long clock jump costs bounded time and memory.
+ */
+const maxRunsPerTick = 10_000;
 
 /** Foreign traffic, applied lazily from the clock on every call. */
 export class ForeignTraffic {
@@ -75,7 +81,8 @@ export class ForeignTraffic {
     const holdSlots = count("holdSlots", spec.holdSlots);
     const holdMs = duration("holdMs", spec.holdMs, 1000);
     const perSecond = duration("perSecond", spec.perSecond, 0);
-    const forMs = duration("forMs", spec.forMs, Number.POSITIVE_INFINITY);
+    const forMs =
+      spec.forMs === undefined ? Number.POSITIVE_INFINITY : duration("forMs", spec.forMs, 0);
     if (calls > 0) {
       this.#window?.add(now, calls);
       this.#use(now, calls);
@@ -107,8 +114,14 @@ export class ForeignTraffic {
       const windowMs = this.#window?.windowMs ?? 0;
       // Only calls still inside the window matter to it; older ones would be pruned at once.
       const inWindow = Math.min(n, Math.ceil(windowMs / s.intervalMs) + 1);
-      for (let i = n - inWindow + 1; i <= n; i++)
-        this.#window?.add(s.start + (s.emitted + i) * s.intervalMs);
+      const first = n - inWindow + 1;
+      const runs = Math.min(inWindow, maxRunsPerTick);
+      for (let r = 0; r < runs; r++) {
+        const lo = first + Math.floor((r * inWindow) / runs);
+        const hi = first + Math.floor(((r + 1) * inWindow) / runs) - 1;
+        // A run is stamped with its latest call, so it leaves the window no earlier than they would.
+        this.#window?.add(s.start + (s.emitted + hi) * s.intervalMs, hi - lo + 1);
+      }
       this.#use(now, n);
       s.emitted = due;
     }

@@ -8,6 +8,8 @@ interface TokenRecord {
   revoked: boolean;
 }
 
+const maxExpiredKept = 1000;
+
 /** Outcome of checking an access token on a REST call. */
 export type TokenCheck = { ok: true } | { ok: false; code: "601" | "602" };
 
@@ -50,6 +52,7 @@ export class TokenStore {
         expiryReported: false,
         revoked: false,
       };
+      this.#forgetDead(now);
       this.#tokens.set(token, record);
       this.#current.set(clientId, token);
     }
@@ -59,6 +62,28 @@ export class TokenStore {
       expires_in: Math.max(0, Math.floor((record.expiresAt - now - 1) / 1000)),
       scope: this.#scope,
     };
+  }
+
+  /**
+   * Drops tokens that can only answer 601 from now on (revoked, or expired and already
+   * reported with 602): an unknown token answers 601 too, so the store stays as small as
+   * the tokens that still mean something.
+   */
+  #forgetDead(now: number): void {
+    let expired = 0;
+    for (const [token, record] of this.#tokens) {
+      if (record.revoked || (record.expiresAt <= now && record.expiryReported))
+        this.#tokens.delete(token);
+      else if (record.expiresAt <= now) expired++;
+    }
+    // Expired tokens never used again would pile up with a short lifetime; past this many
+    // the oldest go, and answer 601 instead of their one 602.
+    for (const [token, record] of this.#tokens) {
+      if (expired <= maxExpiredKept) break;
+      if (record.expiresAt > now) continue;
+      this.#tokens.delete(token);
+      expired--;
+    }
   }
 
   /** §2.2: 601 for unknown, revoked or already-reported expired tokens; 602 once at expiry. */

@@ -34,13 +34,22 @@ export function countsAgainstQuota(code: string): boolean {
   }
 }
 
+/** Calls that arrived at the same sandbox millisecond. */
+interface Run {
+  at: number;
+  n: number;
+}
+
 /**
  * §12: the rate limit counts "calls in the past 20 seconds", so the window slides with
- * every call (a queue of arrival times), it is not a fixed bucket.
+ * every call, it is not a fixed bucket. Arrivals are kept as runs of calls per instant, in
+ * time order, so memory follows the distinct instants in the window, not the call count
+ * (foreign traffic may add millions of calls at once).
  */
 export class RateWindow {
-  #times: number[] = [];
+  #runs: Run[] = [];
   #head = 0;
+  #total = 0;
   readonly windowMs: number;
 
   constructor(windowMs: number) {
@@ -49,38 +58,57 @@ export class RateWindow {
 
   #prune(now: number): void {
     const start = now - this.windowMs;
-    while (this.#head < this.#times.length && (this.#times[this.#head] as number) <= start) {
+    while (this.#head < this.#runs.length) {
+      const run = this.#runs[this.#head] as Run;
+      if (run.at > start) break;
+      this.#total -= run.n;
       this.#head++;
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#times.length) {
-      this.#times = this.#times.slice(this.#head);
+    if (this.#head > 1024 && this.#head * 2 > this.#runs.length) {
+      this.#runs = this.#runs.slice(this.#head);
       this.#head = 0;
     }
   }
 
   /** Records `n` calls arriving at `at`. */
   add(at: number, n = 1): void {
-    for (let i = 0; i < n; i++) this.#times.push(at);
+    if (n <= 0) return;
+    this.#total += n;
+    // Usually the newest; after the clock was set back, or for a foreign stream's
+    // back-dated calls, it goes to its place in time order.
+    let i = this.#runs.length;
+    while (i > this.#head && (this.#runs[i - 1] as Run).at > at) i--;
+    const before = this.#runs[i - 1];
+    if (i > this.#head && before !== undefined && before.at === at) before.n += n;
+    else this.#runs.splice(i, 0, { at, n });
   }
 
-  /** Takes back the most recent call (a refused call, when refused calls do not count). */
-  removeLast(): void {
-    if (this.#times.length > this.#head) this.#times.pop();
+  /** Takes back one call that arrived at `at` (a call that, by §12, does not count). */
+  remove(at: number): void {
+    for (let i = this.#runs.length - 1; i >= this.#head; i--) {
+      const run = this.#runs[i] as Run;
+      if (run.at !== at) continue;
+      run.n--;
+      this.#total--;
+      if (run.n === 0) this.#runs.splice(i, 1);
+      return;
+    }
   }
 
-  /** Calls in the window ending at `now`. */
+  /**
+   * Calls in the window ending at `now`. Calls stamped after `now` (the clock was set
+   * back) still count.
+   */
   count(now: number): number {
     this.#prune(now);
-    let n = this.#times.length - this.#head;
-    // Calls stamped after `now` (the clock was set back) still count; nothing to subtract.
-    if (n < 0) n = 0;
-    return n;
+    return this.#total;
   }
 
   /** Forgets every call. */
   clear(): void {
-    this.#times = [];
+    this.#runs = [];
     this.#head = 0;
+    this.#total = 0;
   }
 }
 

@@ -149,7 +149,7 @@ async function restCall(core: Core, c: Context<Env>, routes: readonly Route[]): 
   const token = core.tokens.check(bearer(c, options.acceptAccessTokenQuery), now);
   if (!token.ok) return refused(token.code);
   const unwind = (): void => {
-    if (options.rateLimit !== false && !options.rateLimit.countRejected) core.window?.removeLast();
+    if (options.rateLimit !== false && !options.rateLimit.countRejected) core.window?.remove(now);
   };
   // §12 606: more than `calls` in the past `windowMs`.
   if (options.rateLimit !== false && (core.window?.count(now) ?? 0) > options.rateLimit.calls) {
