@@ -39,6 +39,7 @@ const program = new Command()
   .option("--time-scale <factor>", "multiply every duration (0.01 = 100× faster)", positiveNumber)
   .option("--seed <n>", "seed for faults by rate", integer)
   .option("--clock <iso>", "start time of the sandbox clock (ISO 8601)")
+  .option("--freeze-clock", "start with the clock frozen (moved only via /_sandbox/clock)")
   .option("--fault <json...>", 'initial fault spec(s), e.g. \'{"code":"606","rate":0.1}\'')
   .option("--accept-access-token-query", "accept the removed access_token query parameter")
   .showHelpAfterError();
@@ -78,6 +79,7 @@ function buildOptions(): SandboxOptions {
     if (Number.isNaN(at)) throw new TypeError(`--clock: not an ISO date: ${String(flags.clock)}`);
     options.clock = at;
   }
+  if (flags.freezeClock === true) options.freezeClock = true;
   if (flags.fault !== undefined) {
     options.faults = (flags.fault as string[]).map((text) => {
       try {

@@ -12,33 +12,57 @@ function toMs(at: Instant): number {
 }
 
 /**
- * The sandbox's settable clock. It runs at wall-clock speed from wherever it was set;
- * token expiry, the rate window, the quota day and bulk-import progress all read it, so a
- * test can jump past an hour or a Chicago midnight without waiting.
+ * The sandbox's settable clock. It runs at wall-clock speed from wherever it was set, or,
+ * frozen, stands still until set or advanced; token expiry, the rate window, the quota day
+ * and bulk-import progress all read it, so a test can jump past an hour or a Chicago
+ * midnight without waiting, and a frozen clock makes those tests independent of how fast
+ * the machine runs them.
  */
 export class Clock {
   #offset: number;
+  #frozenAt: number | undefined;
 
-  constructor(start?: Instant) {
+  constructor(start?: Instant, frozen = false) {
     this.#offset = start === undefined ? 0 : toMs(start) - Date.now();
+    if (frozen) this.#frozenAt = this.now();
   }
 
   /** Current sandbox time in epoch milliseconds. */
   now(): number {
-    return Date.now() + this.#offset;
+    return this.#frozenAt ?? Date.now() + this.#offset;
   }
 
-  /** Moves the clock to `at`; it keeps running from there. */
+  /** Moves the clock to `at`; a running clock keeps running from there. */
   set(at: Instant): void {
-    this.#offset = toMs(at) - Date.now();
+    const ms = toMs(at);
+    if (this.#frozenAt !== undefined) this.#frozenAt = ms;
+    else this.#offset = ms - Date.now();
   }
 
   /** Moves the clock forward (or back, if negative) by `ms`. */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms))
       throw new TypeError(`invalid advance: ${String(ms)}`);
-    toMs(this.now() + ms);
-    this.#offset += ms;
+    const to = toMs(this.now() + ms);
+    if (this.#frozenAt !== undefined) this.#frozenAt = to;
+    else this.#offset += ms;
+  }
+
+  /** Stops the clock where it is; only `set` and `advance` move it until `resume`. */
+  freeze(): void {
+    this.#frozenAt = this.now();
+  }
+
+  /** Lets a frozen clock run again, at wall-clock speed, from where it stands. */
+  resume(): void {
+    if (this.#frozenAt === undefined) return;
+    this.#offset = this.#frozenAt - Date.now();
+    this.#frozenAt = undefined;
+  }
+
+  /** Whether the clock stands still. */
+  get frozen(): boolean {
+    return this.#frozenAt !== undefined;
   }
 }
 

@@ -44,6 +44,7 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
     const now = core.clock.now();
     return {
       now,
+      frozen: core.clock.frozen,
       iso: new Date(now).toISOString(),
       quotaDay: quotaDay(now),
       quotaResetsAt: new Date(nextQuotaReset(now)).toISOString(),
@@ -51,7 +52,13 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
   };
   app.get("/clock", (c) => c.json(clockView()));
   app.post("/clock", async (c) => {
-    const spec = (await body(c.req.raw)) as { set?: number | string; advanceMs?: number };
+    const spec = (await body(c.req.raw)) as {
+      set?: number | string;
+      advanceMs?: number;
+      frozen?: boolean;
+    };
+    if (spec.frozen === true) core.clock.freeze();
+    else if (spec.frozen === false) core.clock.resume();
     if (spec.set !== undefined)
       core.clock.set(typeof spec.set === "string" ? new Date(spec.set) : spec.set);
     if (spec.advanceMs !== undefined) core.clock.advance(spec.advanceMs);

@@ -24,7 +24,7 @@ export class Core {
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.clock = new Clock(options.clock);
+    this.clock = new Clock(options.clock, options.freezeClock);
     this.instance = new Instance(options, this.clock);
     this.tokens = new TokenStore(
       options.tokenLifetimeSeconds * 1000 * options.timeScale,

@@ -35,7 +35,16 @@ export interface Sandbox {
   readonly clientId: string;
   readonly clientSecret: string;
   /** The settable clock that token expiry, windows, the quota day and bulk progress read. */
-  readonly clock: { now(): number; set(at: Instant): void; advance(ms: number): void };
+  readonly clock: {
+    now(): number;
+    set(at: Instant): void;
+    advance(ms: number): void;
+    /** Stops the clock; only set and advance move it until resume. */
+    freeze(): void;
+    /** Lets a frozen clock run again from where it stands. */
+    resume(): void;
+    readonly frozen: boolean;
+  };
   /** Fault injection, as `/_sandbox/faults`. */
   readonly faults: {
     add(spec: FaultSpec): Fault;

@@ -168,6 +168,12 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Start time of the sandbox clock. @default now */
   clock?: Instant;
+  /**
+   * Start with the clock frozen: it stands still until set, advanced or resumed, so tests
+   * of windows, expiry and bulk progress do not depend on the machine's speed.
+   * @default false
+   */
+  freezeClock?: boolean;
   /** Seed of the PRNG behind faults by rate. @default a random seed */
   seed?: number;
   /** Faults active from the start. @default [] */
@@ -250,6 +256,7 @@ const defaults = {
   maxUriBytes: 8192,
   tokenLifetimeSeconds: 3600,
   timeScale: 1,
+  freezeClock: false,
   faults: [],
   acceptAccessTokenQuery: false,
   customFields: [],
@@ -395,6 +402,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     latency,
     timeScale: positive("timeScale", options.timeScale ?? defaults.timeScale),
     clock: options.clock,
+    freezeClock: options.freezeClock ?? defaults.freezeClock,
     seed,
     faults: options.faults ?? defaults.faults,
     acceptAccessTokenQuery: options.acceptAccessTokenQuery ?? defaults.acceptAccessTokenQuery,

@@ -31,6 +31,7 @@ describe("marketo-sandbox command", () => {
       "--no-latency",
       "--time-scale",
       "0.01",
+      "--freeze-clock",
     ]);
     const ready = JSON.parse(await firstLine(child)) as {
       url: string;
@@ -43,6 +44,10 @@ describe("marketo-sandbox command", () => {
       `${ready.url}/identity/oauth/token?grant_type=client_credentials&client_id=cid&client_secret=sec`,
     );
     assert.equal(res.status, 200);
+    const clock = (await (await fetch(`${ready.url}/_sandbox/clock`)).json()) as {
+      frozen: boolean;
+    };
+    assert.equal(clock.frozen, true);
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     assert.equal((await exited)[0], 0);

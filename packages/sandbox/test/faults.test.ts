@@ -128,13 +128,33 @@ describe("faults and /_sandbox controls", () => {
     assert.equal((await control("GET", "/nope")).status, 404);
   });
 
-  test("foreign steady traffic fills the window and the quota as the clock runs", async () => {
+  test("the settable clock: frozen by option, moved by set/advance, resumed and frozen over HTTP", async () => {
+    const sb = await sandbox({ clock: Date.parse("2026-03-08T05:59:00Z") });
+    const at = sb.clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(sb.clock.now(), at, "a frozen clock stands still");
+    sb.clock.advance(60_000);
+    assert.equal(new Date(sb.clock.now()).toISOString(), "2026-03-08T06:00:00.000Z");
+    const clock = async (body: unknown) =>
+      (await (
+        await fetch(`${sb.url}/_sandbox/clock`, { method: "POST", body: JSON.stringify(body) })
+      ).json()) as { now: number; frozen: boolean };
+    assert.equal((await clock({ frozen: false })).frozen, false);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.ok(sb.clock.now() > at + 60_000, "a resumed clock runs");
+    const frozen = await clock({ frozen: true, set: "2026-01-01T00:00:00Z" });
+    assert.deepEqual([frozen.frozen, frozen.now], [true, Date.parse("2026-01-01T00:00:00Z")]);
+  });
+
+  test("§12 foreign steady traffic fills the window and the quota as the clock runs", async () => {
     const sb = await sandbox({ rateLimit: { calls: 100, windowMs: 20_000 }, timeScale: 1 });
     const t = await token(sb);
     sb.foreignTraffic({ perSecond: 6 });
     sb.clock.advance(20_000);
     assert.equal(errorCode((await call(sb, t, "GET", path)).body), "606");
-    const used = (sb.state() as { quota: { used: number } }).quota.used;
-    assert.ok(used >= 119 && used <= 121, String(used));
+    assert.equal((sb.state() as { quota: { used: number } }).quota.used, 120);
+    // 10 s on, the window still holds 20 s of the stream, plus our refused call at 20 s.
+    sb.clock.advance(10_000);
+    assert.equal((sb.state() as { rateWindow: { calls: number } }).rateWindow.calls, 121);
   });
 });

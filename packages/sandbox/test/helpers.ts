@@ -1,9 +1,18 @@
 import { after } from "node:test";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../src/index.ts";
 
-/** A sandbox for one test file, fast by default, closed after the file. */
+/**
+ * A sandbox for one test file, fast and with a frozen clock by default (time moves only
+ * when a test moves it, however slow the machine), closed after the file.
+ */
 export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const sb = await startSandbox({ latency: false, timeScale: 0.01, seed: 7, ...options });
+  const sb = await startSandbox({
+    latency: false,
+    timeScale: 0.01,
+    seed: 7,
+    freezeClock: true,
+    ...options,
+  });
   after(() => sb.close());
   return sb;
 }
@@ -71,4 +80,13 @@ export function outcomes(body: Body): string[] {
     const reasons = (r.reasons ?? r.errors) as Array<{ code: string }> | undefined;
     return r.status === "skipped" ? (reasons?.[0]?.code ?? "skipped") : String(r.status);
   });
+}
+
+/** Waits until `condition` holds, checking every few ms; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
