@@ -10,7 +10,7 @@ import type { CallRecord } from "./stats.ts";
 
 export type { Fault, FaultSpec } from "./faults.ts";
 export type { ForeignTrafficSpec } from "./foreign.ts";
-export { countsAgainstQuota } from "./limits.ts";
+export { countsAgainstQuota, countsAgainstRateWindow } from "./limits.ts";
 export type {
   ActivityTypeSpec,
   BulkPaceOptions,

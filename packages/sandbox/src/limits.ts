@@ -34,6 +34,18 @@ export function countsAgainstQuota(code: string): boolean {
   }
 }
 
+/**
+ * §12 "which calls count", for the rolling rate window. error-codes.md says a call answered
+ * with an asterisked code is counted against neither the quota nor the rate limit, so the
+ * window follows the quota rule; calls refused for the limits themselves (606, 607, 615)
+ * stay in it when `countRejected` is set (Marketo does not say; counting them is the
+ * stricter reading, so a client that hammers stays locked out).
+ */
+export function countsAgainstRateWindow(code: string, countRejected: boolean): boolean {
+  if (code === "606" || code === "607" || code === "615") return countRejected;
+  return countsAgainstQuota(code);
+}
+
 /** Calls that arrived at the same sandbox millisecond. */
 interface Run {
   at: number;

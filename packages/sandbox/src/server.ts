@@ -5,7 +5,7 @@ import type { Core } from "./core.ts";
 import { type Answer, answerCode, fail } from "./envelope.ts";
 import { toResponse } from "./http-answers.ts";
 import { identity } from "./identity-endpoint.ts";
-import { countsAgainstQuota } from "./limits.ts";
+import { countsAgainstQuota, countsAgainstRateWindow } from "./limits.ts";
 import { type CallInput, isRecord, match, type Route } from "./routes.ts";
 import { isoSeconds } from "./schema.ts";
 import { sleep } from "./sleep.ts";
@@ -130,40 +130,56 @@ function recordsIn(call: CallInput): number {
   return isRecord(call.body) && Array.isArray(call.body.input) ? call.body.input.length : 0;
 }
 
-/** The REST and bulk pipeline: size limits, token, rate window, concurrency, quota, faults, route. */
-async function restCall(core: Core, c: Context<Env>, routes: readonly Route[]): Promise<Answer> {
+/**
+ * The REST and bulk pipeline: the size limit, then the rate window around everything else.
+ * §12: a call enters the window when it arrives, and is taken back when its answer is one
+ * that does not count (see countsAgainstRateWindow).
+ */
+async function restCall(
+  core: Core,
+  c: Context<Env>,
+  routes: readonly Route[],
+  now: number,
+): Promise<Answer> {
   const { options } = core;
-  const now = core.clock.now();
-  const path = c.req.path;
-  const method = c.req.method;
   core.tick(now);
-  const limit = path.startsWith("/bulk/") ? options.maxBulkBodyBytes : options.maxBodyBytes;
+  const limit = c.req.path.startsWith("/bulk/") ? options.maxBulkBodyBytes : options.maxBodyBytes;
   // §12: 413 past 1 MB (10 MB for bulk), decided from Content-Length when it is sent.
   if (Number(c.req.header("content-length") ?? 0) > limit) return { kind: "http", status: 413 };
+  core.window?.add(now);
+  const answer = await admitted(core, c, routes, now, limit);
+  const countRejected = options.rateLimit !== false && options.rateLimit.countRejected;
+  if (!countsAgainstRateWindow(answerCode(answer), countRejected)) core.window?.remove(now);
+  return answer;
+}
+
+/** Token, 606, 615, 607, then faults and the route, holding a concurrency slot. */
+async function admitted(
+  core: Core,
+  c: Context<Env>,
+  routes: readonly Route[],
+  now: number,
+  limit: number,
+): Promise<Answer> {
+  const { options } = core;
+  const path = c.req.path;
+  const method = c.req.method;
   const refused = async (code: string): Promise<Answer> => {
     await sleep(options.latency.refusal * options.timeScale);
     return refusal(code, core);
   };
-  // §12: every call that arrives enters the rolling window, refused ones included.
-  core.window?.add(now);
   const token = core.tokens.check(bearer(c, options.acceptAccessTokenQuery), now);
   if (!token.ok) return refused(token.code);
-  const unwind = (): void => {
-    if (options.rateLimit !== false && !options.rateLimit.countRejected) core.window?.remove(now);
-  };
-  // §12 606: more than `calls` in the past `windowMs`.
+  // §12 606: more than `calls` in the past `windowMs`, this call included.
   if (options.rateLimit !== false && (core.window?.count(now) ?? 0) > options.rateLimit.calls) {
-    unwind();
     return refused("606");
   }
   // §12 615: already `concurrency` calls in flight (ours plus other apps').
   if (options.concurrency !== false && core.slotsInUse(now) >= options.concurrency) {
-    unwind();
     return refused("615");
   }
   // §12 607: the daily quota is used up until midnight America/Chicago.
   if (options.dailyQuota !== false && core.quota.used(now) >= options.dailyQuota) {
-    unwind();
     return refused("607");
   }
   core.inFlight++;
@@ -252,7 +268,7 @@ export function createApp(core: Core): Hono<Env> {
     if (!c.req.path.startsWith("/rest/") && !c.req.path.startsWith("/bulk/")) {
       return finish(core, c, fail("610"), started, arrived, false);
     }
-    return finish(core, c, await restCall(core, c, routes), started, arrived, true);
+    return finish(core, c, await restCall(core, c, routes, arrived), started, arrived, true);
   });
   // Any unexpected failure is Marketo's 611 "System error", never a stack trace.
   app.onError(() => {

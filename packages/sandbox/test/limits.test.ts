@@ -71,6 +71,21 @@ describe("§12 limits", () => {
     assert.equal(errorCode((await call(sb, t, "GET", describePath)).body), "606");
   });
 
+  test("§12 calls answered 601, 602, 604 or 605 do not fill the rate window; 606 refusals do", async () => {
+    const sb = await sandbox({ rateLimit: { calls: 3, windowMs: 20_000 } });
+    const t = await token(sb);
+    for (let i = 0; i < 5; i++)
+      assert.equal(errorCode((await call(sb, "bad", "GET", describePath)).body), "601");
+    assert.equal(errorCode((await call(sb, t, "DELETE", describePath)).body), "605");
+    sb.faults.add({ code: "604", count: 2 });
+    for (let i = 0; i < 2; i++)
+      assert.equal(errorCode((await call(sb, t, "GET", describePath)).body), "604");
+    for (let i = 0; i < 3; i++)
+      assert.equal((await call(sb, t, "GET", describePath)).body.success, true, `call ${i}`);
+    assert.equal(errorCode((await call(sb, t, "GET", describePath)).body), "606");
+    assert.equal((sb.state() as { rateWindow: { calls: number } }).rateWindow.calls, 4);
+  });
+
   test("§12 foreign traffic consumes the shared rate window", async () => {
     const sb = await sandbox({ rateLimit: { calls: 100, windowMs: 20_000 } });
     const t = await token(sb);
