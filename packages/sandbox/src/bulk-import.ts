@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { type Answer, fail, ok, reason } from "./envelope.ts";
 import type { Instance } from "./instance.ts";
-import { syncOne, syncSettings } from "./leads.ts";
+import { type SyncOutcome, syncOne, syncSettings } from "./leads.ts";
 import type { CallInput, Route } from "./routes.ts";
 
 /** §11.4: two imports process at once; ten may wait (processing included); FIFO. */
@@ -121,11 +121,7 @@ export class BulkImports {
       }
       const outcome = settings === undefined ? undefined : syncOne(instance, settings, record);
       if (outcome?.lead === undefined) {
-        const code = outcome?.result.status === "skipped" ? outcome.result.reasons[0] : undefined;
-        job.failures.push([
-          ...row,
-          failureText(instance, code?.code ?? "1003", code?.message ?? "Invalid data", record),
-        ]);
+        job.failures.push([...row, failureReason(outcome)]);
         continue;
       }
       job.imported++;
@@ -178,21 +174,12 @@ export class BulkImports {
   }
 }
 
-function failureText(
-  instance: Instance,
-  code: string,
-  text: string,
-  record: Record<string, unknown>,
-): string {
-  // §11.3 example: "Invalid data type in field Lead Score" for a type mismatch.
-  if (code === "1001") {
-    for (const [name] of Object.entries(record)) {
-      const field = instance.schema.get(name);
-      if (field !== undefined && text.includes(`type '${field.dataType}'`))
-        return `Invalid data type in field ${field.displayName}`;
-    }
-  }
-  return text;
+/** The failure file's reason for a row that was not imported. */
+function failureReason(outcome: SyncOutcome | undefined): string {
+  if (outcome === undefined || outcome.lead !== undefined) return "Invalid data";
+  // §11.3 example: "Invalid data type in field Lead Score" for a type mismatch (1001).
+  if (outcome.field !== undefined) return `Invalid data type in field ${outcome.field.displayName}`;
+  return outcome.result.reasons[0]?.message ?? "Invalid data";
 }
 
 /** §11.1 Import Leads: a multipart CSV/TSV/SSV file; answers Queued at once. */

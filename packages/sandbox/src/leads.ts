@@ -3,7 +3,7 @@ import type { Instance } from "./instance.ts";
 import type { Lead } from "./lead-store.ts";
 import { page } from "./paging.ts";
 import { type CallInput, isRecord, listParam, type Route } from "./routes.ts";
-import { coerce, isoSeconds, shown } from "./schema.ts";
+import { coerce, type Field, isoSeconds, shown } from "./schema.ts";
 
 /** §4: at most 300 records per call. */
 export const maxBatch = 300;
@@ -14,7 +14,12 @@ type Action = (typeof actions)[number];
 /** One lead's outcome in a sync: its result item and, on success, the lead. */
 export type SyncOutcome =
   | { result: { id: number; status: "created" | "updated" }; lead: Lead }
-  | { result: { status: "skipped"; reasons: CodeAndMessage[] }; lead: undefined };
+  | {
+      result: { status: "skipped"; reasons: CodeAndMessage[] };
+      lead: undefined;
+      /** The field a 1001 was about, so bulk import can name it in its failure file. */
+      field?: Field;
+    };
 
 /** A sync's settings, checked once for the whole call. */
 export interface SyncSettings {
@@ -28,6 +33,11 @@ export interface SyncSettings {
 
 function skip(code: string, ...args: Array<string | number>): SyncOutcome {
   return { result: skipped(code, ...args), lead: undefined };
+}
+
+/** §4 1001: `raw` is not of the field's type. */
+function wrongType(field: Field, raw: unknown, dataType: string): SyncOutcome {
+  return { result: skipped("1001", shown(raw), dataType), lead: undefined, field };
 }
 
 /** Checks action, lookupField and partitionName (§4). Undefined action means a bad one. */
@@ -77,12 +87,12 @@ export function syncOne(instance: Instance, settings: SyncSettings, record: unkn
       // §4: id is system-managed; only updateOnly may send it, else 1003 "Invalid data".
       if (action !== "updateOnly") return skip("1003");
       const checked = coerce(raw, "integer");
-      if (!checked.ok || checked.value === null) return skip("1001", shown(raw), "integer");
+      if (!checked.ok || checked.value === null) return wrongType(field, raw, "integer");
       id = checked.value as number;
       continue;
     }
     const checked = coerce(raw, field.dataType, field.length);
-    if (!checked.ok) return skip("1001", shown(raw), field.dataType);
+    if (!checked.ok) return wrongType(field, raw, field.dataType);
     // unverified: writes to system-managed fields (createdAt, inferred*) are ignored.
     if (!field.readOnly) values[name] = checked.value;
   }
