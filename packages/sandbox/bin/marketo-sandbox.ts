@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
-import { type SandboxOptions, startSandbox } from "../src/index.ts";
+import { type LatencyOptions, type SandboxOptions, startSandbox } from "../src/index.ts";
+import { defaultLatency } from "../src/options.ts";
 
 function integer(value: string): number {
   const n = Number(value);
@@ -9,11 +10,31 @@ function integer(value: string): number {
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError("expected a number ≥ 0");
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError("expected a number > 0");
   return n;
+}
+
+const latencyKinds = Object.keys(defaultLatency);
+
+/** `kind=ms`, e.g. `write=300`: one entry of the per-endpoint latency. */
+function latencyEntry(
+  value: string,
+  previous: Partial<LatencyOptions> = {},
+): Partial<LatencyOptions> {
+  const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(value);
+  if (m === null || !latencyKinds.includes(m[1] as string))
+    throw new InvalidArgumentError(`expected kind=ms with kind one of ${latencyKinds.join(", ")}`);
+  return { ...previous, [m[1] as string]: Number(m[2]) };
 }
 
 const program = new Command()
@@ -36,6 +57,14 @@ const program = new Command()
   .option("--max-uri-bytes <n>", "414 past this URI size", integer)
   .option("--token-lifetime <seconds>", "access token lifetime", positiveNumber)
   .option("--no-latency", "answer without simulated latency")
+  .option(
+    "--latency <kind=ms>",
+    `simulated latency of one kind of endpoint (${latencyKinds.join(", ")}); repeatable`,
+    latencyEntry,
+  )
+  .option("--bulk-startup-ms <ms>", "bulk import: time from Importing to the first row", integer)
+  .option("--bulk-per-row-ms <ms>", "bulk import: time per row", nonNegativeNumber)
+  .option("--call-log-size <n>", "entries kept in the call log", integer)
   .option("--time-scale <factor>", "multiply every duration (0.01 = 100× faster)", positiveNumber)
   .option("--seed <n>", "seed for faults by rate", integer)
   .option("--clock <iso>", "start time of the sandbox clock (ISO 8601)")
@@ -72,6 +101,15 @@ function buildOptions(): SandboxOptions {
   if (flags.tokenLifetime !== undefined)
     options.tokenLifetimeSeconds = flags.tokenLifetime as number;
   if (flags.latency === false) options.latency = false;
+  else if (typeof flags.latency === "object" && flags.latency !== null)
+    options.latency = flags.latency as Partial<LatencyOptions>;
+  if (flags.bulkStartupMs !== undefined || flags.bulkPerRowMs !== undefined) {
+    options.bulkPace = {};
+    if (flags.bulkStartupMs !== undefined)
+      options.bulkPace.startupMs = flags.bulkStartupMs as number;
+    if (flags.bulkPerRowMs !== undefined) options.bulkPace.perRowMs = flags.bulkPerRowMs as number;
+  }
+  if (flags.callLogSize !== undefined) options.callLogSize = flags.callLogSize as number;
   if (flags.timeScale !== undefined) options.timeScale = flags.timeScale as number;
   if (flags.seed !== undefined) options.seed = flags.seed as number;
   if (flags.clock !== undefined) {

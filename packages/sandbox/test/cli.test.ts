@@ -53,13 +53,29 @@ describe("marketo-sandbox command", () => {
     assert.equal((await exited)[0], 0);
   });
 
-  test("plain ready line names the URL and credentials", async () => {
-    const child = run(["--client-id", "abc", "--no-latency"]);
+  test("plain ready line names the URL and credentials; --latency sets one kind", async () => {
+    const child = run(["--client-id", "abc", "--client-secret", "s", "--latency", "read=300"]);
     const line = await firstLine(child);
     assert.match(
       line,
       /^Marketo sandbox on http:\/\/127\.0\.0\.1:\d+ {2}client id: abc {2}client secret: \S+$/,
     );
+    const url = /on (\S+)/.exec(line)?.[1] ?? "";
+    const auth = (await (
+      await fetch(
+        `${url}/identity/oauth/token?grant_type=client_credentials&client_id=abc&client_secret=s`,
+      )
+    ).json()) as { access_token: string };
+    await fetch(`${url}/rest/v1/leads/describe.json`, {
+      headers: { authorization: `Bearer ${auth.access_token}` },
+    });
+    const calls = (await (await fetch(`${url}/_sandbox/calls`)).json()) as Array<{
+      path: string;
+      durationMs: number;
+    }>;
+    const read = calls.find((c) => c.path === "/rest/v1/leads/describe.json");
+    // A lower bound only: a loaded machine can make it slower, never faster.
+    assert.ok((read?.durationMs ?? 0) >= 250, JSON.stringify(read));
     const exited = once(child, "exit");
     child.kill("SIGINT");
     await exited;
@@ -70,6 +86,7 @@ describe("marketo-sandbox command", () => {
     ["--time-scale", "-1"],
     ["--fault", "{bad"],
     ["--rate-calls", "0"],
+    ["--latency", "slow=5"],
   ]) {
     test(`bad flag ${args.join(" ")} → clear error, exit 2`, async () => {
       const child = run(args);
