@@ -1,6 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { type LeadSchema, MarketoClient, type MarketoEvent } from "@postout/marketo";
+import {
+  type LeadSchema,
+  MarketoClient,
+  type MarketoClientOptions,
+  type MarketoEvent,
+} from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import type { Config, DestinationConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -30,6 +35,10 @@ export interface GatewayOptions {
   readonly announce?: (line: string) => void;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Client options for every destination (e.g. fewer retries for a demo). */
+  readonly clientOptions?: Partial<
+    Omit<MarketoClientOptions, "baseUrl" | "clientId" | "clientSecret">
+  >;
   /** Options for the built-in sandbox when no Marketo is configured. */
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
 }
@@ -92,7 +101,14 @@ export class Gateway {
     for (const config of options.config.destinations) {
       destinations.set(
         config.name,
-        Gateway.#destination(config, options.store, sandbox, worker, now),
+        Gateway.#destination(
+          config,
+          options.store,
+          sandbox,
+          worker,
+          now,
+          options.clientOptions ?? {},
+        ),
       );
     }
     const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
@@ -106,6 +122,7 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
+    clientOptions: GatewayOptions["clientOptions"] & object,
   ): Destination {
     const calls = new Map<string, number>();
     const onEvent = (event: MarketoEvent) => {
@@ -115,6 +132,7 @@ export class Gateway {
       }
     };
     const client = new MarketoClient({
+      ...clientOptions,
       baseUrl: config.baseUrl ?? (sandbox as Sandbox).url,
       clientId: config.clientId ?? (sandbox as Sandbox).clientId,
       clientSecret: config.clientSecret ?? (sandbox as Sandbox).clientSecret,

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
 import { isIntakeError } from "../intake/errors.ts";
 import { FieldMapError } from "../mapping/field-map.ts";
+import { registerDemo } from "./demo-command.ts";
 import { registerExplain } from "./explain-command.ts";
 import { UsageError } from "./io.ts";
 import { registerPost } from "./post-command.ts";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerRepost(program);
   registerSandbox(program);
+  registerDemo(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

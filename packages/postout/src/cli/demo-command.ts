@@ -1,0 +1,71 @@
+import type { Command } from "commander";
+import { runDemo } from "../demo.ts";
+import { Gateway } from "../gateway.ts";
+import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { configFrom } from "./open.ts";
+import { reportRows, writeReport } from "./report-command.ts";
+import { printSummary, summarize } from "./summary.ts";
+
+interface DemoOptions {
+  readonly db?: string;
+  readonly json?: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "post a realistic sample into the built-in sandbox: delivered, needs-fix (1006, 1001, 1025, 1005) and retrying leads",
+    )
+    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--json", "print the summary for machines")
+    .action(async (o: DemoOptions) => {
+      // Always the built-in sandbox: a demo must never post sample leads into a real Marketo.
+      const config = configFrom(o.db === undefined ? {} : { db: o.db });
+      const store = new SqliteStore(config.db);
+      const gateway = await Gateway.open({
+        store,
+        // Few client retries: the demo shows the gateway's own retry schedule, not a long wait.
+        clientOptions: { retry: { maxAttempts: 1 } },
+        config: {
+          ...config,
+          sandbox: true,
+          destinations: [
+            {
+              name: "sandbox",
+              baseUrl: undefined,
+              clientId: undefined,
+              clientSecret: undefined,
+              callsPer20s: undefined,
+              concurrency: undefined,
+            },
+          ],
+        },
+        ...(o.json ? { announce: () => {} } : {}),
+      });
+      try {
+        const ids = await runDemo(gateway);
+        const summary = await summarize(gateway, ids, {
+          accepted: ids.length,
+          alreadyAccepted: 0,
+          rejected: 0,
+        });
+        printSummary(summary, o.json === true);
+        if (!o.json) {
+          process.stdout.write("\n");
+          await writeReport(
+            reportRows(store, { ids, status: ["needs_fix", "retrying"] }, false),
+            "table",
+            process.stdout,
+            false,
+          );
+          process.stdout.write(
+            `\nthe full post-out log: postout report --db ${config.db} --format csv\n`,
+          );
+        }
+      } finally {
+        await gateway.close();
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,133 @@
+import type { Gateway } from "./gateway.ts";
+import { parseFieldMap } from "./mapping/field-map.ts";
+import { preparer } from "./prepare.ts";
+import type { Route } from "./route.ts";
+
+const FIRST = [
+  "Ana",
+  "Ben",
+  "Chloé",
+  "Dmitri",
+  "Esi",
+  "Farah",
+  "Gus",
+  "Hana",
+  "Ivo",
+  "Jia",
+  "Kofi",
+  "Lena",
+];
+const LAST = [
+  "Okafor",
+  "Lindqvist",
+  "García",
+  "Nakamura",
+  "Brennan",
+  "Haddad",
+  "Kowalski",
+  "Mensah",
+];
+const COMPANIES = [
+  "Northwind",
+  "Globex",
+  "Initech",
+  "Umbrella Health",
+  "Stark Logistics",
+  "Wayne Media",
+];
+const STATES = ["CA", "NY", "TX", "WA", "IL"];
+
+/** The webinar platform's export columns, mapped to Marketo fields (seed 003's input field map). */
+export const DEMO_MAP = parseFieldMap(
+  {
+    fields: {
+      "Email Address": "email",
+      "First Name": "firstName",
+      "Last Name": "lastName",
+      Company: "company",
+      State: "state",
+      "Lead Score": "leadScore",
+      "Job Role": "role",
+    },
+    values: {
+      state: {
+        map: { CA: "California", NY: "New York", TX: "Texas", WA: "Washington", IL: "Illinois" },
+        caseInsensitive: true,
+      },
+    },
+    unmapped: "drop",
+  },
+  "demo field map",
+);
+
+/** A webinar sign-up row as a lead platform exports it. */
+function row(i: number, extra: Record<string, string> = {}): Record<string, string> {
+  const first = FIRST[i % FIRST.length] as string;
+  const last = LAST[(i * 7) % LAST.length] as string;
+  const company = COMPANIES[(i * 5) % COMPANIES.length] as string;
+  return {
+    "Email Address": `${first.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase()}.${last.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase()}${i}@${company.split(" ")[0]?.toLowerCase()}.example`,
+    "First Name": first,
+    "Last Name": last,
+    Company: company,
+    State: STATES[i % STATES.length] as string,
+    "Lead Score": String(10 + (i % 40)),
+    "Job Role": "",
+    ...extra,
+  };
+}
+
+const PROGRAM = "2026 Q3 Product Webinar";
+
+/**
+ * Posts a realistic sample into the built-in sandbox: most leads are delivered, and some fail
+ * the ways Marketo makes leads fail — an unknown field (1006) and a wrong type (1001) caught
+ * by preflight, a program status the channel lacks (1025), a createOnly lead that exists
+ * (1005), and a Marketo outage (503) that leaves leads retrying.
+ */
+export async function runDemo(gateway: Gateway): Promise<number[]> {
+  const sandbox = gateway.sandbox;
+  if (!sandbox) throw new Error("the demo runs only against the built-in sandbox");
+  const destination = gateway.destination();
+  const schema = (options?: { readonly refresh?: boolean }) => destination.schema(options);
+  const ids: number[] = [];
+  const post = async (route: Route, rows: Record<string, string>[]) => {
+    const prepare = preparer({ map: DEMO_MAP, route, schema });
+    const result = await gateway.accept(
+      rows.map((raw, line) => ({ raw, line: line + 2 })),
+      { destination: destination.name, route, prepare, source: "demo" },
+    );
+    ids.push(...result.ids);
+    await destination.dispatcher.drain();
+  };
+
+  const registered: Route = {
+    endpoint: "pushLeads",
+    programName: PROGRAM,
+    source: "ON24",
+    reason: "Webinar registration",
+    programStatus: "Registered",
+  };
+  await post(registered, [
+    ...Array.from({ length: 30 }, (_, i) => row(i)),
+    row(30, { "Job Role": "VP Marketing" }), // 1006: `role` is not a field of this instance
+    row(31, { "Job Role": "CTO" }),
+    row(32, { "Lead Score": "twelve" }), // 1001: leadScore is an integer
+  ]);
+  // 1025: "Attended Twice" is not a status of the Webinar channel.
+  await post({ ...registered, programStatus: "Attended Twice" }, [row(33), row(34)]);
+  // 1005: createOnly, and these leads were pushed above.
+  await post({ endpoint: "syncLeads", action: "createOnly", lookupField: "email" }, [
+    row(0),
+    row(1),
+  ]);
+  // A Marketo outage: every call answers 503 until it ends, so these leads wait for a retry.
+  sandbox.faults.add({ code: 503, endpoint: "/rest/v1/leads.json", method: "POST", count: 1000 });
+  await post({ endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" }, [
+    row(40),
+    row(41),
+    row(42),
+  ]);
+  sandbox.faults.clear();
+  return ids;
+}
