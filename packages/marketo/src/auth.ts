@@ -74,7 +74,7 @@ export class TokenSource {
     };
     const started = now();
     const sent = await transport.send(request, { attempt: 1 });
-    const error = errorFromResponse(sent.raw, { request: sent.request });
+    const error = errorFromResponse(transport.redactRaw(sent.raw), { request: sent.request });
     // The identity answer is not an envelope: only HTTP-level errors (401) apply to it.
     if (error && !(error instanceof InvalidResponseError)) {
       transport.answered(request, sent, 1, error.code, error.requestId);
@@ -90,6 +90,7 @@ export class TokenSource {
         request: sent.request,
       });
     }
+    transport.rememberToken(body.token);
     transport.answered(request, sent, 1, "200", undefined);
     transport.emit({
       type: "token",

@@ -55,7 +55,7 @@ export class Caller {
   /** A call answered by Marketo's JSON envelope. */
   call<T>(request: MarketoRequest, options: CallOptions = {}): Promise<Envelope<T>> {
     return this.#run(request, options, (raw, summary) => {
-      const error = errorFromResponse(raw, { request: summary, now: new Date(this.#c.now()) });
+      const error = this.#errorOf(raw, summary);
       return error ? { error } : { value: readEnvelope<T>(raw) };
     });
   }
@@ -65,11 +65,17 @@ export class Caller {
     return this.#run(request, options, (raw, summary) => {
       const looksLikeEnvelope = raw.body.trimStart().startsWith("{");
       const failed = raw.status < 200 || raw.status >= 300 || looksLikeEnvelope;
-      const error = failed
-        ? errorFromResponse(raw, { request: summary, now: new Date(this.#c.now()) })
-        : undefined;
+      const error = failed ? this.#errorOf(raw, summary) : undefined;
       return error ? { error } : { value: raw.body };
     });
+  }
+
+  /** The typed error an answer stands for, built from its redacted copy (see Transport.redact). */
+  #errorOf(raw: RawResponse, summary: RequestSummary): MarketoError | undefined {
+    const options = { request: summary, now: new Date(this.#c.now()) };
+    // Redacting costs a pass over the body: only answers that become errors pay it.
+    if (!errorFromResponse(raw, options)) return undefined;
+    return errorFromResponse(this.#c.transport.redactRaw(raw), options);
   }
 
   async #run<V>(

@@ -100,6 +100,8 @@ export interface TransportConfig {
   readonly onEvent?: EventHook | undefined;
 }
 
+const MAX_REMEMBERED_TOKENS = 8;
+
 function queryString(query: Readonly<Record<string, QueryValue>> = {}): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
@@ -117,6 +119,8 @@ export function uriBytes(url: string): number {
 /** Puts requests on the wire: timeouts, the 414 switch, redaction and the log/event hooks. */
 export class Transport {
   readonly #config: TransportConfig;
+  /** Access tokens seen lately, removed by value wherever they turn up (a gateway page may echo one bare). */
+  readonly #tokens: string[] = [];
 
   constructor(config: TransportConfig) {
     this.#config = config;
@@ -124,7 +128,20 @@ export class Transport {
 
   /** Removes credentials from any text before it leaves the process. */
   redact(text: string): string {
-    return redactValues(redactText(text), this.#config.secrets);
+    return redactValues(redactText(text), [...this.#config.secrets, ...this.#tokens]);
+  }
+
+  /** A copy of an answer whose body is safe to put into an error (headers are redacted there). */
+  redactRaw(raw: RawResponse): RawResponse {
+    return { ...raw, body: this.redact(raw.body) };
+  }
+
+  /** Adds an access token to the values {@link redact} removes. */
+  rememberToken(token: string): void {
+    if (this.#tokens.includes(token)) return;
+    this.#tokens.push(token);
+    // Tokens live an hour; the last few cover every answer still on its way back.
+    if (this.#tokens.length > MAX_REMEMBERED_TOKENS) this.#tokens.shift();
   }
 
   emit(event: MarketoEvent): void {
