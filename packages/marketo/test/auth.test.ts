@@ -109,16 +109,21 @@ describe("authentication against the sandbox", () => {
   });
 
   test("a token is renewed ahead of expiry, and Marketo's same-token answer is kept until it expires", async () => {
-    // 400 s tokens at scale 0.01 live 4 s (expires_in 3); the client renews 600 ms ahead.
-    const { sb, client } = await open({ tokenLifetimeSeconds: 400 });
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // 400 s tokens at scale 0.01 live 4 s (expires_in 3); the client renews 600 ms ahead. The
+    // sandbox clock stands still and the client reads it, so the test does not race the machine.
+    const { sb, make } = await open({ tokenLifetimeSeconds: 400, freezeClock: true });
+    const client = make({ now: () => sb.clock.now() });
     await client.getListByName("Newsletter Subscribers");
-    await sleep(2_500); // inside the margin: asks again, gets the same token and its remaining life
+    assert.equal(identityCalls(sb).length, 1);
+    sb.clock.advance(2_300); // before the margin: the cached token is used
+    await client.getListByName("Newsletter Subscribers");
+    assert.equal(identityCalls(sb).length, 1, "no refresh before the margin");
+    sb.clock.advance(200); // inside the margin: asks again, gets the same token and its remaining life
     await client.getListByName("Newsletter Subscribers");
     assert.equal(identityCalls(sb).length, 2);
     await client.getListByName("Newsletter Subscribers");
     assert.equal(identityCalls(sb).length, 2, "the same token is not asked for again");
-    await sleep(1_100); // past expiry by our clock: a new token before the server can refuse it
+    sb.clock.advance(1_600); // past the server's expiry: a new token before the server can refuse it
     await client.getListByName("Newsletter Subscribers");
     assert.equal(identityCalls(sb).length, 3);
     assert.deepEqual(
