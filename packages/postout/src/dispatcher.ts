@@ -6,7 +6,7 @@ import {
   type RecordResult,
 } from "@postout/marketo";
 import { type LeadOutcome, type OutcomePolicy, outcomeOf, retryOrGiveUp } from "./outcome.ts";
-import { lookupFieldOf, type Route } from "./route.ts";
+import { lookupFieldOf, type Route, requestContent } from "./route.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
 
 export interface DispatcherOptions {
@@ -38,15 +38,6 @@ export interface DispatcherOptions {
   readonly policy?: OutcomePolicy;
   /** @default Date.now */
   readonly now?: () => number;
-}
-
-/** What was sent for one lead (seed 003's RequestContent): the routing section, then the input. */
-export function requestContent(
-  route: Route,
-  input: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const { endpoint: _endpoint, listName: _listName, ...routing } = route;
-  return { ...routing, input };
 }
 
 function endpointPath(route: Route): string {
@@ -287,7 +278,10 @@ export class Dispatcher {
     batch.results.forEach((result, i) => {
       const entry = merged[i] as Merged;
       for (const lead of entry.leads) {
-        const outcome = outcomeOf(result, lead.attempts + 1, at, this.#o.policy);
+        const sent = outcomeOf(result, lead.attempts + 1, at, this.#o.policy);
+        // A lead sent by test-integration ends as `test`, so reports tell it from real leads.
+        const outcome: LeadOutcome =
+          lead.test && sent.status === "delivered" ? { ...sent, status: "test" } : sent;
         out.push({
           outcome,
           record: {

@@ -38,3 +38,12 @@ export function routeKey(route: Route): string {
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(Object.fromEntries(entries));
 }
+
+/** What was sent for one lead (seed 003's RequestContent): the routing section, then the input. */
+export function requestContent(
+  route: Route,
+  input: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> {
+  const { endpoint: _endpoint, listName: _listName, ...routing } = route;
+  return { ...routing, input: input ?? null };
+}

@@ -138,6 +138,53 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     assert.equal(postout(["report"], { cwd: strictDir }).code, 2, "no database was even created");
   });
 
+  it("test-integration shows the Request and the Response and marks the lead as a test", () => {
+    const lead = JSON.stringify({ "Email Address": "tess@example.com", First: "Tess" });
+    writeFileSync(
+      join(dir, "ti.json"),
+      JSON.stringify({ fields: { "Email Address": "email", First: "firstName" } }),
+    );
+    const r = postout(
+      [
+        "test-integration",
+        "--lead",
+        lead,
+        "--map",
+        "ti.json",
+        "--program",
+        "2026 Q3 Product Webinar",
+        "--source",
+        "ON24",
+        "--program-status",
+        "Registered",
+        "--json",
+      ],
+      { cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const shown = json(r.stdout);
+    assert.equal(shown.status, "test");
+    assert.deepEqual(shown.request, {
+      programName: "2026 Q3 Product Webinar",
+      source: "ON24",
+      programStatus: "Registered",
+      input: { email: "tess@example.com", firstName: "Tess" },
+    });
+    assert.equal(shown.response.success, true);
+    assert.equal(shown.response.result[0].status, "created");
+    assert.equal(shown.responseStatusCode, "200");
+    const human = postout(
+      ["test-integration", "--lead", JSON.stringify({ email: "t2@example.com", role: "CEO" })],
+      { cwd: dir },
+    );
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /^Request {2}\(preflight\)/);
+    assert.match(human.stdout, /ResponseStatusCode {2}1006/);
+    assert.match(human.stdout, /Fix {17}'role' is not a Marketo field/);
+    const tests = json(postout(["report", "--json", "--status", "test"], { cwd: dir }).stdout);
+    assert.equal(tests.length, 1);
+  });
+
   const usage = [
     { args: ["post", "missing.csv"], stderr: /missing\.csv/ },
     { args: ["post", "leads.csv", "--map", "nope.json"], stderr: /nope\.json/ },
@@ -148,6 +195,8 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     { args: ["report", "--since", "yesterday"], stderr: /not an ISO 8601 time/ },
     { args: ["repost"], stderr: /name the leads to repost/ },
     { args: ["repost", "abc"], stderr: /'abc' is not a lead id/ },
+    { args: ["test-integration"], stderr: /give the test lead with --lead/ },
+    { args: ["test-integration", "--lead", "{oops"], stderr: /--lead is not valid JSON/ },
   ];
   for (const u of usage) {
     it(`exits 2 with a clear message: postout ${u.args.join(" ")}`, () => {

@@ -11,7 +11,7 @@ import { UsageError } from "./io.ts";
 import { configFrom } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
-interface PostOptions {
+export interface PostOptions {
   readonly program?: string;
   readonly source?: string;
   readonly reason?: string;
@@ -82,13 +82,9 @@ async function scan(path: string, format: string | undefined) {
   return { rows, rejected };
 }
 
-export function registerPost(program: Command): void {
-  program
-    .command("post")
-    .description(
-      "post a lead file (CSV, JSONL or a JSON array) into Marketo and wait for the outcome of every lead",
-    )
-    .argument("<file>", "the lead file")
+/** The routing, mapping and configuration flags `post` and `test-integration` share. */
+export function registerRouteOptions(command: Command): Command {
+  return command
     .option("--program <name>", "Push Lead into this program (otherwise Sync Leads)")
     .option("--source <text>", "Push Lead: the source recorded on the activity")
     .option("--reason <text>", "Push Lead: the reason recorded on the activity")
@@ -102,77 +98,87 @@ export function registerPost(program: Command): void {
       "field map (JSON): source columns → Marketo fields, constants, value mappers",
     )
     .option("--destination <name>", "the destination to post to (default: the only one)")
-    .option("--format <format>", "csv, jsonl or json (default: from the extension)")
-    .option("--strict", "refuse the whole file when any row cannot be read")
     .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
     .option("--config <file>", "the config file (default ./postout.config.json when present)")
-    .option("--json", "print the summary for machines")
-    .action(async (file: string, o: PostOptions) => {
-      const route = routeFromOptions(o);
-      const config = configFrom(o);
-      const map = o.map === undefined ? IDENTITY_MAP : await loadFieldMap(o.map);
-      const path = resolve(file);
-      const { rows, rejected } = await scan(path, o.format);
-      const say = (line: string) => {
-        if (!o.json) process.stderr.write(`${line}\n`);
-      };
-      for (const r of rejected.slice(0, 50)) say(`line ${r.line}: ${r.reason}`);
-      if (rejected.length > 50) say(`… and ${rejected.length - 50} more rejected rows`);
-      if (o.strict && rejected.length > 0) {
-        const summary = {
-          refused: true,
-          rejected: rejected.length,
-          lines: rejected.slice(0, 1000).map((r) => r.line),
-        };
-        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-        else
-          process.stderr.write(
-            `postout: --strict: refused the whole file, ${rejected.length} rows cannot be read; nothing was accepted\n`,
-          );
-        process.exitCode = 1;
-        return;
-      }
+    .option("--json", "print for machines");
+}
 
-      const store = new SqliteStore(config.db);
-      const gateway = await Gateway.open({
-        store,
-        config,
-        ...(o.json ? { announce: () => {} } : {}),
-      });
-      try {
-        const destination = gateway.destination(o.destination);
-        const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
-        const mapPath = o.map === undefined ? undefined : resolve(o.map);
-        const source = basename(path);
-        async function* leads() {
-          for await (const item of readLeadFile(
-            path,
-            o.format === undefined ? {} : { format: o.format as "csv" },
-          )) {
-            if (item.kind === "row") yield { raw: item.fields, line: item.line };
-          }
-        }
-        const intake = await gateway.accept(leads(), {
-          destination: destination.name,
-          route,
-          prepare,
-          source,
-          ...(mapPath === undefined ? {} : { mapPath }),
-        });
-        say(
-          `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
+export function registerPost(program: Command): void {
+  const command = program
+    .command("post")
+    .description(
+      "post a lead file (CSV, JSONL or a JSON array) into Marketo and wait for the outcome of every lead",
+    )
+    .argument("<file>", "the lead file")
+    .option("--format <format>", "csv, jsonl or json (default: from the extension)")
+    .option("--strict", "refuse the whole file when any row cannot be read");
+  registerRouteOptions(command);
+  command.action(async (file: string, o: PostOptions) => {
+    const route = routeFromOptions(o);
+    const config = configFrom(o);
+    const map = o.map === undefined ? IDENTITY_MAP : await loadFieldMap(o.map);
+    const path = resolve(file);
+    const { rows, rejected } = await scan(path, o.format);
+    const say = (line: string) => {
+      if (!o.json) process.stderr.write(`${line}\n`);
+    };
+    for (const r of rejected.slice(0, 50)) say(`line ${r.line}: ${r.reason}`);
+    if (rejected.length > 50) say(`… and ${rejected.length - 50} more rejected rows`);
+    if (o.strict && rejected.length > 0) {
+      const summary = {
+        refused: true,
+        rejected: rejected.length,
+        lines: rejected.slice(0, 1000).map((r) => r.line),
+      };
+      if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else
+        process.stderr.write(
+          `postout: --strict: refused the whole file, ${rejected.length} rows cannot be read; nothing was accepted\n`,
         );
-        await destination.dispatcher.drain();
-        const summary = await summarize(gateway, intake.ids, {
-          accepted: intake.accepted,
-          alreadyAccepted: intake.duplicates,
-          rejected: rejected.length,
-        });
-        printSummary(summary, o.json === true);
-        process.exitCode = exitCodeOf(summary, intake.ids.length);
-      } finally {
-        await gateway.close();
-        await store.close();
-      }
+      process.exitCode = 1;
+      return;
+    }
+
+    const store = new SqliteStore(config.db);
+    const gateway = await Gateway.open({
+      store,
+      config,
+      ...(o.json ? { announce: () => {} } : {}),
     });
+    try {
+      const destination = gateway.destination(o.destination);
+      const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
+      const mapPath = o.map === undefined ? undefined : resolve(o.map);
+      const source = basename(path);
+      async function* leads() {
+        for await (const item of readLeadFile(
+          path,
+          o.format === undefined ? {} : { format: o.format as "csv" },
+        )) {
+          if (item.kind === "row") yield { raw: item.fields, line: item.line };
+        }
+      }
+      const intake = await gateway.accept(leads(), {
+        destination: destination.name,
+        route,
+        prepare,
+        source,
+        ...(mapPath === undefined ? {} : { mapPath }),
+      });
+      say(
+        `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
+      );
+      await destination.dispatcher.drain();
+      const summary = await summarize(gateway, intake.ids, {
+        accepted: intake.accepted,
+        alreadyAccepted: intake.duplicates,
+        rejected: rejected.length,
+      });
+      printSummary(summary, o.json === true);
+      process.exitCode = exitCodeOf(summary, intake.ids.length);
+    } finally {
+      await gateway.close();
+      await store.close();
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { type Route, routeKey } from "../../route.ts";
+import { type Route, requestContent, routeKey } from "../../route.ts";
 import type {
   AddResult,
   AttemptRecord,
@@ -241,7 +241,7 @@ export class SqliteStore implements Store {
             now,
             lead.destination,
             "preflight",
-            JSON.stringify({ ...lead.route, input: lead.input ?? lead.raw }),
+            JSON.stringify(requestContent(lead.route, lead.input ?? lead.raw)),
             null,
             null,
             refused.code,
@@ -598,7 +598,7 @@ export class SqliteStore implements Store {
             now,
             row.destination,
             "preflight",
-            JSON.stringify({ ...lead.route, input: lead.input ?? null }),
+            JSON.stringify(requestContent(lead.route, lead.input)),
             null,
             null,
             refused.code,

@@ -1,0 +1,111 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { Gateway } from "../gateway.ts";
+import { readLeadFile } from "../intake/read-lead-file.ts";
+import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
+import { preparer } from "../prepare.ts";
+import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { UsageError } from "./io.ts";
+import { configFrom } from "./open.ts";
+import { type PostOptions, registerRouteOptions, routeFromOptions } from "./post-command.ts";
+
+interface TestOptions extends PostOptions {
+  readonly lead?: string;
+  readonly file?: string;
+}
+
+async function oneLead(o: TestOptions): Promise<Record<string, unknown>> {
+  if ((o.lead === undefined) === (o.file === undefined)) {
+    throw new UsageError(
+      "give the test lead with --lead '{\"email\":…}' or --file FILE (its first row)",
+    );
+  }
+  if (o.lead !== undefined) {
+    let value: unknown;
+    try {
+      value = JSON.parse(o.lead);
+    } catch (error) {
+      throw new UsageError(`--lead is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new UsageError("--lead must be a JSON object of source fields");
+    }
+    return value as Record<string, unknown>;
+  }
+  for await (const item of readLeadFile(resolve(o.file as string))) {
+    if (item.kind === "row") return item.fields;
+  }
+  throw new UsageError(`${o.file} has no readable lead row`);
+}
+
+/**
+ * `postout test-integration`: one lead through mapping, preflight and routing to Marketo, shown
+ * as seed 003's Test Integration modal shows it — the Request (routing section, then input) and
+ * the Response — and kept in the log as a test.
+ */
+export function registerTestIntegration(program: Command): void {
+  const command = program
+    .command("test-integration")
+    .description(
+      "send one test lead through mapping and routing, and show the Request and the Response",
+    )
+    .option("--lead <json>", "the test lead as a JSON object of source fields")
+    .option("--file <file>", "take the first row of this lead file as the test lead");
+  registerRouteOptions(command);
+  command.action(async (o: TestOptions) => {
+    const route = routeFromOptions(o);
+    const raw = await oneLead(o);
+    const config = configFrom(o);
+    const map = o.map === undefined ? IDENTITY_MAP : await loadFieldMap(o.map);
+    const store = new SqliteStore(config.db);
+    const gateway = await Gateway.open({
+      store,
+      config,
+      ...(o.json ? { announce: () => {} } : {}),
+    });
+    try {
+      const destination = gateway.destination(o.destination);
+      const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
+      const { ids } = await gateway.accept([{ raw }], {
+        destination: destination.name,
+        route,
+        prepare,
+        source: "test-integration",
+        test: true,
+      });
+      await destination.dispatcher.drain();
+      const id = ids[0] as number;
+      const lead = await store.getLead(id);
+      const last = (await store.getAttempts(id)).at(-1);
+      const shown = {
+        leadId: id,
+        status: lead?.status,
+        request: last?.request,
+        response: last?.response ?? null,
+        responseStatusCode: last?.statusCode,
+        responseReason: last?.reason ?? null,
+        fix: lead?.fix ?? null,
+      };
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      } else {
+        process.stdout.write(
+          [
+            `Request  (${last?.endpoint ?? "not sent"})`,
+            JSON.stringify(shown.request, null, 2),
+            "Response",
+            JSON.stringify(shown.response, null, 2),
+            `ResponseStatusCode  ${shown.responseStatusCode}`,
+            `ResponseReason      ${shown.responseReason ?? ""}`,
+            ...(shown.fix ? [`Fix                 ${shown.fix}`] : []),
+            "",
+          ].join("\n"),
+        );
+      }
+      process.exitCode = lead?.status === "test" ? 0 : 1;
+    } finally {
+      await gateway.close();
+      await store.close();
+    }
+  });
+}
