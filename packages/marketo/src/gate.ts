@@ -231,8 +231,26 @@ export class Gate {
       } else {
         // A release in this process wakes us at once; one in another process by the poll.
         const poll = Math.max(5, Math.min(250, this.#config.windowMs / 40));
-        await Promise.race([this.#released.promise, this.#sleep(poll)]);
+        await this.#untilReleased(poll);
       }
+    }
+  }
+
+  /** Waits for a release or `ms`, whichever comes first, and leaves no timer behind. */
+  async #untilReleased(ms: number): Promise<void> {
+    if (this.#config.sleep) {
+      await Promise.race([this.#released.promise, this.#sleep(ms)]);
+      return;
+    }
+    // A timer left running would keep a finished program alive for up to one poll.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    try {
+      await Promise.race([this.#released.promise, poll]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

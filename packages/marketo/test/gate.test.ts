@@ -77,6 +77,28 @@ describe("Gate", () => {
     assert.equal((await g.snapshot()).inFlight, 2);
   });
 
+  test("a waiter woken by a release leaves no poll timer running", async () => {
+    const g = new Gate({
+      calls: 100,
+      windowMs: 20_000,
+      windowMarginMs: 0,
+      concurrency: 1,
+      dailyQuota: Number.POSITIVE_INFINITY,
+      minShare: 0.1,
+      recoveryPerWindow: 0.25,
+      store: new MemoryGateStore(),
+      now: Date.now,
+    });
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const first = await g.acquire();
+    const second = g.acquire();
+    await new Promise((r) => setImmediate(r));
+    await g.release(first);
+    await g.release(await second);
+    assert.equal(timers(), before, "the 250 ms poll was cleared");
+  });
+
   test("606 from other apps halves the share, pauses one window, and the share grows back", async () => {
     const clock = fakeClock();
     const g = gate(clock);
