@@ -204,6 +204,38 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(missing?.lastReason, "Static list 'No Such List' not found");
   });
 
+  it("pauses one destination on bad credentials while another keeps delivering", async () => {
+    const { store, now } = setup();
+    const good = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      now,
+    });
+    const broken = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: "revoked",
+      now,
+    });
+    const a = new Dispatcher({ store, destination: "good", client: good, worker: "wa", now });
+    const b = new Dispatcher({ store, destination: "broken", client: broken, worker: "wb", now });
+    await store.addLeads(
+      [
+        { ...lead(1), destination: "good" },
+        { ...lead(2), destination: "broken" },
+      ],
+      now(),
+    );
+    await Promise.all([a.drain(), b.drain()]);
+    assert.equal((await store.countByStatus({ destination: "good" })).delivered, 1);
+    assert.equal((await store.countByStatus({ destination: "broken" })).paused, 1);
+    assert.equal((await store.getDestination("broken"))?.pausedCode, "401");
+    assert.equal(await store.getDestination("good"), undefined);
+    await store.addLeads([{ ...lead(3), destination: "good" }], now());
+    assert.equal(await a.drain(), 1, "the good destination is not held back");
+  });
+
   it("verifies a createOnly lead whose send was interrupted instead of sending it twice", async () => {
     const { store, dispatcher, client, now } = setup();
     const createOnly: Route = {
