@@ -1,4 +1,5 @@
 import { basename, resolve } from "node:path";
+import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { Gateway } from "../gateway.ts";
 import type { RejectedItem } from "../intake/items.ts";
@@ -158,13 +159,24 @@ export function registerPost(program: Command): void {
           if (item.kind === "row") yield { raw: item.fields, line: item.line };
         }
       }
+      // A progress bar for large files, only for a person watching a terminal.
+      const bar =
+        rows >= 10_000 && process.stderr.isTTY && !o.json
+          ? new SingleBar(
+              { format: "accepting {bar} {value}/{total} leads", stream: process.stderr },
+              Presets.shades_classic,
+            )
+          : undefined;
+      bar?.start(rows, 0);
       const intake = await gateway.accept(leads(), {
         destination: destination.name,
         route,
         prepare,
         source,
         ...(mapPath === undefined ? {} : { mapPath }),
+        ...(bar ? { onChunk: (done: number) => bar.update(done) } : {}),
       });
+      bar?.stop();
       say(
         `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
       );
