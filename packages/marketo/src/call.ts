@@ -92,9 +92,11 @@ export class Caller {
       let token: string | undefined;
       let error: MarketoError;
       try {
-        token = await auth.token();
         const ticket = await gate.acquire();
         try {
+          // The token is taken once the slot is granted: a call can wait a whole window for
+          // its slot, and a token read before that wait may have expired by the time it is sent.
+          token = await auth.token();
           const sent = await transport.send(request, { token, attempt, forceMethodGet });
           const outcome = read(sent.raw, sent.request);
           const answer = "error" in outcome ? outcome.error : undefined;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { AccessTokenError, BadCredentialsError } from "../src/errors.ts";
+import { MemoryGateStore } from "../src/gate.ts";
 import { identityCalls, leads, type Rig, rig } from "./helpers.ts";
 
 describe("authentication against the sandbox", () => {
@@ -46,6 +47,37 @@ describe("authentication against the sandbox", () => {
     await assert.rejects(client.getListByName("x"), AccessTokenError);
     assert.equal(identityCalls(sb).length, 2);
     assert.equal(sb.calls().filter((c) => c.code === "601").length, 2);
+  });
+
+  test("the token is read after the gate's wait, so a long wait does not send an expired one", async () => {
+    const { sb, make } = await open({ freezeClock: true });
+    // A store whose next acquisition waits until the test lets it go, as a full window would.
+    const store = new MemoryGateStore();
+    const held = Promise.withResolvers<void>();
+    const entered = Promise.withResolvers<void>();
+    let hold = false;
+    const tryAcquire = store.tryAcquire.bind(store);
+    store.tryAcquire = async (...args) => {
+      if (hold) {
+        entered.resolve();
+        await held.promise;
+      }
+      return tryAcquire(...args);
+    };
+    const client = make({ now: () => sb.clock.now(), gate: { store } });
+    await client.getListByName("Newsletter Subscribers");
+    hold = true;
+    const waiting = client.getListByName("Newsletter Subscribers");
+    await entered.promise;
+    sb.clock.advance(3_700_000); // the token expires while the call waits for its slot
+    hold = false;
+    held.resolve();
+    assert.equal((await waiting)?.name, "Newsletter Subscribers");
+    assert.deepEqual(
+      sb.calls().map((c) => c.code),
+      ["200", "200", "200", "200"],
+      "a fresh token, no 602",
+    );
   });
 
   test("bad credentials: typed 401, never retried, the secret nowhere", async () => {
