@@ -108,6 +108,44 @@ describe("readLeadFile: formats", () => {
         '5:email="c@x.com"|note="y"',
       ],
     ],
+    // Line endings mixed in one file (concatenated exports): CRLF, LF and a lone CR outside
+    // quotes each end one line, whichever came first; the first three are fast-check finds.
+    ["CSV mixed: CR, then CRLF", "a.csv", "a\ra\r\n", ['2:a="a"']],
+    ["CSV mixed: LF, then CRLF", "a.csv", "a\nb\r\nc", ['2:a="b"', '3:a="c"']],
+    ["CSV mixed: CRLF, then CR", "a.csv", "a\r\nb\rc", ['2:a="b"', '3:a="c"']],
+    [
+      "CSV mixed: all three, with blank lines of each kind",
+      "a.csv",
+      "email,first\r\na@x.com,Ann\nb@x.com,Bob\rc@x.com,Cy\r\n\r\n\n\rd@x.com,Dee",
+      [
+        '2:email="a@x.com"|first="Ann"',
+        '3:email="b@x.com"|first="Bob"',
+        '4:email="c@x.com"|first="Cy"',
+        '8:email="d@x.com"|first="Dee"',
+      ],
+    ],
+    [
+      "CSV with CR only, blank lines and a multi-line quoted field",
+      "a.csv",
+      'email,note\r\ra@x.com,"one\rtwo"\rb@x.com,x\r',
+      ['3:email="a@x.com"|note="one\\rtwo"', '5:email="b@x.com"|note="x"'],
+    ],
+    [
+      "CSV CRLF inside quotes in an LF file is data and one line",
+      "a.csv",
+      'email,note\na@x.com,"one\r\ntwo"\nb@x.com,"x\ry\nz"\nc@x.com,ok\n',
+      [
+        '2:email="a@x.com"|note="one\\r\\ntwo"',
+        '4:email="b@x.com"|note="x\\ry\\nz"',
+        '7:email="c@x.com"|note="ok"',
+      ],
+    ],
+    [
+      "CSV CR and LF inside quotes in a CRLF file",
+      "a.csv",
+      'email,note\r\na@x.com,"one\rtwo\nthree"\r\nb@x.com,x\r\n',
+      ['2:email="a@x.com"|note="one\\rtwo\\nthree"', '5:email="b@x.com"|note="x"'],
+    ],
     [
       "CSV semicolon delimiter by option",
       "a.csv",
@@ -199,6 +237,37 @@ describe("readLeadFile: rows rejected with their line, the rest still read", () 
         Buffer.from('"\nb@x.com,x\n'),
       ]),
       ["2!invalid_utf8", '4:email="b@x.com"|note="x"'],
+    ],
+    [
+      "invalid UTF-8 on a line after CR-only breaks",
+      "a.csv",
+      Buffer.concat([
+        Buffer.from('email,city\ra@x.com,"Pa\rris"\rb@x.com,M'),
+        latin1("ünchen"),
+        Buffer.from("\rc@x.com,K\u00f6ln\r"),
+      ]),
+      ['2:email="a@x.com"|city="Pa\\rris"', "4!invalid_utf8", '5:email="c@x.com"|city="Köln"'],
+    ],
+    [
+      "invalid UTF-8 after mixed breaks and a CRLF inside quotes",
+      "a.csv",
+      Buffer.concat([
+        Buffer.from('email,city\na@x.com,"x\r\ny"\rb@x.com,ok\r\nc@x.com,'),
+        Buffer.from([0xff]),
+        Buffer.from("\nd@x.com,ok\n"),
+      ]),
+      [
+        '2:email="a@x.com"|city="x\\r\\ny"',
+        '4:email="b@x.com"|city="ok"',
+        "5!invalid_utf8",
+        '6:email="d@x.com"|city="ok"',
+      ],
+    ],
+    [
+      "a stray quote after a CRLF inside quotes, in the same record and the one before",
+      "a.csv",
+      'email,note\nx"y,"p\r\nq"\n"p\r\nq",x"y\nc@x.com,"d\r\ne",x\nc@x.com,d\n',
+      ["2!bad_quote", "5!bad_quote", "6!wrong_column_count", '8:email="c@x.com"|note="d"'],
     ],
     [
       "a NUL byte in a value",
@@ -357,6 +426,20 @@ describe("readLeadFile: files that cannot be read", () => {
       /line 2: a quoted field has text after its closing quote/,
     ],
     [
+      "text after a closing quote, after a CRLF inside quotes",
+      "a.csv",
+      'email,note\r\na@x.com,"one\r\ntwo"\r\nb@x.com,"x"y\r\n',
+      "malformed_csv",
+      /line 4: a quoted field has text after its closing quote/,
+    ],
+    [
+      "quote never closed, in a CR-only file after blank lines",
+      "a.csv",
+      'email\ra@x.com\r\r"b@x.com\rc\r',
+      "malformed_csv",
+      /line 4: a quoted field is never closed/,
+    ],
+    [
       "a CSV record over the row cap",
       "a.csv",
       `email,note\na@x.com,"${"x".repeat(3000)}"\n`,
@@ -443,6 +526,22 @@ describe("readLeadFile: streaming", () => {
     }
     assert.equal(count, 200_000);
     assert.equal(last, 200_001);
+  });
+
+  it("counts a CRLF split between two 64 KiB reads as one line, in and outside quotes", async () => {
+    const chunk = 64 * 1024;
+    for (const quoted of [false, true]) {
+      // The CR is the last byte of the first read, its LF the first of the second.
+      const head = "email,note\r\n";
+      const start = `a@x.com,${quoted ? '"' : ""}`;
+      const text = `${head}${start}${"y".repeat(chunk - 1 - head.length - start.length)}\r\n${quoted ? 'z"\r\n' : ""}b@x.com,ok\rc@x.com,ok\r\n`;
+      assert.equal(text.indexOf("\r\n", head.length), chunk - 1);
+      const items = await readAll(file("split.csv", text), { maxFieldBytes: 2 * chunk });
+      assert.deepEqual(
+        items.map((i) => `${i.line}:${i.kind}`),
+        quoted ? ["2:row", "4:row", "5:row"] : ["2:row", "3:row", "4:row"],
+      );
+    }
   });
 
   it("stops reading when the consumer stops", async () => {

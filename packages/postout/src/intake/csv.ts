@@ -17,7 +17,12 @@ import { Utf8LineTracker } from "./utf8-lines.ts";
 const RECOVERABLE = new Set(["CSV_RECORD_INCONSISTENT_FIELDS_LENGTH", "INVALID_OPENING_QUOTE"]);
 
 interface Skipped {
-  readonly skipped: CsvError & { readonly lines?: number; readonly record?: unknown };
+  readonly skipped: CsvError & {
+    readonly lines?: number;
+    readonly bytes?: number;
+    readonly column?: number | string | null;
+    readonly record?: unknown;
+  };
 }
 interface Parsed {
   readonly info: Info;
@@ -25,10 +30,32 @@ interface Parsed {
 }
 
 /**
+ * Every record ends at a CRLF, an LF or a lone CR outside quotes, whatever the first line used:
+ * files from Excel (CRLF), old Mac exports (CR) and Unix tools (LF) are sometimes concatenated.
+ * CRLF comes first so that it is one break, not a CR and then an empty line.
+ */
+const RECORD_DELIMITERS = ["\r\n", "\n", "\r"];
+
+/** Line breaks in a value, a CRLF counted once, as {@link Utf8LineTracker} counts them. */
+function breaksIn(fields: readonly string[]): number {
+  let breaks = 0;
+  for (const f of fields) {
+    if (f.indexOf("\n") === -1 && f.indexOf("\r") === -1) continue;
+    for (let i = 0; i < f.length; i++) {
+      const c = f.charCodeAt(i);
+      if (c === 10 || (c === 13 && f.charCodeAt(i + 1) !== 10)) breaks++;
+    }
+  }
+  return breaks;
+}
+
+/**
  * Reads a CSV lead file as a stream: the first record is the header (source column names,
  * trimmed), every later record is a row. Rows with the wrong number of columns, a stray quote,
  * invalid UTF-8, a NUL character, a field over the size limit or no value at all are rejected
  * with their line; the rest of the file is still read. A UTF-8 byte order mark is skipped.
+ * CRLF, LF and a lone CR each end a line and, outside quotes, a record; inside quotes they are
+ * part of the value.
  *
  * Stops with an {@link IntakeError} for an empty file, a header-only file, an empty or duplicate
  * column name, or quoting the parser cannot recover from (`malformed_csv`, with its line).
@@ -43,6 +70,7 @@ export async function* readCsv(
     bom: true,
     info: true,
     delimiter: options.delimiter ?? ",",
+    record_delimiter: RECORD_DELIMITERS,
     skip_empty_lines: true,
     skip_records_with_error: true,
     // A row with the wrong number of columns is rejected, never shifted or padded.
@@ -57,28 +85,24 @@ export async function* readCsv(
   });
   pipeline(createReadStream(path), tracker, parser, () => {});
 
-  // csv-parse counts a CRLF inside a quoted field as two lines; this is the running excess.
-  let correction = 0;
-  // The last line of the last record read, so an unclosed quote is reported where it starts.
-  let lastEnd = 0;
-  const span = (csvEndLine: number, fields: readonly string[]) => {
-    let breaks = 0;
-    let crlf = 0;
-    for (const f of fields) {
-      if (f.indexOf("\n") === -1 && f.indexOf("\r") === -1) continue;
-      for (let i = 0; i < f.length; i++) {
-        const c = f.charCodeAt(i);
-        if (c === 10) breaks++;
-        else if (c === 13) {
-          breaks++;
-          if (f.charCodeAt(i + 1) === 10) crlf++;
-        }
-      }
-    }
-    const start = csvEndLine - breaks - correction;
-    correction += crlf;
-    lastEnd = start + breaks - crlf;
-    return { start, end: lastEnd };
+  // Lines come from byte offsets, which csv-parse reports exactly, mapped by the tracker, which
+  // saw every line break; csv-parse's own line count takes a CRLF inside quotes as two lines.
+  /** The lines of a record that ends (past its line break) at byte `end`. */
+  const span = (end: number, fields: readonly string[]) => {
+    const last = tracker.lineAt(end - 1);
+    tracker.forgetBreaksBefore(end - 1);
+    return { start: last - breaksIn(fields), end: last };
+  };
+  /**
+   * The line where the field that an error names starts: csv-parse gives the offset of the
+   * delimiter before it, or for a record's first field the end of the record before (blank
+   * lines may follow).
+   */
+  const fieldLine = (error: Skipped["skipped"]) => {
+    const at = error.bytes ?? 0;
+    return error.column === 0 || typeof error.column !== "number"
+      ? tracker.firstContentLine(at)
+      : tracker.lineAt(at);
   };
 
   let header: string[] | undefined;
@@ -88,23 +112,26 @@ export async function* readCsv(
     for await (const item of parser as AsyncIterable<Parsed | Skipped>) {
       if ("skipped" in item) {
         const error = item.skipped;
-        const csvLine = error.lines ?? 0;
         if (!RECOVERABLE.has(error.code)) {
-          throw fatalError(path, error, correction, lastEnd + 1, limits.maxRowBytes);
+          throw fatalError(path, error, fieldLine(error), limits.maxRowBytes);
         }
+        // One rejection per record: a record can raise several errors (two stray quotes, then
+        // its column count); a wrong count is given at the record's first line, a stray quote at
+        // its own line, so the later ones are never before the first.
+        const wrongCount = error.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH";
+        const fields = wrongCount && Array.isArray(error.record) ? (error.record as string[]) : [];
+        const line =
+          wrongCount && error.bytes !== undefined
+            ? span(error.bytes, fields).start
+            : fieldLine(error);
         if (header === undefined) {
           throw new IntakeError(
             "malformed_csv",
             path,
             "the header row has a quote inside an unquoted name",
-            csvLine - correction,
+            line,
           );
         }
-        // One rejection per record: a record can raise several errors (two stray quotes, then
-        // its column count), each at or after the line of the first.
-        const wrongCount = error.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH";
-        const fields = wrongCount && Array.isArray(error.record) ? (error.record as string[]) : [];
-        const line = wrongCount ? span(csvLine, fields).start : csvLine - correction;
         if (line <= lastRejected) continue;
         lastRejected = line;
         items++;
@@ -121,7 +148,7 @@ export async function* readCsv(
             );
         continue;
       }
-      const { start, end } = span(item.info.lines, item.record);
+      const { start, end } = span(item.info.bytes, item.record);
       const badUtf8 = tracker.hasBadLine(start, end);
       tracker.forgetBefore(start);
       if (header === undefined) {
@@ -213,12 +240,10 @@ function readHeader(path: string, record: readonly string[], line: number, badUt
 
 function fatalError(
   path: string,
-  error: (CsvError & { lines?: number }) | undefined,
-  correction: number,
-  recordStart: number,
+  error: CsvError | undefined,
+  fieldStart: number,
   maxRowBytes: number,
 ): IntakeError {
-  const at = error?.lines === undefined ? undefined : error.lines - correction;
   const after = "rows before this line were read, no row from here on was";
   switch (error?.code) {
     case "CSV_QUOTE_NOT_CLOSED":
@@ -226,28 +251,28 @@ function fatalError(
         "malformed_csv",
         path,
         `a quoted field is never closed before the end of the file (${after}); close the quote or double the quotes inside the field ("")`,
-        recordStart,
+        fieldStart,
       );
     case "CSV_INVALID_CLOSING_QUOTE":
       return new IntakeError(
         "malformed_csv",
         path,
         `a quoted field has text after its closing quote (${after}); double the quotes inside a quoted field ("")`,
-        at,
+        fieldStart,
       );
     case "CSV_MAX_RECORD_SIZE":
       return new IntakeError(
         "row_too_large",
         path,
         `a record is over ${maxRowBytes} bytes, most often a quote that is never closed (${after})`,
-        recordStart,
+        fieldStart,
       );
     default:
       return new IntakeError(
         "malformed_csv",
         path,
         `the CSV cannot be read from here (${error?.code ?? "unknown"}; ${after})`,
-        at ?? recordStart,
+        fieldStart,
       );
   }
 }
