@@ -29,6 +29,16 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_DB = "./data/postout.db";
+
+/** The one destination when no Marketo is configured: the built-in sandbox. */
+export const SANDBOX_DESTINATION: DestinationConfig = {
+  name: "sandbox",
+  baseUrl: undefined,
+  clientId: undefined,
+  clientSecret: undefined,
+  callsPer20s: undefined,
+  concurrency: undefined,
+};
 export const DEFAULT_CONFIG_FILE = "postout.config.json";
 
 const destinationSchema = z
@@ -163,18 +173,5 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     return { db, sandbox: false, destinations };
   }
 
-  return {
-    db,
-    sandbox: true,
-    destinations: [
-      {
-        name: "sandbox",
-        baseUrl: undefined,
-        clientId: undefined,
-        clientSecret: undefined,
-        callsPer20s: undefined,
-        concurrency: undefined,
-      },
-    ],
-  };
+  return { db, sandbox: true, destinations: [SANDBOX_DESTINATION] };
 }

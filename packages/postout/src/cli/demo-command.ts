@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { SANDBOX_DESTINATION } from "../config.ts";
 import { runDemo } from "../demo.ts";
 import { Gateway } from "../gateway.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
@@ -30,16 +31,7 @@ export function registerDemo(program: Command): void {
         config: {
           ...config,
           sandbox: true,
-          destinations: [
-            {
-              name: "sandbox",
-              baseUrl: undefined,
-              clientId: undefined,
-              clientSecret: undefined,
-              callsPer20s: undefined,
-              concurrency: undefined,
-            },
-          ],
+          destinations: [SANDBOX_DESTINATION],
         },
         ...(o.json ? { announce: () => {} } : {}),
       });
