@@ -1,12 +1,7 @@
-import {
-  type BatchResult,
-  explainCode,
-  isMarketoError,
-  type MarketoClient,
-  type RecordResult,
-} from "@postout/marketo";
+import { type BatchResult, isMarketoError, type MarketoClient } from "@postout/marketo";
+import { type Delivered, responseOf, runFollowUps, type Sent } from "./follow-ups.ts";
 import { type LeadOutcome, type OutcomePolicy, outcomeOf, retryOrGiveUp } from "./outcome.ts";
-import { lookupFieldOf, type Route, requestContent } from "./route.ts";
+import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
 
 export interface DispatcherOptions {
@@ -42,24 +37,6 @@ export interface DispatcherOptions {
 
 function endpointPath(route: Route): string {
   return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
-}
-
-/** Marketo's answer for one record, as the post-out log keeps it. */
-function responseContent(result: RecordResult): Record<string, unknown> {
-  const reasons = result.reasons.map((r) => ({ code: r.code, message: r.message }));
-  if (result.status === "failed")
-    return { requestId: result.requestId, success: false, errors: reasons };
-  return {
-    requestId: result.requestId,
-    success: true,
-    result: [
-      {
-        id: result.id,
-        status: result.marketoStatus ?? result.status,
-        ...(reasons.length > 0 ? { reasons } : {}),
-      },
-    ],
-  };
 }
 
 interface Merged {
@@ -266,7 +243,11 @@ export class Dispatcher {
     const route = (claimed[0] as ClaimedLead).route;
     const { found, leads } = await this.#verifyInterrupted(route, claimed);
     if (leads.length === 0) return found;
-    const merged = mergeByLookup(leads, lookupFieldOf(route));
+    // Fields meant for follow-up steps (custom object, activity) are not lead fields.
+    const merged = mergeByLookup(
+      leads.map((l) => ({ ...l, input: leadFields(route, l.input) })),
+      lookupFieldOf(route),
+    );
     const started = this.#o.now();
     const batch = await this.#call(
       route,
@@ -274,7 +255,8 @@ export class Dispatcher {
     );
     const at = this.#o.now();
     const perLead = Math.max(0, at - started);
-    const out: { record: AttemptRecord; outcome: LeadOutcome }[] = [];
+    const out: Sent[] = [];
+    const byId = new Map(leads.map((l) => [l.id, l]));
     batch.results.forEach((result, i) => {
       const entry = merged[i] as Merged;
       for (const lead of entry.leads) {
@@ -289,7 +271,7 @@ export class Dispatcher {
             at,
             endpoint: endpointPath(route),
             request: requestContent(route, lead.input),
-            response: responseContent(result),
+            response: responseOf(result),
             requestId: result.requestId,
             statusCode: outcome.statusCode,
             reason: outcome.reason,
@@ -302,70 +284,28 @@ export class Dispatcher {
         });
       }
     });
-    if (route.listName !== undefined) out.push(...(await this.#addToList(route.listName, out)));
-    return [...found, ...out];
-  }
-
-  /**
-   * The route's second step: add the delivered leads to the static list. A lead counts as
-   * delivered only when both steps succeed; the list call gets its own attempt row.
-   */
-  async #addToList(
-    listName: string,
-    sent: readonly { record: AttemptRecord; outcome: LeadOutcome }[],
-  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
-    const delivered = sent.filter(
-      (s) => s.outcome.status === "delivered" && s.outcome.marketoId !== undefined,
-    );
-    if (delivered.length === 0) return [];
-    const list = await this.#o.client.getListByName(listName);
-    const listId = typeof list?.id === "number" ? list.id : undefined;
-    const started = this.#o.now();
-    const batch =
-      listId === undefined
-        ? undefined
-        : await this.#o.client.addToList(
-            listId,
-            delivered.map((s) => s.outcome.marketoId as number),
-          );
-    const at = this.#o.now();
-    return delivered.map((s, i) => {
-      const result: RecordResult =
-        batch?.results[i] ??
-        ({
-          index: i,
-          input: s.outcome.marketoId,
-          status: "skipped",
-          id: undefined,
-          marketoStatus: "skipped",
-          reasons: [explainCode("1013", `Static list '${listName}' not found`)],
-          requestId: undefined,
-        } satisfies RecordResult);
-      const attempt = s.record;
-      const outcome = outcomeOf(result, 2, at, this.#o.policy);
-      return {
-        outcome,
-        record: {
-          leadId: attempt.leadId,
-          at,
-          endpoint:
-            listId === undefined ? "/rest/v1/lists.json" : `/rest/v1/lists/${listId}/leads.json`,
-          request: {
-            listName,
-            ...(listId === undefined ? {} : { listId }),
-            input: [{ id: s.outcome.marketoId }],
-          },
-          response: responseContent(result),
-          requestId: result.requestId,
-          statusCode: outcome.statusCode,
-          reason: outcome.status === "delivered" ? `added to list '${listName}'` : outcome.reason,
-          durationMs: at - started,
-          status: outcome.status,
-          ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
-          ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
-        },
-      };
+    const delivered = out.flatMap((s): Delivered[] => {
+      const lead = byId.get(s.record.leadId);
+      return lead &&
+        s.outcome.marketoId !== undefined &&
+        (s.outcome.status === "delivered" || s.outcome.status === "test")
+        ? [
+            {
+              leadId: lead.id,
+              marketoId: s.outcome.marketoId,
+              input: lead.input,
+              attempts: lead.attempts + 1,
+              test: lead.test,
+            },
+          ]
+        : [];
     });
+    const steps = await runFollowUps(
+      { client: this.#o.client, now: this.#o.now, policy: this.#o.policy },
+      route,
+      delivered,
+    );
+    return [...found, ...out, ...steps];
   }
 
   /**

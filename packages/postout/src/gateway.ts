@@ -43,6 +43,8 @@ export interface GatewayOptions {
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
 }
 
+const PRIMARY_ENDPOINTS = new Set(["/rest/v1/leads.json", "/rest/v1/leads/push.json"]);
+
 /** A stable key for one source row on one route: posting the same row again is recognised. */
 export function intakeKey(route: Route, raw: Readonly<Record<string, unknown>>): string {
   return createHash("sha256")
@@ -278,11 +280,17 @@ export class Gateway {
         status[k] = (status[k] ?? 0) + v;
       for (const [k, v] of Object.entries(await this.store.countByCode(filter)))
         codes[k] = (codes[k] ?? 0) + v;
-      for await (const lead of this.store.iterateLeads(
-        { ...filter, status: ["delivered"] },
+      // Created or updated: the answer to the lead's own call, not to a list or activity step.
+      const primary = new Map<number, string | undefined>();
+      for await (const a of this.store.iterateAttempts(
+        { ...filter, status: ["delivered", "test"] },
         5000,
       )) {
-        if (lead.lastReason === "created") created++;
+        if (a.statusCode === "200" && PRIMARY_ENDPOINTS.has(a.endpoint))
+          primary.set(a.leadId, a.reason);
+      }
+      for (const reason of primary.values()) {
+        if (reason === "created") created++;
         else updated++;
       }
     }

@@ -6,7 +6,7 @@ import { mapLead } from "./mapping/map-lead.ts";
 import { preflight } from "./mapping/preflight.ts";
 import type { Problem } from "./mapping/problem.ts";
 import { type LeadSchema, leadSchema } from "./mapping/schema.ts";
-import type { Route } from "./route.ts";
+import { leadFields, type Route } from "./route.ts";
 
 function refusedBy(problems: readonly Problem[]) {
   const [first] = problems;
@@ -49,14 +49,17 @@ export function preparer(options: {
   return async (raw) => {
     const mapped = mapLead(raw as Readonly<Record<string, FieldValue>>, options.map);
     if (!mapped.ok) return { refused: refusedBy(mapped.problems) };
-    let checked = preflight(mapped.lead, await current(), preflightRoute);
+    // Fields for follow-up steps (custom object, activity) are not checked as lead fields.
+    const own = leadFields(route, mapped.lead) as typeof mapped.lead;
+    let checked = preflight(own, await current(), preflightRoute);
     if (!refreshed && checked.problems.some((p) => p.code === "1006")) {
       refreshed = true;
       schema = options.schema({ refresh: true }).then(schemaOf);
-      checked = preflight(mapped.lead, await schema, preflightRoute);
+      checked = preflight(own, await schema, preflightRoute);
     }
-    if (checked.problems.length > 0)
+    if (checked.problems.length > 0) {
       return { refused: refusedBy(checked.problems), input: mapped.lead };
-    return { input: checked.lead };
+    }
+    return { input: { ...mapped.lead, ...checked.lead } };
   };
 }

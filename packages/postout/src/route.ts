@@ -1,20 +1,51 @@
 /** How a lead goes into Marketo: the routing section of the request (seed 003). */
 export type Route = SyncRoute | PushRoute;
 
-/** Sync Leads (§4): upsert by a lookup field, optionally then into a static list or program status. */
-export interface SyncRoute {
+/**
+ * Steps after the lead itself is delivered, each with the lead's Marketo id. A lead counts as
+ * delivered only when every step succeeds; each step's call gets its own attempt row.
+ */
+export interface FollowUps {
+  /** Add the delivered lead to this static list (§8.1). */
+  readonly listName?: string;
+  /** Write a custom object record linked to the lead (§10.1). */
+  readonly customObject?: CustomObjectStep;
+  /** Add a custom activity to the lead (§10.2). */
+  readonly activity?: ActivityStep;
+}
+
+/** A custom object record per lead, made of mapped fields that are not lead fields. */
+export interface CustomObjectStep {
+  /** The custom object's API name, e.g. `car_c`. */
+  readonly apiName: string;
+  /** Mapped fields that belong to the custom object; they are taken out of the lead's own input. */
+  readonly fields: readonly string[];
+  /** The custom object field that holds the lead's id. @default "leadId" */
+  readonly linkField?: string;
+}
+
+/** A custom activity per lead, made of mapped fields that are not lead fields. */
+export interface ActivityStep {
+  /** An approved custom activity type (ids from 100001 up). */
+  readonly activityTypeId: number;
+  /** The mapped field whose value is the activity's primary attribute. */
+  readonly primaryAttributeField: string;
+  /** Mapped fields sent as secondary attributes, by API name (at most 20, §10.2). */
+  readonly attributeFields?: readonly string[];
+}
+
+/** Sync Leads (§4): upsert by a lookup field, then the follow-up steps. */
+export interface SyncRoute extends FollowUps {
   readonly endpoint: "syncLeads";
   /** @default "createOrUpdate" */
   readonly action?: "createOnly" | "updateOnly" | "createOrUpdate" | "createDuplicate";
   /** @default "email" */
   readonly lookupField?: string;
   readonly partitionName?: string;
-  /** Add the delivered lead to this static list. */
-  readonly listName?: string;
 }
 
 /** Push Lead (§5.1): upsert attributed to a program, with source and reason, optionally a program status. */
-export interface PushRoute {
+export interface PushRoute extends FollowUps {
   readonly endpoint: "pushLeads";
   readonly programName: string;
   readonly source?: string;
@@ -24,7 +55,6 @@ export interface PushRoute {
   /** @default "email" */
   readonly lookupField?: string;
   readonly partitionName?: string;
-  readonly listName?: string;
 }
 
 /** The field a route deduplicates on. */
@@ -39,11 +69,37 @@ export function routeKey(route: Route): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
+/** The mapped fields that go to follow-up steps (custom object, activity) rather than to the lead. */
+export function stepFields(route: Route): ReadonlySet<string> {
+  return new Set([
+    ...(route.customObject?.fields ?? []),
+    ...(route.activity
+      ? [route.activity.primaryAttributeField, ...(route.activity.attributeFields ?? [])]
+      : []),
+  ]);
+}
+
+/** The lead's own fields: its mapped input without the fields of follow-up steps. */
+export function leadFields(
+  route: Route,
+  input: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const skip = stepFields(route);
+  if (skip.size === 0) return { ...input };
+  return Object.fromEntries(Object.entries(input).filter(([name]) => !skip.has(name)));
+}
+
 /** What was sent for one lead (seed 003's RequestContent): the routing section, then the input. */
 export function requestContent(
   route: Route,
   input: Readonly<Record<string, unknown>> | undefined,
 ): Record<string, unknown> {
-  const { endpoint: _endpoint, listName: _listName, ...routing } = route;
-  return { ...routing, input: input ?? null };
+  const {
+    endpoint: _endpoint,
+    listName: _listName,
+    customObject: _customObject,
+    activity: _activity,
+    ...routing
+  } = route;
+  return { ...routing, input: input === undefined ? null : leadFields(route, input) };
 }

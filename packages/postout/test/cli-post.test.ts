@@ -196,6 +196,14 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     { args: ["repost"], stderr: /name the leads to repost/ },
     { args: ["repost", "abc"], stderr: /'abc' is not a lead id/ },
     { args: ["test-integration"], stderr: /give the test lead with --lead/ },
+    {
+      args: ["post", "leads.csv", "--custom-object", "car_c"],
+      stderr: /--custom-object and --custom-object-fields go together/,
+    },
+    {
+      args: ["post", "leads.csv", "--activity-type", "abc", "--activity-primary", "x"],
+      stderr: /'abc' is not an activity type id/,
+    },
     { args: ["test-integration", "--lead", "{oops"], stderr: /--lead is not valid JSON/ },
   ];
   for (const u of usage) {

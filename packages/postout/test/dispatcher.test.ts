@@ -204,6 +204,63 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(missing?.lastReason, "Static list 'No Such List' not found");
   });
 
+  it("writes a custom object and a custom activity for each delivered lead", async () => {
+    const { store, dispatcher, now } = setup();
+    const route: Route = {
+      ...SYNC,
+      customObject: { apiName: "car_c", fields: ["vin", "make", "year"] },
+      activity: {
+        activityTypeId: 100001,
+        primaryAttributeField: "boothName",
+        attributeFields: ["minutes"],
+      },
+    };
+    const { ids } = await store.addLeads(
+      [
+        lead(
+          1,
+          { vin: "19UYA31581L000000", make: "BMW", year: 2003, boothName: "Booth 12", minutes: 15 },
+          route,
+        ),
+      ],
+      now(),
+    );
+    await dispatcher.drain();
+    const row = await store.getLead(ids[0] as number);
+    assert.equal(row?.status, "delivered");
+    const attempts = await store.getAttempts(ids[0] as number);
+    assert.deepEqual(
+      attempts.map((a) => [a.endpoint, a.statusCode]),
+      [
+        ["/rest/v1/leads.json", "200"],
+        ["/rest/v1/customobjects/car_c.json", "200"],
+        ["/rest/v1/activities/external.json", "200"],
+      ],
+    );
+    assert.deepEqual(
+      (attempts[0]?.request as { input?: unknown } | undefined)?.input,
+      { email: "lead1@example.com", firstName: "L1" },
+      "step fields are not sent as lead fields",
+    );
+    const state = sandbox.state() as { customObjects: Record<string, number>; activities: number };
+    assert.equal(state.customObjects.car_c, 1);
+    assert.equal(state.activities, 1);
+  });
+
+  it("a follow-up step that Marketo refuses makes the lead needs_fix with that step's code", async () => {
+    const { store, dispatcher, now } = setup();
+    const route: Route = {
+      ...SYNC,
+      activity: { activityTypeId: 100002, primaryAttributeField: "label" },
+    };
+    const { ids } = await store.addLeads([lead(1, { label: "x" }, route)], now());
+    await dispatcher.drain();
+    const row = await store.getLead(ids[0] as number);
+    assert.equal(row?.status, "needs_fix", "a draft activity type cannot be used");
+    assert.equal(row?.lastCode, "1003");
+    assert.equal(typeof row?.marketoId, "number", "the lead itself was delivered");
+  });
+
   it("pauses one destination on bad credentials while another keeps delivering", async () => {
     const { store, now } = setup();
     const good = new MarketoClient({

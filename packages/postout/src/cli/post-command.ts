@@ -6,7 +6,7 @@ import type { RejectedItem } from "../intake/items.ts";
 import { readLeadFile } from "../intake/read-lead-file.ts";
 import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
 import { preparer } from "../prepare.ts";
-import type { Route } from "../route.ts";
+import type { FollowUps, Route } from "../route.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { UsageError } from "./io.ts";
 import { configFrom } from "./open.ts";
@@ -21,6 +21,12 @@ export interface PostOptions {
   readonly action?: string;
   readonly lookupField?: string;
   readonly partition?: string;
+  readonly customObject?: string;
+  readonly customObjectFields?: string;
+  readonly customObjectLink?: string;
+  readonly activityType?: string;
+  readonly activityPrimary?: string;
+  readonly activityFields?: string;
   readonly map?: string;
   readonly destination?: string;
   readonly format?: string;
@@ -33,8 +39,58 @@ export interface PostOptions {
 const ACTIONS = ["createOnly", "updateOnly", "createOrUpdate", "createDuplicate"] as const;
 
 /** The route a `post` puts its leads on: Push Lead with --program, Sync Leads otherwise. */
+const names = (value: string) =>
+  value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+
+/** The follow-up steps named by the flags: custom object and custom activity. */
+function followUpsFromOptions(o: PostOptions): FollowUps {
+  if ((o.customObject === undefined) !== (o.customObjectFields === undefined)) {
+    throw new UsageError("--custom-object and --custom-object-fields go together");
+  }
+  if (o.customObjectLink !== undefined && o.customObject === undefined) {
+    throw new UsageError("--custom-object-link needs --custom-object");
+  }
+  if ((o.activityType === undefined) !== (o.activityPrimary === undefined)) {
+    throw new UsageError("--activity-type and --activity-primary go together");
+  }
+  if (o.activityFields !== undefined && o.activityType === undefined) {
+    throw new UsageError("--activity-fields needs --activity-type");
+  }
+  const typeId = Number(o.activityType);
+  if (
+    o.activityType !== undefined &&
+    (!/^\d+$/.test(o.activityType) || !Number.isSafeInteger(typeId))
+  ) {
+    throw new UsageError(`--activity-type '${o.activityType}' is not an activity type id`);
+  }
+  return {
+    ...(o.customObject === undefined
+      ? {}
+      : {
+          customObject: {
+            apiName: o.customObject,
+            fields: names(o.customObjectFields ?? ""),
+            ...(o.customObjectLink === undefined ? {} : { linkField: o.customObjectLink }),
+          },
+        }),
+    ...(o.activityType === undefined
+      ? {}
+      : {
+          activity: {
+            activityTypeId: typeId,
+            primaryAttributeField: o.activityPrimary ?? "",
+            ...(o.activityFields === undefined ? {} : { attributeFields: names(o.activityFields) }),
+          },
+        }),
+  };
+}
+
 export function routeFromOptions(o: PostOptions): Route {
   const common = {
+    ...followUpsFromOptions(o),
     ...(o.lookupField === undefined ? {} : { lookupField: o.lookupField }),
     ...(o.partition === undefined ? {} : { partitionName: o.partition }),
     ...(o.list === undefined ? {} : { listName: o.list }),
@@ -94,6 +150,27 @@ export function registerRouteOptions(command: Command): Command {
     .option("--action <action>", `Sync Leads action: ${ACTIONS.join(", ")}`)
     .option("--lookup-field <field>", "the field Marketo deduplicates on (default email)")
     .option("--partition <name>", "the lead partition")
+    .option(
+      "--custom-object <apiName>",
+      "also write a custom object record linked to each lead (e.g. car_c)",
+    )
+    .option(
+      "--custom-object-fields <list>",
+      "mapped fields that go to the custom object, comma separated",
+    )
+    .option(
+      "--custom-object-link <field>",
+      "the custom object field holding the lead id (default leadId)",
+    )
+    .option("--activity-type <id>", "also add a custom activity of this type to each lead")
+    .option(
+      "--activity-primary <field>",
+      "the mapped field holding the activity's primary attribute",
+    )
+    .option(
+      "--activity-fields <list>",
+      "mapped fields sent as the activity's attributes, comma separated",
+    )
     .option(
       "--map <file>",
       "field map (JSON): source columns → Marketo fields, constants, value mappers",

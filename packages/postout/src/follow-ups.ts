@@ -1,0 +1,251 @@
+import {
+  type BatchResult,
+  explainCode,
+  type MarketoClient,
+  type RecordResult,
+} from "@postout/marketo";
+import { type LeadOutcome, type OutcomePolicy, outcomeOf } from "./outcome.ts";
+import type { Route } from "./route.ts";
+import type { AttemptRecord } from "./store/store.ts";
+
+/** One attempt for one lead: the row to record and what it means for the lead. */
+export interface Sent {
+  readonly record: AttemptRecord;
+  readonly outcome: LeadOutcome;
+}
+
+/** A lead that the previous step delivered, ready for the next one. */
+export interface Delivered {
+  readonly leadId: number;
+  readonly marketoId: number;
+  /** The lead's full mapped input, including the fields meant for the steps. */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** Attempts recorded before this step. */
+  readonly attempts: number;
+  readonly test: boolean;
+}
+
+export interface StepContext {
+  readonly client: MarketoClient;
+  readonly now: () => number;
+  readonly policy: OutcomePolicy | undefined;
+}
+
+interface StepCall {
+  readonly endpoint: string;
+  readonly request: (d: Delivered, i: number) => unknown;
+  /** One result per delivered lead, in order; `undefined` when the step's target does not exist. */
+  readonly results: BatchResult | undefined;
+  /** What to record when the target does not exist (e.g. an unknown list). */
+  readonly missing?: { readonly code: string; readonly message: string };
+  readonly delivered: string;
+}
+
+function missingResult(index: number, code: string, message: string): RecordResult {
+  return {
+    index,
+    input: undefined,
+    status: "skipped",
+    id: undefined,
+    marketoStatus: "skipped",
+    reasons: [explainCode(code, message)],
+    requestId: undefined,
+  };
+}
+
+/** Marketo's answer for one record, as the post-out log keeps it. */
+export function responseOf(result: RecordResult): Record<string, unknown> {
+  const reasons = result.reasons.map((r) => ({ code: r.code, message: r.message }));
+  if (result.status === "failed")
+    return { requestId: result.requestId, success: false, errors: reasons };
+  return {
+    requestId: result.requestId,
+    success: true,
+    result: [
+      {
+        id: result.id,
+        status: result.marketoStatus ?? result.status,
+        ...(reasons.length > 0 ? { reasons } : {}),
+      },
+    ],
+  };
+}
+
+function record(
+  ctx: StepContext,
+  leads: readonly Delivered[],
+  call: StepCall,
+  started: number,
+): Sent[] {
+  const at = ctx.now();
+  return leads.map((d, i) => {
+    const result =
+      call.results?.results[i] ??
+      missingResult(
+        i,
+        call.missing?.code ?? "unknown",
+        call.missing?.message ?? "no answer for this lead",
+      );
+    const sent = outcomeOf(result, d.attempts + 1, at, ctx.policy);
+    const done = sent.status === "delivered";
+    // A lead sent by test-integration ends as `test`, so reports tell it from real leads.
+    const outcome: LeadOutcome = done
+      ? {
+          ...sent,
+          status: d.test ? "test" : "delivered",
+          reason: call.delivered,
+          marketoId: d.marketoId,
+        }
+      : sent;
+    return {
+      outcome,
+      record: {
+        leadId: d.leadId,
+        at,
+        endpoint: call.endpoint,
+        request: call.request(d, i),
+        response: responseOf(result),
+        requestId: result.requestId,
+        statusCode: outcome.statusCode,
+        reason: outcome.reason,
+        durationMs: at - started,
+        status: outcome.status,
+        ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
+        ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
+      },
+    };
+  });
+}
+
+async function addToList(
+  ctx: StepContext,
+  listName: string,
+  leads: readonly Delivered[],
+): Promise<Sent[]> {
+  const started = ctx.now();
+  const list = await ctx.client.getListByName(listName);
+  const listId = typeof list?.id === "number" ? list.id : undefined;
+  const results =
+    listId === undefined
+      ? undefined
+      : await ctx.client.addToList(
+          listId,
+          leads.map((d) => d.marketoId),
+        );
+  return record(
+    ctx,
+    leads,
+    {
+      endpoint:
+        listId === undefined ? "/rest/v1/lists.json" : `/rest/v1/lists/${listId}/leads.json`,
+      request: (d) => ({
+        listName,
+        ...(listId === undefined ? {} : { listId }),
+        input: [{ id: d.marketoId }],
+      }),
+      results,
+      missing: { code: "1013", message: `Static list '${listName}' not found` },
+      delivered: `added to list '${listName}'`,
+    },
+    started,
+  );
+}
+
+function pick(
+  input: Readonly<Record<string, unknown>>,
+  fields: readonly string[],
+): Record<string, unknown> {
+  return Object.fromEntries(fields.filter((f) => input[f] !== undefined).map((f) => [f, input[f]]));
+}
+
+async function syncCustomObject(
+  ctx: StepContext,
+  step: NonNullable<Route["customObject"]>,
+  leads: readonly Delivered[],
+): Promise<Sent[]> {
+  const started = ctx.now();
+  const link = step.linkField ?? "leadId";
+  const records = leads.map((d) => ({ ...pick(d.input, step.fields), [link]: d.marketoId }));
+  const results = await ctx.client.syncCustomObjects(step.apiName, records);
+  return record(
+    ctx,
+    leads,
+    {
+      endpoint: `/rest/v1/customobjects/${step.apiName}.json`,
+      request: (_d, i) => ({
+        action: "createOrUpdate",
+        dedupeBy: "dedupeFields",
+        input: [records[i]],
+      }),
+      results,
+      delivered: `custom object ${step.apiName} written`,
+    },
+    started,
+  );
+}
+
+async function addActivity(
+  ctx: StepContext,
+  step: NonNullable<Route["activity"]>,
+  leads: readonly Delivered[],
+): Promise<Sent[]> {
+  const started = ctx.now();
+  const activityDate = new Date(started).toISOString();
+  const activities = leads.map((d) => ({
+    leadId: d.marketoId,
+    activityDate,
+    activityTypeId: step.activityTypeId,
+    primaryAttributeValue: String(d.input[step.primaryAttributeField] ?? ""),
+    attributes: (step.attributeFields ?? [])
+      .filter((f) => d.input[f] !== undefined)
+      .map((f) => ({ apiName: f, value: d.input[f] })),
+  }));
+  const results = await ctx.client.addCustomActivities(activities);
+  return record(
+    ctx,
+    leads,
+    {
+      endpoint: "/rest/v1/activities/external.json",
+      request: (_d, i) => ({ input: [activities[i]] }),
+      results,
+      delivered: `activity ${step.activityTypeId} added`,
+    },
+    started,
+  );
+}
+
+/**
+ * Runs the route's follow-up steps in order (static list, custom object, activity) for the
+ * leads the previous step delivered. A lead that fails a step stops there, with that step's
+ * outcome (needs_fix, retrying …). A retry sends the lead again from the start: the lead sync,
+ * list add and object sync are idempotent, and an activity is only retried when Marketo said it
+ * did not run (a lost answer makes it `unknown`, needs_fix, never replayed).
+ */
+export async function runFollowUps(
+  ctx: StepContext,
+  route: Route,
+  delivered: readonly Delivered[],
+): Promise<Sent[]> {
+  const steps: ((leads: readonly Delivered[]) => Promise<Sent[]>)[] = [];
+  if (route.listName !== undefined) steps.push((l) => addToList(ctx, route.listName as string, l));
+  if (route.customObject)
+    steps.push((l) =>
+      syncCustomObject(ctx, route.customObject as NonNullable<Route["customObject"]>, l),
+    );
+  if (route.activity)
+    steps.push((l) => addActivity(ctx, route.activity as NonNullable<Route["activity"]>, l));
+  const out: Sent[] = [];
+  let current = delivered;
+  for (const step of steps) {
+    if (current.length === 0) break;
+    const sent = await step(current);
+    out.push(...sent);
+    current = current.flatMap((d, i) => {
+      const s = sent[i];
+      return s && (s.outcome.status === "delivered" || s.outcome.status === "test")
+        ? [{ ...d, attempts: d.attempts + 1 }]
+        : [];
+    });
+  }
+  return out;
+}
