@@ -38,6 +38,7 @@ async function open(name: string, sandboxOptions: Parameters<typeof startSandbox
     config: {
       db: "",
       sandbox: true,
+      retry: undefined,
       destinations: [SANDBOX_DESTINATION],
     },
     sandboxOptions,

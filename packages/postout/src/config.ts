@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { DEFAULT_RETRY_SCHEDULE_MS, type OutcomePolicy } from "./outcome.ts";
 
 /** A Marketo instance leads are posted to. Credentials come from the environment or the config file, never the database. */
 export interface DestinationConfig {
@@ -21,6 +22,8 @@ export interface Config {
   readonly destinations: readonly DestinationConfig[];
   /** True when no Marketo is configured and the built-in sandbox stands in. */
   readonly sandbox: boolean;
+  /** When failed leads are tried again; `undefined` for the default schedule (1 min … 6 h). */
+  readonly retry: OutcomePolicy | undefined;
 }
 
 /** A configuration mistake: the CLI exits 2 with this message. */
@@ -55,9 +58,30 @@ const destinationSchema = z
   })
   .strict();
 
+const delays = z
+  .array(
+    z
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 24 * 3_600_000),
+  )
+  .min(1)
+  .max(20);
+
 const fileSchema = z
   .object({
     db: z.string().min(1).optional(),
+    /** Retry schedule in ms after each failed attempt, and per-code overrides: `{"611": [600000]}`. */
+    retry: z
+      .object({
+        scheduleMs: delays.optional(),
+        perCode: z
+          .record(z.string().regex(/^\d{3,4}$/, "a Marketo code such as 611"), delays)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     destinations: z.array(destinationSchema).min(1).optional(),
   })
   .strict();
@@ -113,6 +137,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const file = existsSync(path) ? readFile(path) : {};
 
   const db = sources.db ?? env.POSTOUT_DB ?? file.db ?? DEFAULT_DB;
+  const retry: OutcomePolicy | undefined = file.retry && {
+    retryScheduleMs: file.retry.scheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
+    ...(file.retry.perCode ? { perCode: file.retry.perCode } : {}),
+  };
 
   const fromEnv = env.MARKETO_BASE_URL || env.MARKETO_CLIENT_ID || env.MARKETO_CLIENT_SECRET;
   if (fromEnv) {
@@ -126,6 +154,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       throw new ConfigError(`MARKETO_BASE_URL is not an http(s) URL: ${env.MARKETO_BASE_URL}`);
     return {
       db,
+      retry,
       sandbox: false,
       destinations: [
         {
@@ -170,8 +199,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         concurrency: d.concurrency,
       };
     });
-    return { db, sandbox: false, destinations };
+    return { db, retry, sandbox: false, destinations };
   }
 
-  return { db, sandbox: true, destinations: [SANDBOX_DESTINATION] };
+  return { db, retry, sandbox: true, destinations: [SANDBOX_DESTINATION] };
 }

@@ -101,17 +101,7 @@ export class Gateway {
     }
     const destinations = new Map<string, Destination>();
     for (const config of options.config.destinations) {
-      destinations.set(
-        config.name,
-        Gateway.#destination(
-          config,
-          options.store,
-          sandbox,
-          worker,
-          now,
-          options.clientOptions ?? {},
-        ),
-      );
+      destinations.set(config.name, Gateway.#destination(config, options, sandbox, worker, now));
     }
     const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
     await gateway.recover();
@@ -120,11 +110,10 @@ export class Gateway {
 
   static #destination(
     config: DestinationConfig,
-    store: Store,
+    options: GatewayOptions,
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
-    clientOptions: GatewayOptions["clientOptions"] & object,
   ): Destination {
     const calls = new Map<string, number>();
     const onEvent = (event: MarketoEvent) => {
@@ -134,7 +123,7 @@ export class Gateway {
       }
     };
     const client = new MarketoClient({
-      ...clientOptions,
+      ...options.clientOptions,
       baseUrl: config.baseUrl ?? (sandbox as Sandbox).url,
       clientId: config.clientId ?? (sandbox as Sandbox).clientId,
       clientSecret: config.clientSecret ?? (sandbox as Sandbox).clientSecret,
@@ -154,7 +143,14 @@ export class Gateway {
       name: config.name,
       client,
       calls,
-      dispatcher: new Dispatcher({ store, destination: config.name, client, worker, now }),
+      dispatcher: new Dispatcher({
+        store: options.store,
+        destination: config.name,
+        client,
+        worker,
+        now,
+        ...(options.config.retry ? { policy: options.config.retry } : {}),
+      }),
       schema(options = {}) {
         if (!schema || options.refresh) {
           schema = client.describeLeads();
