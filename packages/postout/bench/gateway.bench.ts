@@ -109,8 +109,12 @@ async function endToEnd(n: number) {
   };
 }
 
-async function latencyAt(perSecond: number, seconds: number) {
-  const { store, gateway, destination } = await open("latency", {});
+async function latencyAt(
+  perSecond: number,
+  seconds: number,
+  sandboxOptions: Parameters<typeof startSandbox>[0],
+) {
+  const { store, gateway, destination } = await open(`latency-${Date.now()}`, sandboxOptions);
   const prepare = preparer({
     map: IDENTITY_MAP,
     route: ROUTE,
@@ -213,15 +217,22 @@ try {
     `| durable intake (map + preflight + SQLite commit, chunks of 1,000) | ${Math.round(intake.rate).toLocaleString("en-US")} leads/s (${intake.accepted.toLocaleString("en-US")} in ${intake.seconds.toFixed(1)} s) | ≥ 20,000 leads/s | ${pass(intake.rate >= 20_000)} |`,
   );
   const e2e = await endToEnd(100_000);
+  // 334 calls: 100 start at once, then 100 per window, the last ones one call (~0.6 s) after the third window.
+  const minimum = (Math.ceil(Math.ceil(100_000 / 300) / 100) - 1) * 20 + 0.6;
+  const exact = minimum / e2e.seconds;
   out(
-    `| 100,000 leads end to end, real limits (100 calls / 20 s, 10 in flight, Marketo-like latency) | ${Math.round(e2e.rate).toLocaleString("en-US")} leads/s in ${e2e.seconds.toFixed(1)} s = ${e2e.ratio.toFixed(3)} of 1,500 leads/s | ≥ 0.95 | ${pass(e2e.ratio >= 0.95 && e2e.delivered === 100_000)} |`,
+    `| 100,000 leads end to end, real limits (100 calls / 20 s, 10 in flight, Marketo-like latency) | ${Math.round(e2e.rate).toLocaleString("en-US")} leads/s in ${e2e.seconds.toFixed(1)} s = ${e2e.ratio.toFixed(3)} of 1,500 leads/s; ${exact.toFixed(3)} of the exact minimum (${minimum.toFixed(1)} s) | ≥ 0.95 | ${pass(Math.min(exact, e2e.ratio) >= 0.95 && e2e.delivered === 100_000)} |`,
   );
   out(
     `| self-caused 606 / 615 in that run | ${e2e.c606} / ${e2e.c615} | 0 / 0 | ${pass(e2e.c606 === 0 && e2e.c615 === 0)} |`,
   );
-  const lat = await latencyAt(50, 20);
+  const lat = await latencyAt(50, 20, {});
   out(
-    `| accepted → result recorded at 50 leads/s (${lat.n} leads, dispatcher running, sandbox latency on) | p50 ${lat.p50} ms, p99 ${lat.p99} ms | p50 ≤ 300 ms, p99 ≤ 1,000 ms | ${pass(lat.p50 <= 300 && lat.p99 <= 1000)} |`,
+    `| accepted → result recorded at 50 leads/s (${lat.n} leads, dispatcher running, sandbox write latency 300 ms + 1 ms/record) | p50 ${lat.p50} ms, p99 ${lat.p99} ms | p50 ≤ 300 ms, p99 ≤ 1,000 ms | ${pass(lat.p50 <= 300 && lat.p99 <= 1000)} |`,
+  );
+  const fast = await latencyAt(50, 20, { latency: { write: 100 } });
+  out(
+    `| the same with a 100 ms Marketo write latency | p50 ${fast.p50} ms, p99 ${fast.p99} ms | p50 ≤ 300 ms, p99 ≤ 1,000 ms | ${pass(fast.p50 <= 300 && fast.p99 <= 1000)} |`,
   );
   const rss = await peakRss(1_000_000);
   out(
@@ -232,6 +243,6 @@ try {
 }
 out();
 out(
-  "The sandbox's default latency for Sync Leads is 300 ms + 1 ms per record, so a single-lead call alone takes about 300 ms: the latency row measures the gateway on top of that floor.",
+  "Latency: with the sandbox's default write latency (300 ms + 1 ms per record, our reading of Marketo's) one call alone takes over 300 ms, so the p50 target cannot be met at that latency whatever the gateway does; at 50 leads/s Marketo's 100 calls per 20 s also forces batching (at least 10 leads a call), which adds a wait for the next call. The 100 ms row shows the gateway's own share. End to end: 100,000 leads need 334 calls; the first 100 go at once, so the exact minimum is 3 windows (60 s) plus one call; the ratio against the steady 1,500 leads/s can exceed 1 for that reason.",
 );
 process.stdout.write(`${lines.join("\n")}\n`);

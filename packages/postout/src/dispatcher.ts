@@ -121,9 +121,11 @@ export class Dispatcher {
   }
 
   async #loop(): Promise<void> {
+    // One round at a time: while a call is in flight, new leads gather into the next batch. At
+    // Marketo's 100 calls per 20 s a trickle must be batched anyway (50 leads/s needs ≥ 10 leads
+    // a call); overlapping rounds were measured to overrun the gate and make latency worse.
     while (!this.#stopping) {
-      const handled = await this.runOnce();
-      if (handled > 0 || this.#stopping) continue;
+      if ((await this.runOnce()) > 0 || this.#stopping) continue;
       const next = await this.#o.store.nextDueAt(this.#o.destination);
       const pause = await this.#o.store.getDestination(this.#o.destination);
       const now = this.#o.now();
@@ -168,17 +170,28 @@ export class Dispatcher {
 
   /** One round: claim due leads, send them, record the outcomes. Resolves to how many leads it handled. */
   async runOnce(): Promise<number> {
+    const claimed = await this.#claim();
+    if (claimed.length > 0) await this.#deliver(claimed);
+    return claimed.length;
+  }
+
+  /** Claims the due leads of the destination, unless it is paused; ends a pause that is over. */
+  async #claim(): Promise<ClaimedLead[]> {
     const { store, destination, worker, leaseMs, claimLimit } = this.#o;
     const now = this.#o.now();
     const pause = await store.getDestination(destination);
     if (pause?.pausedUntil !== undefined) {
-      if (pause.pausedUntil > now) return 0;
+      if (pause.pausedUntil > now) return [];
       // The pause is over (e.g. the quota reset at midnight Chicago): put the paused leads back in line.
       await store.setDestinationPause(destination, undefined, now);
       await store.resumeDestination(destination, now);
     }
-    const claimed = await store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
-    if (claimed.length === 0) return 0;
+    return store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
+  }
+
+  /** Sends claimed leads by route and records an attempt for each. */
+  async #deliver(claimed: readonly ClaimedLead[]): Promise<void> {
+    const { store, destination, worker, leaseMs } = this.#o;
     const renew = setInterval(
       () => {
         void store.renewLeases(worker, this.#o.now() + leaseMs);
@@ -202,7 +215,6 @@ export class Dispatcher {
     } finally {
       clearInterval(renew);
     }
-    return claimed.length;
   }
 
   /** Sends one route's leads; an unexpected failure schedules them for retry instead of losing the round. */

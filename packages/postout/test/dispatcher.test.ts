@@ -261,6 +261,26 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(typeof row?.marketoId, "number", "the lead itself was delivered");
   });
 
+  it("runs in the background: a trickle of leads is delivered while earlier calls are in flight", async () => {
+    const { store, dispatcher, now } = setup();
+    dispatcher.start();
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        ids.push(...(await store.addLeads([lead(100 + i)], now())).ids);
+        dispatcher.wake();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      for (let i = 0; i < 200 && (await store.countByStatus({})).delivered < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.equal((await store.countByStatus({})).delivered, 20);
+    } finally {
+      await dispatcher.stop();
+    }
+    assert.equal((await store.countByStatus({})).sending, 0, "stop waits for rounds in flight");
+  });
+
   it("pauses one destination on bad credentials while another keeps delivering", async () => {
     const { store, now } = setup();
     const good = new MarketoClient({
