@@ -31,6 +31,8 @@ export interface DispatcherOptions {
    */
   readonly idleMs?: number;
   readonly policy?: OutcomePolicy;
+  /** Called after each round's attempts are recorded (e.g. to refresh the schema after a 1006). */
+  readonly onRecorded?: (records: readonly AttemptRecord[]) => void;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -77,7 +79,10 @@ export function mergeByLookup(leads: readonly ClaimedLead[], lookupField: string
  * attempt per lead. The only writer of delivery state.
  */
 export class Dispatcher {
-  readonly #o: Required<Omit<DispatcherOptions, "policy">> & { policy: OutcomePolicy | undefined };
+  readonly #o: Required<Omit<DispatcherOptions, "policy" | "onRecorded">> & {
+    readonly policy: OutcomePolicy | undefined;
+    readonly onRecorded: DispatcherOptions["onRecorded"] | undefined;
+  };
   #running: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -92,6 +97,7 @@ export class Dispatcher {
       now: Date.now,
       ...options,
       policy: options.policy,
+      onRecorded: options.onRecorded,
     };
   }
 
@@ -209,6 +215,7 @@ export class Dispatcher {
         await Promise.all([...groups.values()].map((leads) => this.#sendOrRetry(leads)))
       ).flat();
       await store.recordAttempts(records.map((r) => r.record));
+      this.#o.onRecorded?.(records.map((r) => r.record));
       const pauseOutcome = records.find((r) => r.outcome.pauseDestination)?.outcome
         .pauseDestination;
       if (pauseOutcome) await store.setDestinationPause(destination, pauseOutcome, this.#o.now());

@@ -150,6 +150,10 @@ export class Gateway {
         worker,
         now,
         ...(options.config.retry ? { policy: options.config.retry } : {}),
+        // Marketo answered 1006: a field was deleted or renamed since the schema was cached.
+        onRecorded: (records) => {
+          if (records.some((r) => r.statusCode === "1006")) schema = undefined;
+        },
       }),
       schema(options = {}) {
         if (!schema || options.refresh) {

@@ -82,6 +82,22 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal((await store.getLead(ids[2] as number))?.status, "delivered");
   });
 
+  it("tells its owner what it recorded, so a Marketo 1006 can refresh the cached schema", async () => {
+    const { store, client, now } = setup();
+    const seen: string[] = [];
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: "w-hook",
+      now,
+      onRecorded: (records) => seen.push(...records.map((r) => r.statusCode)),
+    });
+    await store.addLeads([lead(1), lead(2, { role: "CEO" })], now());
+    await dispatcher.drain();
+    assert.deepEqual(seen.sort(), ["1006", "200"]);
+  });
+
   it("merges leads with the same lookup key into one record and answers each", async () => {
     const { store, dispatcher, now } = setup();
     const { ids } = await store.addLeads(
