@@ -58,6 +58,18 @@ export async function* reportRows(
   }
 }
 
+/**
+ * Lead data is untrusted and the CSV report is opened in spreadsheets: a text cell starting
+ * with = + - @ or a tab/CR would run as a formula (CSV injection, OWASP), so it gets a leading '.
+ */
+export function spreadsheetSafe(row: ReportRow): ReportRow {
+  const safe: Record<string, string | number | null> = {};
+  for (const [key, value] of Object.entries(row)) {
+    safe[key] = typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  }
+  return safe as ReportRow;
+}
+
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await new Promise((resolve) => out.once("drain", resolve));
 }
@@ -87,11 +99,13 @@ export async function writeReport(
     csv.on("data", (chunk: Buffer) => out.write(chunk));
     for await (const r of rows) {
       n++;
-      if (!csv.write(r)) await new Promise((resolve) => csv.once("drain", resolve));
+      if (!csv.write(spreadsheetSafe(r)))
+        await new Promise((resolve) => csv.once("drain", resolve));
     }
-    if (n === 0) csv.write(Object.fromEntries(columns.map((c) => [c, null]))); // header needs a record
     csv.end();
     await done;
+    // csv-stringify writes the header with the first record; with none, write it alone.
+    if (n === 0) await write(out, `${columns.join(",")}\n`);
     return n;
   }
   if (format === "json") {
