@@ -104,8 +104,6 @@ export async function writeReport(
     }
     csv.end();
     await done;
-    // csv-stringify writes the header with the first record; with none, write it alone.
-    if (n === 0) await write(out, `${columns.join(",")}\n`);
     return n;
   }
   if (format === "json") {
