@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { Gateway } from "../gateway.ts";
 import { readLeadFile } from "../intake/read-lead-file.ts";
 import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
-import { preparer } from "../prepare.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { testIntegration } from "../test-integration.ts";
 import { UsageError } from "./io.ts";
 import { configFrom } from "./open.ts";
 import { type PostOptions, registerRouteOptions, routeFromOptions } from "./post-command.ts";
@@ -64,34 +64,19 @@ export function registerTestIntegration(program: Command): void {
       ...(o.json ? { announce: () => {} } : {}),
     });
     try {
-      const destination = gateway.destination(o.destination);
-      const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
-      const { ids } = await gateway.accept([{ raw }], {
-        destination: destination.name,
+      const result = await testIntegration(gateway, {
+        raw,
         route,
-        prepare,
-        source: "test-integration",
-        test: true,
+        map,
+        destination: o.destination,
       });
-      await destination.dispatcher.drain();
-      const id = ids[0] as number;
-      const lead = await store.getLead(id);
-      const last = (await store.getAttempts(id)).at(-1);
-      const shown = {
-        leadId: id,
-        status: lead?.status,
-        request: last?.request,
-        response: last?.response ?? null,
-        responseStatusCode: last?.statusCode,
-        responseReason: last?.reason ?? null,
-        fix: lead?.fix ?? null,
-      };
+      const { endpoint: _endpoint, ...shown } = result;
       if (o.json) {
         process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       } else {
         process.stdout.write(
           [
-            `Request  (${last?.endpoint ?? "not sent"})`,
+            `Request  (${result.endpoint ?? "not sent"})`,
             JSON.stringify(shown.request, null, 2),
             "Response",
             JSON.stringify(shown.response, null, 2),
@@ -102,7 +87,7 @@ export function registerTestIntegration(program: Command): void {
           ].join("\n"),
         );
       }
-      process.exitCode = lead?.status === "test" ? 0 : 1;
+      process.exitCode = result.status === "test" ? 0 : 1;
     } finally {
       await gateway.close();
       await store.close();

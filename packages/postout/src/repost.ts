@@ -1,0 +1,66 @@
+import type { Gateway } from "./gateway.ts";
+import { type FieldMap, IDENTITY_MAP, loadFieldMap } from "./mapping/field-map.ts";
+import { preparer } from "./prepare.ts";
+import type { LeadFilter, Requeue } from "./store/store.ts";
+
+export interface RepostOptions {
+  /** Map every lead with this field map file, read anew (the CLI's `--map`). */
+  readonly mapPath?: string;
+  /** Map every lead with this field map (the API's `map`); wins over `mapPath`. */
+  readonly map?: FieldMap;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Repost: maps each matching lead's raw row again with the current field map (`map`, else
+ * `mapPath`, else the map file it was posted with, read anew) and queues it; the history of
+ * attempts is kept. Leads being sent right now are left alone. Resolves to the requeued ids.
+ */
+export async function repostLeads(
+  gateway: Gateway,
+  filter: LeadFilter,
+  options: RepostOptions = {},
+): Promise<number[]> {
+  const now = options.now ?? Date.now;
+  const maps = new Map<string, Promise<FieldMap>>();
+  const mapFor = (path: string | undefined): Promise<FieldMap> => {
+    if (options.map) return Promise.resolve(options.map);
+    if (path === undefined) return Promise.resolve(IDENTITY_MAP);
+    let map = maps.get(path);
+    if (!map) {
+      map = loadFieldMap(path);
+      maps.set(path, map);
+    }
+    return map;
+  };
+  const ids: number[] = [];
+  let batch: Requeue[] = [];
+  const flush = async () => {
+    if (batch.length > 0) await gateway.store.requeue(batch, now());
+    batch = [];
+  };
+  for await (const lead of gateway.store.iterateLeads(filter, 1000)) {
+    if (lead.status === "sending") continue;
+    const destination = gateway.destination(lead.destination);
+    const mapPath = options.map ? undefined : (options.mapPath ?? lead.mapPath);
+    const prepare = preparer({
+      map: await mapFor(mapPath),
+      route: lead.route,
+      schema: (opts) => destination.schema(opts),
+    });
+    const prepared = await prepare(lead.raw);
+    ids.push(lead.id);
+    batch.push({
+      id: lead.id,
+      route: lead.route,
+      input: prepared.input,
+      ...(mapPath === undefined ? {} : { mapPath }),
+      ...("refused" in prepared ? { refused: prepared.refused } : {}),
+    });
+    if (batch.length >= 1000) await flush();
+  }
+  await flush();
+  for (const destination of gateway.destinations) destination.dispatcher.wake();
+  return ids;
+}
