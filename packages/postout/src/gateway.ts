@@ -9,6 +9,7 @@ import {
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import type { Config, DestinationConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
@@ -105,6 +106,14 @@ export class Gateway {
     }
     const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
     await gateway.recover();
+    // A pause for bad credentials or access denied (401, 601, 603) lasts until a person acts.
+    // Starting the gateway again, typically with corrected credentials, is that act: the first
+    // call tells whether the fix worked, and pauses the destination again if it did not.
+    for (const { name } of destinations.values()) {
+      if ((await options.store.getDestination(name))?.pausedUntil === UNTIL_RESUMED) {
+        await gateway.resume(name);
+      }
+    }
     return gateway;
   }
 
@@ -210,6 +219,15 @@ export class Gateway {
       });
     }
     return released;
+  }
+
+  /** Lifts a destination's pause and puts its paused leads back in line. Resolves to how many. */
+  async resume(name: string): Promise<number> {
+    const now = this.#now();
+    await this.store.setDestinationPause(name, undefined, now);
+    const resumed = await this.store.resumeDestination(name, now);
+    this.#destinations.get(name)?.dispatcher.wake();
+    return resumed;
   }
 
   /** Stores prepared leads in chunks (one transaction each); resolves when every one is on disk. */
