@@ -251,7 +251,7 @@ export class Dispatcher {
             durationMs: 0,
             status: retry.status,
             ...(retry.nextAt === undefined ? {} : { nextAt: retry.nextAt }),
-            uncertain: lead.uncertain,
+            uncertain: true,
           },
         };
       });
@@ -261,7 +261,7 @@ export class Dispatcher {
   async #send(claimed: ClaimedLead[]): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
     const route = (claimed[0] as ClaimedLead).route;
     const { found, leads } = await this.#verifyInterrupted(route, claimed);
-    if (leads.length === 0) return found;
+    if (leads.length === 0) return [...found, ...(await this.#followUps(route, claimed, found))];
     // Fields meant for follow-up steps (custom object, activity) are not lead fields.
     const merged = mergeByLookup(
       leads.map((l) => ({ ...l, input: leadFields(route, l.input) })),
@@ -275,7 +275,6 @@ export class Dispatcher {
     const at = this.#o.now();
     const perLead = Math.max(0, at - started);
     const out: Sent[] = [];
-    const byId = new Map(leads.map((l) => [l.id, l]));
     batch.results.forEach((result, i) => {
       const entry = merged[i] as Merged;
       for (const lead of entry.leads) {
@@ -303,7 +302,14 @@ export class Dispatcher {
         });
       }
     });
-    const delivered = out.flatMap((s): Delivered[] => {
+    // A lead found after an interrupted send still needs its follow-up steps (list, object, activity).
+    return [...found, ...out, ...(await this.#followUps(route, claimed, [...found, ...out]))];
+  }
+
+  /** Runs the route's follow-up steps for the leads whose own call delivered them. */
+  async #followUps(route: Route, claimed: readonly ClaimedLead[], sent: readonly Sent[]) {
+    const byId = new Map(claimed.map((l) => [l.id, l]));
+    const delivered = sent.flatMap((s): Delivered[] => {
       const lead = byId.get(s.record.leadId);
       return lead &&
         s.outcome.marketoId !== undefined &&
@@ -319,12 +325,11 @@ export class Dispatcher {
           ]
         : [];
     });
-    const steps = await runFollowUps(
+    return runFollowUps(
       { client: this.#o.client, now: this.#o.now, policy: this.#o.policy },
       route,
       delivered,
     );
-    return [...found, ...out, ...steps];
   }
 
   /**

@@ -1,7 +1,9 @@
 import {
   type BatchResult,
   explainCode,
+  isMarketoError,
   type MarketoClient,
+  type MarketoError,
   type RecordResult,
 } from "@postout/marketo";
 import { type LeadOutcome, type OutcomePolicy, outcomeOf } from "./outcome.ts";
@@ -38,6 +40,8 @@ interface StepCall {
   readonly results: BatchResult | undefined;
   /** What to record when the target does not exist (e.g. an unknown list). */
   readonly missing?: { readonly code: string; readonly message: string };
+  /** The call failed as a whole (e.g. the list lookup met a 607): every lead gets this error. */
+  readonly error?: MarketoError;
   readonly delivered: string;
 }
 
@@ -50,6 +54,19 @@ function missingResult(index: number, code: string, message: string): RecordResu
     marketoStatus: "skipped",
     reasons: [explainCode(code, message)],
     requestId: undefined,
+  };
+}
+
+function failedResult(index: number, error: MarketoError): RecordResult {
+  return {
+    index,
+    input: undefined,
+    status: "failed",
+    id: undefined,
+    marketoStatus: undefined,
+    reasons: [explainCode(error.code, error.message)],
+    requestId: error.requestId,
+    error,
   };
 }
 
@@ -81,6 +98,7 @@ function record(
   return leads.map((d, i) => {
     const result =
       call.results?.results[i] ??
+      (call.error ? failedResult(i, call.error) : undefined) ??
       missingResult(
         i,
         call.missing?.code ?? "unknown",
@@ -112,6 +130,9 @@ function record(
         status: outcome.status,
         ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
         ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
+        // The lead itself is in Marketo and a retry starts again from the lead sync: a create
+        // route (createOnly, createDuplicate) must look it up first instead of creating it twice.
+        ...(done ? {} : { uncertain: true }),
       },
     };
   });
@@ -123,7 +144,16 @@ async function addToList(
   leads: readonly Delivered[],
 ): Promise<Sent[]> {
   const started = ctx.now();
-  const list = await ctx.client.getListByName(listName);
+  let list: Record<string, unknown> | undefined;
+  let error: MarketoError | undefined;
+  try {
+    list = await ctx.client.getListByName(listName);
+  } catch (thrown) {
+    // The lookup is a plain call that throws (607, network …): it becomes each lead's outcome
+    // here, so the lead sync that already succeeded keeps its own attempt row.
+    if (!isMarketoError(thrown)) throw thrown;
+    error = thrown;
+  }
   const listId = typeof list?.id === "number" ? list.id : undefined;
   const results =
     listId === undefined
@@ -145,6 +175,7 @@ async function addToList(
       }),
       results,
       missing: { code: "1013", message: `Static list '${listName}' not found` },
+      ...(error ? { error } : {}),
       delivered: `added to list '${listName}'`,
     },
     started,

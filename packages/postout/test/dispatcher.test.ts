@@ -220,6 +220,39 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(missing?.lastReason, "Static list 'No Such List' not found");
   });
 
+  it("a failed list lookup keeps the lead's own attempt, and the retry of a createDuplicate lead finds it instead of creating it twice", async () => {
+    const { store, dispatcher, now } = setup();
+    const route: Route = {
+      endpoint: "syncLeads",
+      action: "createDuplicate",
+      lookupField: "email",
+      listName: "Newsletter Subscribers",
+    };
+    sandbox.faults.add({ code: "611", endpoint: "/rest/v1/lists.json", method: "GET", count: 1 });
+    const { ids } = await store.addLeads([lead(1, {}, route)], now());
+    const id = ids[0] as number;
+    await dispatcher.drain();
+    assert.equal((await store.getLead(id))?.status, "retrying");
+    assert.deepEqual(
+      (await store.getAttempts(id)).map((a) => [a.endpoint, a.statusCode]),
+      [
+        ["/rest/v1/leads.json", "200"],
+        ["/rest/v1/lists.json", "611"],
+      ],
+    );
+    sandbox.clock.set(new Date(now() + 301_000));
+    await dispatcher.drain();
+    assert.equal((await store.getLead(id))?.status, "delivered");
+    assert.deepEqual(
+      (await store.getAttempts(id)).slice(2).map((a) => [a.endpoint, a.statusCode]),
+      [
+        ["/rest/v1/leads.json?_method=GET", "200"],
+        ["/rest/v1/lists/1001/leads.json", "200"],
+      ],
+    );
+    assert.equal(sandbox.state().leads, 1, "created once");
+  });
+
   it("writes a custom object and a custom activity for each delivered lead", async () => {
     const { store, dispatcher, now } = setup();
     const route: Route = {
