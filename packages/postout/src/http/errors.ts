@@ -1,0 +1,53 @@
+import type { Hook } from "@hono/zod-openapi";
+import { isMarketoError } from "@postout/marketo";
+import type { Context, Env, ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** One problem with the request, naming the field (`leads.3.email`, `query.limit`). */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A 4xx answer: `{ error, issues? }`. */
+export function problem<S extends ContentfulStatusCode>(
+  c: Context,
+  status: S,
+  error: string,
+  issues?: readonly Issue[],
+) {
+  const body: { error: string; issues?: Issue[] } = { error };
+  if (issues) body.issues = [...issues];
+  return c.json(body, status);
+}
+
+/** Turns zod's failure into 400 `{ error, issues }`, each issue naming its field. */
+export const validationHook: Hook<unknown, Env, string, unknown> = (result, c) => {
+  if (result.success) return;
+  const where = result.target === "json" ? "" : `${result.target}.`;
+  const issues = result.error.issues.map((i) => ({
+    path: `${where}${i.path.map(String).join(".")}`.replace(/\.$/, "") || "body",
+    message: i.message,
+  }));
+  return problem(c, 400, `invalid ${result.target === "json" ? "body" : result.target}`, issues);
+};
+
+/**
+ * Errors no handler answered: Hono's own (bad JSON, 413) keep their status; Marketo being
+ * unreachable is a 502; anything else is a 500 that says nothing about the inside.
+ */
+export function errorHandler(log: (line: string) => void): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof HTTPException) {
+      return problem(c, error.status as ContentfulStatusCode, error.message || "bad request");
+    }
+    if (isMarketoError(error)) {
+      // The client removes credentials from its messages; the code is enough for a caller.
+      log(`postout serve: Marketo error ${error.name}`);
+      return problem(c, 502, `Marketo did not answer as expected (${error.name})`);
+    }
+    log(`postout serve: ${error.name} in ${c.req.method} ${c.req.path}`);
+    return problem(c, 500, "internal error");
+  };
+}

@@ -1,0 +1,67 @@
+import { explainCode, fixFor, meaningFor } from "@postout/marketo";
+import type { AttemptRow, LeadRow } from "../store/store.ts";
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** A lead as the API shows it (times as ISO 8601; the map file's path stays inside). */
+export function leadJson(lead: LeadRow) {
+  return {
+    id: lead.id,
+    destination: lead.destination,
+    email: lead.email ?? null,
+    program: lead.program ?? null,
+    status: lead.status,
+    attempts: lead.attempts,
+    lastCode: lead.lastCode ?? null,
+    lastReason: lead.lastReason ?? null,
+    fix: lead.fix ?? null,
+    marketoId: lead.marketoId ?? null,
+    test: lead.test,
+    source: lead.source ?? null,
+    sourceLine: lead.sourceLine ?? null,
+    nextAt: iso(lead.nextAt),
+    createdAt: iso(lead.createdAt),
+    updatedAt: iso(lead.updatedAt),
+    route: lead.route,
+    raw: lead.raw,
+    input: lead.input ?? null,
+  };
+}
+
+/** One attempt: the request content for this lead, Marketo's response, code and reason. */
+export function attemptJson(attempt: AttemptRow) {
+  return {
+    n: attempt.n,
+    at: iso(attempt.at),
+    endpoint: attempt.endpoint,
+    request: attempt.request,
+    response: attempt.response ?? null,
+    requestId: attempt.requestId ?? null,
+    responseStatusCode: attempt.statusCode,
+    responseReason: attempt.reason ?? null,
+    outcome: attempt.outcome,
+    durationMs: attempt.durationMs ?? null,
+  };
+}
+
+/**
+ * The catalog's reading of a code and the reason Marketo sent with it: what it means and
+ * the fix, naming the field or value the message held ("Field 'role' not found" → role).
+ */
+export function explanationOf(code: string | undefined, reason: string | undefined) {
+  if (code === undefined || code === "200") return null;
+  const explained = explainCode(code, reason ?? "");
+  if (!explained.entry)
+    return { code, known: false as const, meaning: null, fix: null, values: {} };
+  return {
+    code,
+    known: true as const,
+    level: explained.entry.level,
+    recovery: explained.entry.recovery,
+    meaning: meaningFor(explained.entry, explained.values),
+    fix: fixFor(explained.entry, explained.values),
+    values: explained.values,
+  };
+}
