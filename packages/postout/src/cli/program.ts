@@ -9,6 +9,7 @@ import { registerPost } from "./post-command.ts";
 import { registerReport } from "./report-command.ts";
 import { registerRepost } from "./repost-command.ts";
 import { registerSandbox } from "./sandbox-command.ts";
+import { registerServe } from "./serve-command.ts";
 import { registerTestIntegration } from "./test-integration-command.ts";
 
 /** Exit codes every command keeps: 0 done, 1 done but something needs attention, 2 bad usage or config. */
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSandbox(program);
   registerDemo(program);
   registerTestIntegration(program);
+  registerServe(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

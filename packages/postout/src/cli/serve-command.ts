@@ -1,0 +1,102 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Command } from "commander";
+import { Gateway } from "../gateway.ts";
+import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
+import { createApp } from "../http/app.ts";
+import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { UsageError } from "./io.ts";
+import { configFrom } from "./open.ts";
+
+interface ServeOptions {
+  readonly port: string;
+  readonly host: string;
+  readonly db?: string;
+  readonly config?: string;
+}
+
+function portOf(value: string): number {
+  const port = Number(value);
+  if (!/^\d{1,5}$/.test(value) || port > 65_535)
+    throw new UsageError(`--port '${value}' is not a port (0–65535)`);
+  return port;
+}
+
+/** How to authenticate, said once at start; the key itself only when it was just generated. */
+function keyLines(apiKey: ApiKey): string[] {
+  const how = "send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'";
+  if (apiKey.source === "env") return [`API key: from POSTOUT_API_KEY; ${how}`];
+  if (apiKey.source === "file") return [`API key: in ${apiKey.path}; ${how}`];
+  return [
+    `API key (new, shown this once; kept in ${apiKey.path}, mode 0600):`,
+    `  ${apiKey.key}`,
+    how,
+  ];
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/**
+ * `postout serve`: the gateway with every destination's dispatcher running and the HTTP API,
+ * until SIGINT or SIGTERM; then the server, the dispatchers and the store are closed in order.
+ */
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the gateway: deliver in the background and answer the HTTP API under /v1")
+    .option("--port <port>", "port to listen on (0 for any free port)", "8080")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--config <file>", "the config file")
+    .action(async (o: ServeOptions) => {
+      const port = portOf(o.port);
+      const config = configFrom(o);
+      const fromEnv = process.env.POSTOUT_API_KEY?.trim();
+      if (fromEnv !== undefined && fromEnv !== "" && fromEnv.length < 16)
+        throw new UsageError("POSTOUT_API_KEY must be at least 16 characters");
+      const apiKey = resolveApiKey({ dbPath: config.db });
+      const store = new SqliteStore(config.db);
+      const gateway = await Gateway.open({ store, config });
+      const server = serve({
+        fetch: createApp({ gateway, apiKey: apiKey.key }).fetch,
+        port,
+        hostname: o.host,
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once("listening", resolve);
+          server.once("error", reject);
+        });
+        for (const destination of gateway.destinations) destination.dispatcher.start();
+        const address = server.address() as AddressInfo;
+        const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+        process.stdout.write(
+          [
+            `postout serve: listening on http://${host}:${address.port}`,
+            ...keyLines(apiKey),
+            "",
+          ].join("\n"),
+        );
+        const signal = await untilSignal();
+        process.stderr.write(`postout serve: ${signal}, stopping…\n`);
+      } finally {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        });
+        await gateway.close();
+        await store.close();
+      }
+      process.stderr.write("postout serve: stopped\n");
+    });
+}
