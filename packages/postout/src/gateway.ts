@@ -13,6 +13,11 @@ import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
+/** A destination name that is not configured: a usage mistake, not a failure. */
+export class UnknownDestinationError extends Error {
+  override name = "UnknownDestinationError";
+}
+
 /** One Marketo instance as the gateway runs it: its client (token, gate), dispatcher and schema cache. */
 export interface Destination {
   readonly name: string;
@@ -185,7 +190,7 @@ export class Gateway {
     if (name === undefined) {
       const [first, ...rest] = this.#destinations.values();
       if (!first || rest.length > 0) {
-        throw new Error(
+        throw new UnknownDestinationError(
           `choose a destination with --destination: ${[...this.#destinations.keys()].join(", ")}`,
         );
       }
@@ -193,7 +198,7 @@ export class Gateway {
     }
     const found = this.#destinations.get(name);
     if (!found)
-      throw new Error(
+      throw new UnknownDestinationError(
         `no destination named "${name}" (configured: ${[...this.#destinations.keys()].join(", ")})`,
       );
     return found;

@@ -1,4 +1,4 @@
-import type { LeadSchema as DescribedSchema } from "@postout/marketo";
+import { type LeadSchema as DescribedSchema, isMarketoError } from "@postout/marketo";
 import type { Prepared } from "./gateway.ts";
 import type { FieldValue } from "./intake/items.ts";
 import type { FieldMap } from "./mapping/field-map.ts";
@@ -40,22 +40,31 @@ export function preparer(options: {
     lookupField: route.lookupField,
     ...(route.endpoint === "syncLeads" ? { action: route.action } : {}),
   };
-  let schema: Promise<LeadSchema> | undefined;
+  // Marketo unreachable, bad credentials, quota spent: the lead is still accepted, without
+  // preflight. Its send then meets the same failure and is retried or paused, never lost.
+  const fetchSchema = (refresh: boolean): Promise<LeadSchema | undefined> =>
+    options.schema(refresh ? { refresh } : {}).then(schemaOf, (error: unknown) => {
+      if (isMarketoError(error)) return undefined;
+      throw error;
+    });
+  let schema: Promise<LeadSchema | undefined> | undefined;
   let refreshed = false;
-  const current = () => {
-    schema ??= options.schema().then(schemaOf);
-    return schema;
-  };
   return async (raw) => {
     const mapped = mapLead(raw as Readonly<Record<string, FieldValue>>, options.map);
     if (!mapped.ok) return { refused: refusedBy(mapped.problems) };
+    schema ??= fetchSchema(false);
+    const described = await schema;
+    if (!described) return { input: mapped.lead };
     // Fields for follow-up steps (custom object, activity) are not checked as lead fields.
     const own = leadFields(route, mapped.lead) as typeof mapped.lead;
-    let checked = preflight(own, await current(), preflightRoute);
+    let checked = preflight(own, described, preflightRoute);
     if (!refreshed && checked.problems.some((p) => p.code === "1006")) {
       refreshed = true;
-      schema = options.schema({ refresh: true }).then(schemaOf);
-      checked = preflight(own, await schema, preflightRoute);
+      schema = fetchSchema(true);
+      const fresh = await schema;
+      // No fresh schema to be had: the cached one still stands.
+      if (fresh) checked = preflight(own, fresh, preflightRoute);
+      else schema = Promise.resolve(described);
     }
     if (checked.problems.length > 0) {
       return { refused: refusedBy(checked.problems), input: mapped.lead };

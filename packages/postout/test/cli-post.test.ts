@@ -205,6 +205,7 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
       stderr: /'abc' is not an activity type id/,
     },
     { args: ["test-integration", "--lead", "{oops"], stderr: /--lead is not valid JSON/ },
+    { args: ["post", "leads.csv", "--destination", "nope"], stderr: /no destination named "nope"/ },
   ];
   for (const u of usage) {
     it(`exits 2 with a clear message: postout ${u.args.join(" ")}`, () => {
@@ -215,6 +216,24 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
       assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     });
   }
+
+  it("accepts every lead while Marketo cannot be reached, and schedules them for retry", () => {
+    const offline = mkdtempSync(join(dir, "offline-"));
+    writeFileSync(join(offline, "a.csv"), "email\na@x.com\nb@x.com\n");
+    const env = {
+      ...CLEAN_ENV,
+      // Nothing listens on the discard port: every connection is refused.
+      MARKETO_BASE_URL: "http://127.0.0.1:9",
+      MARKETO_CLIENT_ID: "id",
+      MARKETO_CLIENT_SECRET: "secret",
+    };
+    const r = postout(["post", "a.csv", "--json"], { cwd: offline, env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    const summary = json(r.stdout);
+    assert.equal(summary.accepted, 2);
+    assert.equal(summary.retrying, 2);
+  });
 
   it("exits 2 on a bad config file", () => {
     const confDir = mkdtempSync(join(dir, "conf-"));

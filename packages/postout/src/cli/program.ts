@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
+import { UnknownDestinationError } from "../gateway.ts";
 import { isIntakeError } from "../intake/errors.ts";
 import { FieldMapError } from "../mapping/field-map.ts";
 import { registerDemo } from "./demo-command.ts";
@@ -46,11 +47,15 @@ export async function run(argv: readonly string[]): Promise<number> {
       error instanceof UsageError ||
       error instanceof ConfigError ||
       error instanceof FieldMapError ||
+      error instanceof UnknownDestinationError ||
       isIntakeError(error)
     ) {
       process.stderr.write(`postout: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    throw error;
+    // Anything else (a database that cannot be opened, a disk that is full …): the message,
+    // not a stack trace; leads accepted before it are on disk and a rerun resumes them.
+    process.stderr.write(`postout: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
   }
 }
