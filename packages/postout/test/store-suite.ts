@@ -423,6 +423,25 @@ export function storeSuite(
         );
       }));
 
+    it("a repost keeps a lead uncertain whose interrupted send may have reached Marketo", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1)], T0);
+        await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
+        await store.releaseClaims("main", { workers: ["dead"] });
+        const id = ids[0] as number;
+        assert.equal(
+          await store.requeue([{ id, route: SYNC, input: { email: "a@x.com" } }], T0),
+          1,
+        );
+        const [back] = await store.claimDue("main", {
+          now: T0 + 1,
+          limit: 1,
+          worker: "w",
+          leaseMs: 60_000,
+        });
+        assert.equal(back?.uncertain, true);
+      }));
+
     it("keeps what it accepted across a reopen", async () => {
       const { store, reopen, cleanup } = await open();
       try {

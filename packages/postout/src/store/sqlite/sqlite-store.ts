@@ -565,10 +565,12 @@ export class SqliteStore implements Store {
     const queue = this.#db.prepare(
       `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, map_path = coalesce(?, map_path),
          status = ?, next_at = ?,
-         last_code = ?, last_reason = ?, fix = ?, uncertain = 0, attempts = attempts + ?, updated_at = ?
+         last_code = ?, last_reason = ?, fix = ?, attempts = attempts + ?, updated_at = ?
        WHERE id = ? AND status <> 'sending'
        RETURNING attempts, destination`,
     );
+    // `uncertain` stays: a repost does not tell whether an interrupted send reached Marketo,
+    // so a createOnly/createDuplicate lead is still looked up before it is sent again.
     const insertAttempt = this.#attemptInsert();
     let changed = 0;
     this.#db.transaction(() => {
