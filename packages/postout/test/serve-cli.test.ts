@@ -77,7 +77,7 @@ describe("postout serve (subprocess)", () => {
       assert.deepEqual(await health.json(), { status: "ok" });
       const refused = await fetch(`${serve.url}/v1/leads`);
       assert.equal(refused.status, 401);
-      assert.equal((await refused.json()).error, "unauthorized");
+      assert.equal(((await refused.json()) as { error: string }).error, "unauthorized");
       const allowed = await fetch(`${serve.url}/v1/destinations`, {
         headers: { authorization: `Bearer ${key}` },
       });
