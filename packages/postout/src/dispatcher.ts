@@ -31,6 +31,11 @@ export interface DispatcherOptions {
    */
   readonly idleMs?: number;
   readonly policy?: OutcomePolicy;
+  /**
+   * Called when a background round fails (e.g. the database stays busy); the loop goes on.
+   * @default writes the message to stderr
+   */
+  readonly onError?: (error: unknown) => void;
   /** Called after each round's attempts are recorded (e.g. to refresh the schema after a 1006). */
   readonly onRecorded?: (records: readonly AttemptRecord[]) => void;
   /** @default Date.now */
@@ -95,6 +100,10 @@ export class Dispatcher {
       leaseMs: 300_000,
       idleMs: 1000,
       now: Date.now,
+      onError: (error) =>
+        process.stderr.write(
+          `postout: dispatcher ${options.destination}: ${error instanceof Error ? error.message : String(error)}\n`,
+        ),
       ...options,
       policy: options.policy,
       onRecorded: options.onRecorded,
@@ -131,18 +140,34 @@ export class Dispatcher {
     // Marketo's 100 calls per 20 s a trickle must be batched anyway (50 leads/s needs ≥ 10 leads
     // a call); overlapping rounds were measured to overrun the gate and make latency worse.
     while (!this.#stopping) {
-      if ((await this.runOnce()) > 0 || this.#stopping) continue;
-      const next = await this.#o.store.nextDueAt(this.#o.destination);
-      const pause = await this.#o.store.getDestination(this.#o.destination);
-      const now = this.#o.now();
-      let wait = this.#o.idleMs;
-      if (next !== undefined) wait = Math.min(wait, Math.max(0, next - now));
-      if (pause?.pausedUntil !== undefined && pause.pausedUntil > now) wait = this.#o.idleMs;
-      await this.#sleep(wait);
-      if (this.#woken) {
-        this.#woken = false;
-        await this.#sleep(this.#o.lingerMs);
+      try {
+        if ((await this.runOnce()) > 0 || this.#stopping) continue;
+        await this.#idle();
+      } catch (error) {
+        // A failed round leaves its leads claimed until their lease runs out; #idle then gives
+        // them back. The loop itself must not die, or the destination would stop delivering.
+        this.#o.onError(error);
+        await this.#sleep(this.#o.idleMs);
       }
+    }
+  }
+
+  /** Nothing is due now: give back expired claims, then sleep until the next lead is due or a wake. */
+  async #idle(): Promise<void> {
+    const { store, destination } = this.#o;
+    // A claim whose lease ran out (a round that failed, a worker that died on another host) is
+    // otherwise only given back when a gateway starts.
+    await store.releaseClaims(destination, { expiredBefore: this.#o.now() });
+    const next = await store.nextDueAt(destination);
+    const pause = await store.getDestination(destination);
+    const now = this.#o.now();
+    let wait = this.#o.idleMs;
+    if (next !== undefined) wait = Math.min(wait, Math.max(0, next - now));
+    if (pause?.pausedUntil !== undefined && pause.pausedUntil > now) wait = this.#o.idleMs;
+    await this.#sleep(wait);
+    if (this.#woken) {
+      this.#woken = false;
+      await this.#sleep(this.#o.lingerMs);
     }
   }
 

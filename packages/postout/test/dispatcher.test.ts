@@ -330,6 +330,54 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal((await store.countByStatus({})).sending, 0, "stop waits for rounds in flight");
   });
 
+  it("keeps running after a round fails to record, and delivers the leads it had claimed", async () => {
+    sandbox.reset();
+    sandbox.faults.clear();
+    const now = () => sandbox.clock.now();
+    class FailsOnce extends SqliteStore {
+      failures = 1;
+      override async recordAttempts(records: Parameters<SqliteStore["recordAttempts"]>[0]) {
+        if (this.failures-- > 0) throw new Error("disk I/O error");
+        return super.recordAttempts(records);
+      }
+    }
+    const store = new FailsOnce(join(dir, "fails-once.db"));
+    const client = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      now,
+    });
+    const errors: unknown[] = [];
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: "w",
+      now,
+      leaseMs: 1,
+      idleMs: 20,
+      onError: (error) => errors.push(error),
+    });
+    const { ids } = await store.addLeads([lead(1)], now());
+    dispatcher.start();
+    try {
+      // Polls on a loaded machine: up to 10 s, done as soon as the lead is delivered.
+      for (
+        let i = 0;
+        i < 400 && (await store.getLead(ids[0] as number))?.status !== "delivered";
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await dispatcher.stop();
+    }
+    assert.equal((await store.getLead(ids[0] as number))?.status, "delivered");
+    assert.match(String(errors[0]), /disk I\/O error/);
+    assert.equal(sandbox.state().leads, 1);
+  });
+
   it("pauses one destination on bad credentials while another keeps delivering", async () => {
     const { store, now } = setup();
     const good = new MarketoClient({
