@@ -75,7 +75,15 @@ export function registerServe(program: Command): void {
       try {
         await new Promise<void>((resolve, reject) => {
           server.once("listening", resolve);
-          server.once("error", reject);
+          server.once("error", (error: NodeJS.ErrnoException) =>
+            reject(
+              error.code === "EADDRINUSE" || error.code === "EACCES"
+                ? new UsageError(
+                    `cannot listen on ${o.host}:${port} (${error.code}): choose another --port`,
+                  )
+                : error,
+            ),
+          );
         });
         for (const destination of gateway.destinations) destination.dispatcher.start();
         const address = server.address() as AddressInfo;
