@@ -212,7 +212,12 @@ export class Dispatcher {
     const now = this.#o.now();
     const pause = await store.getDestination(destination);
     if (pause?.pausedUntil !== undefined) {
-      if (pause.pausedUntil > now) return [];
+      if (pause.pausedUntil > now) {
+        // Leads accepted while the destination is paused wait as paused, so a summary or a
+        // report counts them instead of showing them nowhere.
+        await store.holdQueued(destination, pause.pausedUntil, now);
+        return [];
+      }
       // The pause is over (e.g. the quota reset at midnight Chicago): put the paused leads back in line.
       await store.setDestinationPause(destination, undefined, now);
       await store.resumeDestination(destination, now);

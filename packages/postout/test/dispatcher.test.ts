@@ -408,6 +408,13 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(await store.getDestination("good"), undefined);
     await store.addLeads([{ ...lead(3), destination: "good" }], now());
     assert.equal(await a.drain(), 1, "the good destination is not held back");
+    await store.addLeads([{ ...lead(4), destination: "broken" }], now());
+    assert.equal(await b.drain(), 0);
+    assert.equal(
+      (await store.countByStatus({ destination: "broken" })).paused,
+      2,
+      "a lead accepted while paused is counted as paused",
+    );
   });
 
   it("verifies a createOnly lead whose send was interrupted instead of sending it twice", async () => {

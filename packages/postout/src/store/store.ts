@@ -194,6 +194,8 @@ export interface Store {
   ): Promise<number>;
   /** The earliest time a queued or retrying lead of the destination is due. */
   nextDueAt(destination: string): Promise<number | undefined>;
+  /** Marks the queued leads of a paused destination paused, due when the pause ends. Returns how many. */
+  holdQueued(destination: string, until: number, now: number): Promise<number>;
   /** Puts every lead of a paused destination back in line when the pause ends. */
   resumeDestination(destination: string, now: number): Promise<number>;
   getDestination(name: string): Promise<DestinationState | undefined>;

@@ -390,6 +390,14 @@ export class SqliteStore implements Store {
     return opt(row.at);
   }
 
+  async holdQueued(destination: string, until: number, now: number): Promise<number> {
+    return this.#db
+      .prepare(
+        "UPDATE leads SET status = 'paused', next_at = ?, updated_at = ? WHERE destination = ? AND status = 'queued'",
+      )
+      .run(until, now, destination).changes;
+  }
+
   async resumeDestination(destination: string, now: number): Promise<number> {
     return this.#db
       .prepare(
