@@ -217,24 +217,6 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     });
   }
 
-  it("accepts every lead while Marketo cannot be reached, and schedules them for retry", () => {
-    const offline = mkdtempSync(join(dir, "offline-"));
-    writeFileSync(join(offline, "a.csv"), "email\na@x.com\nb@x.com\n");
-    const env = {
-      ...CLEAN_ENV,
-      // Nothing listens on the discard port: every connection is refused.
-      MARKETO_BASE_URL: "http://127.0.0.1:9",
-      MARKETO_CLIENT_ID: "id",
-      MARKETO_CLIENT_SECRET: "secret",
-    };
-    const r = postout(["post", "a.csv", "--json"], { cwd: offline, env });
-    assert.equal(r.code, 1, r.stderr);
-    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
-    const summary = json(r.stdout);
-    assert.equal(summary.accepted, 2);
-    assert.equal(summary.retrying, 2);
-  });
-
   it("exits 2 on a bad config file", () => {
     const confDir = mkdtempSync(join(dir, "conf-"));
     writeFileSync(
@@ -245,6 +227,45 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     const r = postout(["post", "a.csv"], { cwd: confDir });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /destinations\.0\.baseUrl/);
+  });
+});
+
+describe("bad credentials: post pauses, a run with good ones resumes", () => {
+  let dir: string;
+  let sandbox: ChildProcess;
+  let ready: { url: string; clientId: string; clientSecret: string };
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "postout-creds-"));
+    sandbox = spawn(process.execPath, [SANDBOX_BIN, "--json", "--seed", "5"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    ready = JSON.parse(
+      await new Promise<string>((resolve, reject) => {
+        sandbox.stdout?.once("data", (chunk: Buffer) => resolve(chunk.toString()));
+        sandbox.once("exit", () => reject(new Error("the sandbox exited")));
+      }),
+    );
+    writeFileSync(join(dir, "a.csv"), "email\na@x.com\nb@x.com\n");
+  });
+  after(() => {
+    sandbox.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("accepts every lead though the schema cannot be read, pauses them, and delivers them once the secret is fixed", () => {
+    const env = (secret: string) => ({
+      ...CLEAN_ENV,
+      MARKETO_BASE_URL: ready.url,
+      MARKETO_CLIENT_ID: ready.clientId,
+      MARKETO_CLIENT_SECRET: secret,
+    });
+    const bad = postout(["post", "a.csv", "--json"], { cwd: dir, env: env("revoked") });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, "no stack trace");
+    assert.deepEqual([json(bad.stdout).accepted, json(bad.stdout).paused], [2, 2]);
+    const good = postout(["post", "a.csv", "--json"], { cwd: dir, env: env(ready.clientSecret) });
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.deepEqual([json(good.stdout).alreadyAccepted, json(good.stdout).delivered], [2, 2]);
   });
 });
 
