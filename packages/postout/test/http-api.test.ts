@@ -218,6 +218,28 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.equal(afterFix.json.lead.input.title, "Buyer");
       assert.equal(afterFix.json.attempts.length, 2, "history is kept");
     });
+    it("a map sent with the leads is kept: a repost without a map maps them the same way", async () => {
+      const res = await api.call("POST", "/v1/leads", {
+        route: SYNC_ROUTE,
+        map: { fields: { Mail: "email", Job: "role" } },
+        leads: [{ Mail: "mapped@example.com", Job: "CEO" }],
+      });
+      const id = res.json.ids[0];
+      await api.drain();
+      const refused = await api.call("GET", `/v1/leads/${id}`);
+      assert.equal(refused.json.lead.lastCode, "1006");
+      await api.call("POST", "/v1/repost", {
+        ids: [id],
+        map: { fields: { Mail: "email", Job: "title" } },
+      });
+      await api.drain();
+      await api.call("POST", "/v1/repost", { ids: [id] });
+      await api.drain();
+      const again = await api.call("GET", `/v1/leads/${id}`);
+      assert.equal(again.json.lead.status, "delivered");
+      assert.deepEqual(again.json.lead.input, { email: "mapped@example.com", title: "CEO" });
+      assert.equal(again.json.attempts.length, 3);
+    });
     it("repost by filter answers how many", async () => {
       const res = await api.call("POST", "/v1/repost", {
         filter: { email: "lead1@example.com" },

@@ -28,6 +28,7 @@ export async function openApi(options: { readonly maxBodyBytes?: number } = {}) 
     gateway,
     apiKey: API_KEY,
     log: () => {},
+    mapDir: join(dir, "maps"),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
   const responses: string[] = [];

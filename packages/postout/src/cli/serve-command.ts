@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { Gateway } from "../gateway.ts";
@@ -68,7 +69,11 @@ export function registerServe(program: Command): void {
       const store = new SqliteStore(config.db);
       const gateway = await Gateway.open({ store, config });
       const server = serve({
-        fetch: createApp({ gateway, apiKey: apiKey.key }).fetch,
+        fetch: createApp({
+          gateway,
+          apiKey: apiKey.key,
+          mapDir: join(dirname(resolve(config.db)), "maps"),
+        }).fetch,
         port,
         hostname: o.host,
       });

@@ -32,6 +32,11 @@ export interface AppOptions {
    * @default 50_000
    */
   readonly dailyQuota?: number;
+  /**
+   * Where field maps sent with leads are kept (by content), so a repost without a map maps
+   * each lead with the map it came with. Without it, such a repost uses the identity map.
+   */
+  readonly mapDir?: string;
   /** Where errors are logged (never with request data or secrets). @default stderr */
   readonly log?: (line: string) => void;
 }
@@ -47,6 +52,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     store: options.store ?? options.gateway.store,
     now: options.now ?? Date.now,
     dailyQuota: options.dailyQuota ?? 50_000,
+    mapDir: options.mapDir,
   };
   const maxBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
   const app = new OpenAPIHono({ defaultHook: validationHook });

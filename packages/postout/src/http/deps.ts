@@ -12,6 +12,8 @@ export interface ApiDeps {
    * @default 50_000
    */
   readonly dailyQuota: number;
+  /** Where field maps sent over the API are kept, so repost maps with them again; without it, they are not kept. */
+  readonly mapDir: string | undefined;
 }
 
 export type Api = OpenAPIHono;

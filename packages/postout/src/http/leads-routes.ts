@@ -7,6 +7,7 @@ import { fieldMapOf } from "./field-map.ts";
 import { leadFilter } from "./filter.ts";
 import { jsonResponse } from "./json-response.ts";
 import { attemptJson, explanationOf, leadJson } from "./lead-view.ts";
+import { saveMapFile } from "./map-files.ts";
 import {
   AnyJson,
   ErrorSchema,
@@ -91,7 +92,13 @@ export function leadsRoutes(app: Api, deps: ApiDeps): void {
     });
     const result = await gateway.accept(
       body.leads.map((raw) => ({ raw })),
-      { destination: destination.name, route, prepare, source: "api" },
+      {
+        destination: destination.name,
+        route,
+        prepare,
+        source: "api",
+        ...(body.map && deps.mapDir ? { mapPath: saveMapFile(deps.mapDir, body.map) } : {}),
+      },
     );
     return c.json(
       { accepted: result.accepted, alreadyAccepted: result.duplicates, ids: result.ids },

@@ -6,6 +6,7 @@ import { problem } from "./errors.ts";
 import { fieldMapOf } from "./field-map.ts";
 import { leadFilter } from "./filter.ts";
 import { jsonResponse } from "./json-response.ts";
+import { saveMapFile } from "./map-files.ts";
 import { ErrorSchema, RepostBodySchema } from "./schemas.ts";
 
 const repost = createRoute({
@@ -42,7 +43,11 @@ export function repostRoute(app: Api, deps: ApiDeps): void {
     const mapped = fieldMapOf(body.map);
     if ("issues" in mapped) return problem(c, 400, "invalid field map", mapped.issues);
     const ids = await repostLeads(deps.gateway, filter, {
-      ...(body.map === undefined ? {} : { map: mapped.map }),
+      ...(body.map === undefined
+        ? {}
+        : deps.mapDir
+          ? { mapPath: saveMapFile(deps.mapDir, body.map) }
+          : { map: mapped.map }),
       now: deps.now,
     });
     return c.json({ reposted: ids.length }, 200);
