@@ -164,6 +164,9 @@ export class Gateway {
         worker,
         now,
         ...(options.config.retry ? { policy: options.config.retry } : {}),
+        // 1.25 × the spacing of the share's calls (100 per 20 s → 250 ms): headroom for the
+        // follow-up and schema calls that share the same budget.
+        minRoundIntervalMs: (1.25 * 20_000) / (config.callsPer20s ?? 100),
         // Marketo answered 1006: a field was deleted or renamed since the schema was cached.
         onRecorded: (records) => {
           if (records.some((r) => r.statusCode === "1006")) schema = undefined;
