@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { SANDBOX_DESTINATION } from "../config.ts";
 import { runDemo } from "../demo.ts";
-import { Gateway } from "../gateway.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
-import { configFrom } from "./open.ts";
+import { configFrom, withGateway } from "./open.ts";
 import { reportRows, writeReport } from "./report-command.ts";
 import { printSummary, summarize } from "./summary.ts";
 
@@ -23,41 +21,32 @@ export function registerDemo(program: Command): void {
     .action(async (o: DemoOptions) => {
       // Always the built-in sandbox: a demo must never post sample leads into a real Marketo.
       const config = configFrom(o.db === undefined ? {} : { db: o.db });
-      const store = new SqliteStore(config.db);
-      const gateway = await Gateway.open({
-        store,
-        // Few client retries: the demo shows the gateway's own retry schedule, not a long wait.
-        clientOptions: { retry: { maxAttempts: 1 } },
-        config: {
-          ...config,
-          sandbox: true,
-          destinations: [SANDBOX_DESTINATION],
+      // Few client retries: the demo shows the gateway's own retry schedule, not a long wait.
+      const demoConfig = { ...config, sandbox: true, destinations: [SANDBOX_DESTINATION] };
+      await withGateway(
+        demoConfig,
+        { quiet: o.json === true, clientOptions: { retry: { maxAttempts: 1 } } },
+        async (gateway, store) => {
+          const ids = await runDemo(gateway);
+          const summary = await summarize(gateway, ids, {
+            accepted: ids.length,
+            alreadyAccepted: 0,
+            rejected: 0,
+          });
+          printSummary(summary, o.json === true);
+          if (!o.json) {
+            process.stdout.write("\n");
+            await writeReport(
+              reportRows(store, { ids, status: ["needs_fix", "retrying"] }, false),
+              "table",
+              process.stdout,
+              false,
+            );
+            process.stdout.write(
+              `\nthe full post-out log: postout report --db ${config.db} --format csv\n`,
+            );
+          }
         },
-        ...(o.json ? { announce: () => {} } : {}),
-      });
-      try {
-        const ids = await runDemo(gateway);
-        const summary = await summarize(gateway, ids, {
-          accepted: ids.length,
-          alreadyAccepted: 0,
-          rejected: 0,
-        });
-        printSummary(summary, o.json === true);
-        if (!o.json) {
-          process.stdout.write("\n");
-          await writeReport(
-            reportRows(store, { ids, status: ["needs_fix", "retrying"] }, false),
-            "table",
-            process.stdout,
-            false,
-          );
-          process.stdout.write(
-            `\nthe full post-out log: postout report --db ${config.db} --format csv\n`,
-          );
-        }
-      } finally {
-        await gateway.close();
-        await store.close();
-      }
+      );
     });
 }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { Gateway, type GatewayOptions } from "../gateway.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { UsageError } from "./io.ts";
 
@@ -19,4 +20,32 @@ export function openStoreOnly(o: { readonly db?: string; readonly config?: strin
   if (!existsSync(db))
     throw new UsageError(`no database at ${db}: post some leads first, or name it with --db`);
   return new SqliteStore(db);
+}
+
+/**
+ * Opens the store and the gateway (with the built-in sandbox when no Marketo is configured), runs
+ * a command with them, and closes both whatever happens. `quiet` (for `--json`) keeps the
+ * sandbox announcement off stderr.
+ */
+export async function withGateway<T>(
+  config: Config,
+  options: { readonly quiet: boolean; readonly clientOptions?: GatewayOptions["clientOptions"] },
+  run: (gateway: Gateway, store: SqliteStore) => Promise<T>,
+): Promise<T> {
+  const store = new SqliteStore(config.db);
+  try {
+    const gateway = await Gateway.open({
+      store,
+      config,
+      ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+      ...(options.quiet ? { announce: () => {} } : {}),
+    });
+    try {
+      return await run(gateway, store);
+    } finally {
+      await gateway.close();
+    }
+  } finally {
+    await store.close();
+  }
 }

@@ -1,15 +1,13 @@
 import { basename, resolve } from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { Gateway } from "../gateway.ts";
 import type { RejectedItem } from "../intake/items.ts";
 import { readLeadFile } from "../intake/read-lead-file.ts";
 import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
 import { preparer } from "../prepare.ts";
 import type { FollowUps, Route } from "../route.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { UsageError } from "./io.ts";
-import { configFrom } from "./open.ts";
+import { configFrom, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
 export interface PostOptions {
@@ -217,13 +215,7 @@ export function registerPost(program: Command): void {
       return;
     }
 
-    const store = new SqliteStore(config.db);
-    const gateway = await Gateway.open({
-      store,
-      config,
-      ...(o.json ? { announce: () => {} } : {}),
-    });
-    try {
+    await withGateway(config, { quiet: o.json === true }, async (gateway) => {
       const destination = gateway.destination(o.destination);
       const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
       const mapPath = o.map === undefined ? undefined : resolve(o.map);
@@ -265,9 +257,6 @@ export function registerPost(program: Command): void {
       });
       printSummary(summary, o.json === true);
       process.exitCode = exitCodeOf(summary, intake.ids.length);
-    } finally {
-      await gateway.close();
-      await store.close();
-    }
+    });
   });
 }

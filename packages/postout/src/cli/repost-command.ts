@@ -1,11 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { Gateway } from "../gateway.ts";
 import { repostLeads } from "../repost.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { type FilterOptions, filterOptions, isNarrowed, parseFilter } from "./filters.ts";
 import { UsageError } from "./io.ts";
-import { configFrom } from "./open.ts";
+import { configFrom, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
 interface RepostOptions extends FilterOptions {
@@ -36,13 +34,7 @@ export function registerRepost(program: Command): void {
         );
       }
       const config = configFrom(o);
-      const store = new SqliteStore(config.db);
-      const gateway = await Gateway.open({
-        store,
-        config,
-        ...(o.json ? { announce: () => {} } : {}),
-      });
-      try {
+      await withGateway(config, { quiet: o.json === true }, async (gateway) => {
         const ids = await repostLeads(
           gateway,
           filter,
@@ -57,9 +49,6 @@ export function registerRepost(program: Command): void {
         });
         printSummary(summary, o.json === true);
         process.exitCode = exitCodeOf(summary, ids.length);
-      } finally {
-        await gateway.close();
-        await store.close();
-      }
+      });
     });
 }

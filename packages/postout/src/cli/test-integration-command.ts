@@ -1,12 +1,10 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { Gateway } from "../gateway.ts";
 import { readLeadFile } from "../intake/read-lead-file.ts";
 import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { testIntegration } from "../test-integration.ts";
 import { UsageError } from "./io.ts";
-import { configFrom } from "./open.ts";
+import { configFrom, withGateway } from "./open.ts";
 import { type PostOptions, registerRouteOptions, routeFromOptions } from "./post-command.ts";
 
 interface TestOptions extends PostOptions {
@@ -57,13 +55,7 @@ export function registerTestIntegration(program: Command): void {
     const raw = await oneLead(o);
     const config = configFrom(o);
     const map = o.map === undefined ? IDENTITY_MAP : await loadFieldMap(o.map);
-    const store = new SqliteStore(config.db);
-    const gateway = await Gateway.open({
-      store,
-      config,
-      ...(o.json ? { announce: () => {} } : {}),
-    });
-    try {
+    await withGateway(config, { quiet: o.json === true }, async (gateway) => {
       const result = await testIntegration(gateway, {
         raw,
         route,
@@ -88,9 +80,6 @@ export function registerTestIntegration(program: Command): void {
         );
       }
       process.exitCode = result.status === "test" ? 0 : 1;
-    } finally {
-      await gateway.close();
-      await store.close();
-    }
+    });
   });
 }
