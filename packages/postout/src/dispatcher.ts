@@ -152,8 +152,9 @@ export class Dispatcher {
       try {
         // Pace rounds to the destination's share of the rate limit: a round sooner than that
         // would only wait in the gate, while leads arriving meanwhile could have joined it.
+        // Not #sleep: a wake() for new leads must not cut this wait short.
         const gap = lastRound + this.#o.minRoundIntervalMs - performance.now();
-        if (gap > 0) await this.#sleep(gap);
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
         lastRound = performance.now();
         if ((await this.runOnce()) > 0 || this.#stopping) continue;
         await this.#idle();

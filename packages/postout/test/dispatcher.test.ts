@@ -378,6 +378,39 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(sandbox.state().leads, 1);
   });
 
+  it("paces background rounds: leads woken in quick succession share a call", async () => {
+    const { store, client, now } = setup();
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: "w-pace",
+      now,
+      minRoundIntervalMs: 400,
+    });
+    dispatcher.start();
+    try {
+      for (let i = 0; i < 10; i++) {
+        await store.addLeads([lead(200 + i)], now());
+        dispatcher.wake();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (let i = 0; i < 200 && (await store.countByStatus({})).delivered < 10; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await dispatcher.stop();
+    }
+    assert.equal((await store.countByStatus({})).delivered, 10);
+    const syncs = sandbox
+      .calls()
+      .filter((c) => c.method === "POST" && c.path === "/rest/v1/leads.json");
+    assert.ok(
+      syncs.length <= 4,
+      `10 leads in ~100 ms went out in ${syncs.length} calls, not one each`,
+    );
+  });
+
   it("pauses one destination on bad credentials while another keeps delivering", async () => {
     const { store, now } = setup();
     const good = new MarketoClient({
