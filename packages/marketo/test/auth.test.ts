@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AccessTokenError, BadCredentialsError } from "../src/errors.ts";
 import { MemoryGateStore } from "../src/gate.ts";
-import { identityCalls, leads, type Rig, rig } from "./helpers.ts";
+import { identityCalls, leads, rigsClosedAfter } from "./helpers.ts";
 
 describe("authentication against the sandbox", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
-  const open = async (...args: Parameters<typeof rig>) => {
-    const r = await rig(...args);
-    rigs.push(r);
-    return r;
-  };
+  const open = rigsClosedAfter();
 
   test("602 then 601: an expired token is replaced once and the call goes through", async () => {
     const { sb, client } = await open();

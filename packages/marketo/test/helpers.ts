@@ -1,3 +1,4 @@
+import { after } from "node:test";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@postout/sandbox";
 import { clearTokenCache } from "../src/auth.ts";
 import { MarketoClient } from "../src/client.ts";
@@ -64,4 +65,18 @@ export function leads(n: number, prefix = "lead"): { email: string; firstName: s
     email: `${prefix}${i}@example.com`,
     firstName: `F${i}`,
   }));
+}
+
+/**
+ * For a describe block: a function that opens rigs like {@link rig}, all closed after the block.
+ * Call it inside `describe`, where `after` belongs to that block.
+ */
+export function rigsClosedAfter(): (...args: Parameters<typeof rig>) => Promise<Rig> {
+  const rigs: Rig[] = [];
+  after(() => Promise.all(rigs.map((r) => r.close())));
+  return async (...args) => {
+    const r = await rig(...args);
+    rigs.push(r);
+    return r;
+  };
 }

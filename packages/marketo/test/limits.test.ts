@@ -1,21 +1,15 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { DailyQuotaError } from "../src/errors.ts";
 import { MemoryGateStore } from "../src/gate.ts";
-import { leads, type Rig, restCalls, rig, SCALE } from "./helpers.ts";
+import { leads, type Rig, restCalls, rigsClosedAfter, SCALE } from "./helpers.ts";
 
 // The window lasts 200 ms at SCALE: a call that reaches the sandbox late (event loop busy on a
 // loaded 2-core machine) must not make the next window's first call look early. Half a window.
 const LOADED_MARGIN_MS = 100;
 
 describe("the call gate against the sandbox", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
-  const open = async (...args: Parameters<typeof rig>) => {
-    const r = await rig(...args);
-    rigs.push(r);
-    return r;
-  };
+  const open = rigsClosedAfter();
   const rateCodes = (r: Rig) => restCalls(r.sb).filter((c) => c.code === "606" || c.code === "615");
 
   test("alone, the client saturates the instance without one 606 or 615", async () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { clearTokenCache } from "../src/auth.ts";
 import { MarketoClient } from "../src/client.ts";
-import { leads, type Rig, rig } from "./helpers.ts";
+import { leads, rigsClosedAfter } from "./helpers.ts";
 
 /** Everything an error carries, `cause` chain and non-enumerable members included. */
 function dump(value: unknown, depth = 0): unknown {
@@ -35,12 +35,10 @@ function occurrences(haystack: string, needles: readonly string[]): string[] {
 }
 
 describe("credentials never leave the process", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
+  const open = rigsClosedAfter();
 
   test("no log line, event, result or thrown error holds the secret or any issued token", async () => {
-    const r = await rig();
-    rigs.push(r);
+    const r = await open();
     const tokens = new Set<string>();
     // Learns every token the sandbox hands out, straight off the identity answers.
     const spy = (async (url: string | URL | Request, init?: RequestInit) => {

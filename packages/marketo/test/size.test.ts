@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { leads, type Rig, restCalls, rig } from "./helpers.ts";
+import { describe, test } from "node:test";
+import { leads, restCalls, rigsClosedAfter } from "./helpers.ts";
 
 describe("requests that cannot fail for size", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
-  const open = async (...args: Parameters<typeof rig>) => {
-    const r = await rig(...args);
-    rigs.push(r);
-    return r;
-  };
+  const open = rigsClosedAfter();
 
   test("300 records are one call, 301 are two", async () => {
     const { sb, client } = await open();

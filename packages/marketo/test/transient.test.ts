@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { HttpLevelError, InvalidResponseError, NetworkError } from "../src/errors.ts";
-import { leads, type Rig, restCalls, rig } from "./helpers.ts";
+import { leads, restCalls, rigsClosedAfter } from "./helpers.ts";
 
 describe("transient failures against the sandbox", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
-  const open = async (...args: Parameters<typeof rig>) => {
-    const r = await rig(...args);
-    rigs.push(r);
-    return r;
-  };
+  const open = rigsClosedAfter();
 
   for (const code of ["502", "500", "503", "604", "608", "611", "713", "719", "reset"]) {
     test(`${code} once: backed off, resent, every record written`, async () => {
@@ -107,14 +101,12 @@ function losesFirstAnswer(match: (url: string, method: string) => boolean): type
 }
 
 describe("writes whose answer was lost are not blindly replayed", () => {
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
+  const open = rigsClosedAfter();
   const isSync = (url: string, method: string) =>
     method === "POST" && url.endsWith("/rest/v1/leads.json");
 
   test("createOnly: leads that now exist are unknown with their id, and not resent", async () => {
-    const r = await rig();
-    rigs.push(r);
+    const r = await open();
     await r.client.syncLeads([{ email: "before@x.com" }]);
     const client = r.make({ fetch: losesFirstAnswer(isSync) });
     const result = await client.syncLeads([{ email: "lost1@x.com" }, { email: "lost2@x.com" }], {
@@ -131,8 +123,7 @@ describe("writes whose answer was lost are not blindly replayed", () => {
   });
 
   test("createDuplicate: unknown, not resent", async () => {
-    const r = await rig();
-    rigs.push(r);
+    const r = await open();
     const client = r.make({ fetch: losesFirstAnswer(isSync) });
     const result = await client.syncLeads([{ email: "dup@x.com" }], { action: "createDuplicate" });
     assert.equal(result.results[0]?.status, "unknown");
@@ -153,8 +144,7 @@ describe("writes whose answer was lost are not blindly replayed", () => {
   });
 
   test("custom activities: unknown, never resent (activities are write-once)", async () => {
-    const r = await rig();
-    rigs.push(r);
+    const r = await open();
     const created = await r.client.syncLeads([{ email: "act@x.com" }]);
     const leadId = created.results[0]?.id as number;
     const client = r.make({
@@ -181,8 +171,7 @@ describe("bodies that are not Marketo's envelope", () => {
     ["truncated JSON", '{"requestId":"a#1","succ', 200],
   ] as const) {
     test(`${name} with HTTP ${status} is a typed InvalidResponseError, retried, never a parse crash`, async () => {
-      const r = await rig();
-      rigs.push(r);
+      const r = await open();
       let served = 0;
       const fake = (async (url: string | URL | Request, init?: RequestInit) => {
         if (String(url).includes("/identity/")) return fetch(url, init);
@@ -198,6 +187,5 @@ describe("bodies that are not Marketo's envelope", () => {
       assert.equal(served, 6);
     });
   }
-  const rigs: Rig[] = [];
-  after(() => Promise.all(rigs.map((r) => r.close())));
+  const open = rigsClosedAfter();
 });
