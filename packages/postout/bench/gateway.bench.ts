@@ -203,7 +203,7 @@ const cpus = os.cpus();
 out("## postout gateway");
 out();
 out(
-  "Command: `npm run bench -w postout` (runs `node bench/gateway.bench.ts` in packages/postout).",
+  "Command: `npm run bench -w postout` (runs `node bench/gateway.bench.ts` in packages/postout; `node bench/run.ts gateway` runs only it).",
 );
 out(
   `Machine: ${cpus.length} × ${cpus[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}. Date: ${new Date().toISOString()}.`,
