@@ -9,7 +9,9 @@ import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 export const API_KEY = "test-key-0123456789abcdef";
 
 /** A gateway on the built-in sandbox (no latency) with a fresh database, and the API over it. */
-export async function openApi(options: { readonly maxBodyBytes?: number } = {}) {
+export async function openApi(
+  options: { readonly maxBodyBytes?: number; readonly dashboardDir?: string } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "postout-http-"));
   const store = new SqliteStore(join(dir, "postout.db"));
   const gateway = await Gateway.open({
@@ -30,6 +32,7 @@ export async function openApi(options: { readonly maxBodyBytes?: number } = {}) 
     log: () => {},
     mapDir: join(dir, "maps"),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
   });
   const responses: string[] = [];
   /** A request with the API key; every answer's text is kept for the secret scan. */

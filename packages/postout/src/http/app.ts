@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Gateway } from "../gateway.ts";
 import type { Store } from "../store/store.ts";
 import { requireApiKey } from "./auth.ts";
+import { builtDashboardDir, dashboardRoutes } from "./dashboard-routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { destinationsRoutes } from "./destinations-routes.ts";
 import { errorHandler, problem, validationHook } from "./errors.ts";
@@ -39,11 +40,17 @@ export interface AppOptions {
   readonly mapDir?: string;
   /** Where errors are logged (never with request data or secrets). @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * The built dashboard (index.html and assets/), served at `/` to a signed-in browser.
+   * @default the installed @postout/dashboard's dist folder
+   */
+  readonly dashboardDir?: string;
 }
 
 /**
  * The gateway's HTTP API: under `/v1`, each route validated and described in the OpenAPI
- * document at `/v1/openapi.json`; `/healthz` open, everything else behind the API key.
+ * document at `/v1/openapi.json`; `/healthz` and `/login` open, everything else (the
+ * dashboard at `/` too) behind the API key.
  */
 export function createApp(options: AppOptions): OpenAPIHono {
   if (options.apiKey.length < 16) throw new Error("the API key must be at least 16 characters");
@@ -92,6 +99,10 @@ export function createApp(options: AppOptions): OpenAPIHono {
   destinationsRoutes(app, deps);
   testIntegrationRoute(app, deps);
   healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store));
+  dashboardRoutes(app, {
+    apiKey: options.apiKey,
+    dir: options.dashboardDir ?? builtDashboardDir(),
+  });
 
   app.doc("/v1/openapi.json", {
     openapi: "3.0.3",

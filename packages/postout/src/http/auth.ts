@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { DASHBOARD_HEADER, SESSION_COOKIE, sessionValue } from "./session.ts";
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
-/** Compares a presented key with the API key in constant time (equal-length digests, so the length leaks nothing either). */
+/** Compares a presented secret with the expected one in constant time (equal-length digests, so the length leaks nothing either). */
 export function keyMatches(presented: string | undefined, apiKey: string): boolean {
   if (presented === undefined || presented === "") return false;
   return timingSafeEqual(digest(presented), digest(apiKey));
@@ -21,10 +23,24 @@ export function presentedKey(headers: {
   return headers.get("x-api-key")?.trim() || undefined;
 }
 
-/** Refuses a request without the API key: 401 with a small JSON body and nothing else. */
+const READS = new Set(["GET", "HEAD"]);
+
+/**
+ * Whether the request is authorized: it presents the API key, or the dashboard's session
+ * cookie — for a change (not GET/HEAD) only together with the dashboard's header.
+ */
+export function authorized(c: Context, apiKey: string, session: string): boolean {
+  if (keyMatches(presentedKey(c.req.raw.headers), apiKey)) return true;
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (!keyMatches(cookie, session)) return false;
+  return READS.has(c.req.method) || c.req.header(DASHBOARD_HEADER) === "1";
+}
+
+/** Refuses a request without the API key (or a dashboard session): 401 with a small JSON body and nothing else. */
 export function requireApiKey(apiKey: string): MiddlewareHandler {
+  const session = sessionValue(apiKey);
   return async (c, next) => {
-    if (!keyMatches(presentedKey(c.req.raw.headers), apiKey)) {
+    if (!authorized(c, apiKey, session)) {
       c.header("WWW-Authenticate", 'Bearer realm="postout"');
       return c.json(
         {
