@@ -240,6 +240,39 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.deepEqual(again.json.lead.input, { email: "mapped@example.com", title: "CEO" });
       assert.equal(again.json.attempts.length, 3);
     });
+    it("detail answers the field map a lead was posted with (not its file), null without one", async () => {
+      const map = { fields: { Mail: "email", Job: "role" }, unmapped: "drop" };
+      const res = await api.call("POST", "/v1/leads", {
+        route: SYNC_ROUTE,
+        map,
+        leads: [{ Mail: "shown-map@example.com", Job: "CFO" }],
+      });
+      const id = res.json.ids[0];
+      await api.drain();
+      const shown = await api.call("GET", `/v1/leads/${id}`);
+      assert.deepEqual(shown.json.map, map);
+      assert.doesNotMatch(
+        shown.text,
+        /maps[\\/]|[0-9a-f]{32}\.json/,
+        "the file's path stays inside",
+      );
+      assert.ok(!("mapPath" in shown.json.lead));
+
+      // The dashboard's loop: edit the shown map, repost with it, the detail shows the new one.
+      const edited = { ...map, fields: { ...map.fields, Job: "title" } };
+      await api.call("POST", "/v1/repost", { ids: [id], map: edited });
+      await api.drain();
+      const fixed = await api.call("GET", `/v1/leads/${id}`);
+      assert.equal(fixed.json.lead.status, "delivered");
+      assert.deepEqual(fixed.json.map, edited);
+
+      const plain = await api.call("POST", "/v1/leads", {
+        route: SYNC_ROUTE,
+        leads: [lead(60)],
+      });
+      const none = await api.call("GET", `/v1/leads/${plain.json.ids[0]}`);
+      assert.equal(none.json.map, null, "no map: the identity map");
+    });
     it("repost by filter answers how many", async () => {
       const res = await api.call("POST", "/v1/repost", {
         filter: { email: "lead1@example.com" },

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { readMapFile, saveMapFile } from "../mapping/map-files.ts";
 import { preparer } from "../prepare.ts";
 import { chooseDestination } from "./choose-destination.ts";
 import { type Api, type ApiDeps, SECURED } from "./deps.ts";
@@ -7,10 +8,10 @@ import { fieldMapOf } from "./field-map.ts";
 import { leadFilter } from "./filter.ts";
 import { jsonResponse } from "./json-response.ts";
 import { attemptJson, explanationOf, leadJson } from "./lead-view.ts";
-import { saveMapFile } from "./map-files.ts";
 import {
   AnyJson,
   ErrorSchema,
+  FieldMapSchema,
   IdParamSchema,
   IntakeBodySchema,
   ListQuerySchema,
@@ -59,12 +60,21 @@ const list = createRoute({
 const detail = createRoute({
   method: "get",
   path: "/v1/leads/{id}",
-  summary: "One lead with every attempt and the catalog's meaning and fix for its last code",
+  summary:
+    "One lead with every attempt, the catalog's meaning and fix for its last code, and the field map it was posted with",
   security: SECURED,
   request: { params: IdParamSchema },
   responses: {
     200: jsonResponse(
-      z.object({ lead: AnyJson, attempts: z.array(AnyJson), explanation: AnyJson.nullable() }),
+      z.object({
+        lead: AnyJson,
+        attempts: z.array(AnyJson),
+        explanation: AnyJson.nullable(),
+        map: FieldMapSchema.nullable().openapi({
+          description:
+            "the field map the lead was posted with, as saved; null for none (column names are field names). Edit it and send it with POST /v1/repost",
+        }),
+      }),
       "the lead",
     ),
     400: jsonResponse(ErrorSchema, "not a lead id"),
@@ -135,6 +145,8 @@ export function leadsRoutes(app: Api, deps: ApiDeps): void {
         lead: leadJson(lead),
         attempts: attempts.map(attemptJson),
         explanation: explanationOf(lead.lastCode, lead.lastReason),
+        // The map's content only: its file path stays inside.
+        map: await readMapFile(lead.mapPath),
       },
       200,
     );

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { saveMapFile } from "../mapping/map-files.ts";
 import { repostLeads } from "../repost.ts";
 import type { LeadFilter } from "../store/store.ts";
 import { type Api, type ApiDeps, SECURED } from "./deps.ts";
@@ -6,7 +7,6 @@ import { problem } from "./errors.ts";
 import { fieldMapOf } from "./field-map.ts";
 import { leadFilter } from "./filter.ts";
 import { jsonResponse } from "./json-response.ts";
-import { saveMapFile } from "./map-files.ts";
 import { ErrorSchema, RepostBodySchema } from "./schemas.ts";
 
 const repost = createRoute({
