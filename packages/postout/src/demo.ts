@@ -1,5 +1,6 @@
 import type { Gateway } from "./gateway.ts";
 import { parseFieldMap } from "./mapping/field-map.ts";
+import { saveMapFile } from "./mapping/map-files.ts";
 import { preparer } from "./prepare.ts";
 import type { Route } from "./route.ts";
 
@@ -37,28 +38,31 @@ const COMPANIES = [
 ];
 const STATES = ["CA", "NY", "TX", "WA", "IL"];
 
-/** The webinar platform's export columns, mapped to Marketo fields (seed 003's input field map). */
-export const DEMO_MAP = parseFieldMap(
-  {
-    fields: {
-      "Email Address": "email",
-      "First Name": "firstName",
-      "Last Name": "lastName",
-      Company: "company",
-      State: "state",
-      "Lead Score": "leadScore",
-      "Job Role": "role",
-    },
-    values: {
-      state: {
-        map: { CA: "California", NY: "New York", TX: "Texas", WA: "Washington", IL: "Illinois" },
-        caseInsensitive: true,
-      },
-    },
-    unmapped: "drop",
+/**
+ * The webinar platform's export columns, mapped to Marketo fields (seed 003's input field
+ * map), as a map file holds it. "Job Role" → `role` is the mistake the demo shows: the
+ * sandbox has no `role` field (its `title` is the job title).
+ */
+export const DEMO_MAP_JSON = {
+  fields: {
+    "Email Address": "email",
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    Company: "company",
+    State: "state",
+    "Lead Score": "leadScore",
+    "Job Role": "role",
   },
-  "demo field map",
-);
+  values: {
+    state: {
+      map: { CA: "California", NY: "New York", TX: "Texas", WA: "Washington", IL: "Illinois" },
+      caseInsensitive: true,
+    },
+  },
+  unmapped: "drop",
+} as const;
+
+export const DEMO_MAP = parseFieldMap(DEMO_MAP_JSON, "demo field map");
 
 /** A webinar sign-up row as a lead platform exports it. */
 function row(i: number, extra: Record<string, string> = {}): Record<string, string> {
@@ -85,17 +89,34 @@ const PROGRAM = "2026 Q3 Product Webinar";
  * by preflight, a program status the channel lacks (1025), a createOnly lead that exists
  * (1005), and a Marketo outage (503) that leaves leads retrying.
  */
-export async function runDemo(gateway: Gateway): Promise<number[]> {
+export interface DemoOptions {
+  /**
+   * Where the demo's field map is saved as a map file, so its leads remember it (the
+   * dashboard shows it, and a repost with an edited map fixes the 1006 lead).
+   * @default none: the leads have no map file, and a repost without a map uses the identity map
+   */
+  readonly mapDir?: string;
+}
+
+export async function runDemo(gateway: Gateway, options: DemoOptions = {}): Promise<number[]> {
   const sandbox = gateway.sandbox;
   if (!sandbox) throw new Error("the demo runs only against the built-in sandbox");
   const destination = gateway.destination();
   const schema = (options?: { readonly refresh?: boolean }) => destination.schema(options);
+  const mapPath =
+    options.mapDir === undefined ? undefined : saveMapFile(options.mapDir, DEMO_MAP_JSON);
   const ids: number[] = [];
   const post = async (route: Route, rows: Record<string, string>[]) => {
     const prepare = preparer({ map: DEMO_MAP, route, schema });
     const result = await gateway.accept(
       rows.map((raw, line) => ({ raw, line: line + 2 })),
-      { destination: destination.name, route, prepare, source: "demo" },
+      {
+        destination: destination.name,
+        route,
+        prepare,
+        source: "demo",
+        ...(mapPath === undefined ? {} : { mapPath }),
+      },
     );
     ids.push(...result.ids);
     await destination.dispatcher.drain();

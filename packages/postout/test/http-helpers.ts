@@ -70,6 +70,8 @@ export async function openApi(
     store,
     call,
     responses,
+    /** Where the app keeps field maps sent with leads. */
+    mapDir: join(dir, "maps"),
     /** Runs the dispatcher until nothing is due (the tests do not start the background loop). */
     drain: () => destination.dispatcher.drain(),
     clientSecret: (gateway.sandbox as NonNullable<typeof gateway.sandbox>).clientSecret,

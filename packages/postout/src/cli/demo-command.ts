@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { SANDBOX_DESTINATION } from "../config.ts";
 import { runDemo } from "../demo.ts";
-import { configFrom, withGateway } from "./open.ts";
+import { configFrom, mapDirBeside, withGateway } from "./open.ts";
 import { reportRows, writeReport } from "./report-command.ts";
 import { printSummary, summarize } from "./summary.ts";
 
@@ -27,7 +27,7 @@ export function registerDemo(program: Command): void {
         demoConfig,
         { quiet: o.json === true, clientOptions: { retry: { maxAttempts: 1 } } },
         async (gateway, store) => {
-          const ids = await runDemo(gateway);
+          const ids = await runDemo(gateway, { mapDir: mapDirBeside(config.db) });
           const summary = await summarize(gateway, ids, {
             accepted: ids.length,
             alreadyAccepted: 0,

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { Gateway, type GatewayOptions } from "../gateway.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
@@ -12,6 +13,11 @@ export function configFrom(o: { readonly db?: string; readonly config?: string }
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** Where field maps are kept as files named by their content: `maps/` beside the database. */
+export function mapDirBeside(db: string): string {
+  return join(dirname(resolve(db)), "maps");
 }
 
 /** Opens an existing database for reading commands; a missing file is named, not created. */

@@ -1,5 +1,4 @@
 import type { AddressInfo } from "node:net";
-import { dirname, join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { Gateway } from "../gateway.ts";
@@ -7,7 +6,7 @@ import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { UsageError } from "./io.ts";
-import { configFrom } from "./open.ts";
+import { configFrom, mapDirBeside } from "./open.ts";
 
 interface ServeOptions {
   readonly port: string;
@@ -72,7 +71,7 @@ export function registerServe(program: Command): void {
         fetch: createApp({
           gateway,
           apiKey: apiKey.key,
-          mapDir: join(dirname(resolve(config.db)), "maps"),
+          mapDir: mapDirBeside(config.db),
         }).fetch,
         port,
         hostname: o.host,
