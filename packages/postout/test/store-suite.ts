@@ -203,6 +203,65 @@ export function storeSuite(
         assert.deepEqual(await store.countByCode({}), { "1006": 1, "200": 2, "606": 1 });
       }));
 
+    it("counts attempts by code in time buckets, over a range and a destination", () =>
+      withStore(async (store) => {
+        const HOUR = 3_600_000;
+        const { ids } = await store.addLeads(
+          [lead(1), lead(2), lead(3), lead(4, { destination: "other" })],
+          T0,
+        );
+        const [a, b, c, d] = ids as number[];
+        const attempt = (leadId: number, at: number, statusCode: string) => ({
+          leadId,
+          at,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: undefined,
+          requestId: undefined,
+          statusCode,
+          reason: undefined,
+          durationMs: 1,
+          status: (statusCode === "200" ? "delivered" : "needs_fix") as "delivered" | "needs_fix",
+        });
+        await store.recordAttempts([
+          attempt(a as number, T0 + 5, "200"),
+          attempt(b as number, T0 + 5, "1006"),
+          attempt(c as number, T0 + HOUR + 1, "606"),
+          attempt(c as number, T0 + HOUR + 2, "606"),
+          attempt(d as number, T0 + 10, "200"),
+          attempt(d as number, T0 + 3 * HOUR, "200"),
+        ]);
+        const range = { since: T0, until: T0 + 2 * HOUR, bucketMs: HOUR };
+        assert.deepEqual(await store.countCodesOverTime(range), [
+          { start: T0, counts: { "200": 2, "1006": 1 } },
+          { start: T0 + HOUR, counts: { "606": 2 } },
+        ]);
+        assert.deepEqual(await store.countCodesOverTime({ ...range, destination: "other" }), [
+          { start: T0, counts: { "200": 1 } },
+        ]);
+        // since and until are inclusive, to the millisecond; buckets stay aligned to the hour.
+        assert.deepEqual(
+          await store.countCodesOverTime({ ...range, since: T0 + 6, until: T0 + HOUR + 1 }),
+          [
+            { start: T0, counts: { "200": 1 } },
+            { start: T0 + HOUR, counts: { "606": 1 } },
+          ],
+        );
+        assert.deepEqual(
+          await store.countCodesOverTime({ since: 0, until: T0 + 24 * HOUR, bucketMs: 24 * HOUR }),
+          [
+            {
+              start: Date.parse("2026-11-23T00:00:00Z"),
+              counts: { "200": 3, "606": 2, "1006": 1 },
+            },
+          ],
+        );
+        assert.deepEqual(
+          await store.countCodesOverTime({ ...range, since: T0 + 4 * HOUR, until: T0 + 5 * HOUR }),
+          [],
+        );
+      }));
+
     it("gives back leads a dead worker left in sending, marked uncertain", () =>
       withStore(async (store) => {
         await store.addLeads([lead(1), lead(2)], T0);

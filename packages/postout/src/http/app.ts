@@ -13,6 +13,7 @@ import { leadsRoutes } from "./leads-routes.ts";
 import { gatewayMetrics } from "./metrics.ts";
 import { reportRoute } from "./report-route.ts";
 import { repostRoute } from "./repost-route.ts";
+import { statsRoutes } from "./stats-routes.ts";
 import { testIntegrationRoute } from "./test-integration-route.ts";
 
 export interface AppOptions {
@@ -98,6 +99,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   explainRoute(app);
   destinationsRoutes(app, deps);
   testIntegrationRoute(app, deps);
+  statsRoutes(app, deps);
   healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store));
   dashboardRoutes(app, {
     apiKey: options.apiKey,

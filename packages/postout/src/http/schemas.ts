@@ -147,6 +147,21 @@ export const ReportQuerySchema = FilterQuerySchema.extend({
   attempts: z.enum(["true", "false"]).default("false"),
 });
 
+/** The range and bucket size of the codes over time (GET /v1/stats/codes). */
+export const StatsQuerySchema = z.object({
+  since: isoTime
+    .optional()
+    .openapi({ description: "attempts at or after (ISO 8601); default: until − 24 h" }),
+  until: isoTime
+    .optional()
+    .openapi({ description: "attempts at or before (ISO 8601); default: now" }),
+  destination: name.optional(),
+  bucket: z
+    .enum(["hour", "day"])
+    .default("hour")
+    .openapi({ description: "bucket size, aligned to UTC hours or days" }),
+});
+
 export const IdParamSchema = z.object({
   id: z
     .string()

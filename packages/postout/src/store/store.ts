@@ -150,6 +150,14 @@ export interface DestinationState {
   readonly pausedReason: string | undefined;
 }
 
+/** Attempts per ResponseStatusCode in one time bucket. */
+export interface CodeBucket {
+  /** Epoch ms the bucket starts at: a multiple of the bucket size (UTC hours and days). */
+  readonly start: number;
+  /** Attempts by their status code ("200" for success). */
+  readonly counts: Readonly<Record<string, number>>;
+}
+
 /** A repost: the lead's input re-mapped from its raw row by the current mapping. */
 export interface Requeue {
   readonly id: number;
@@ -215,6 +223,16 @@ export interface Store {
   countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>>;
   /** Attempts per code over the filter's leads (for the report summary). */
   countByCode(filter: LeadFilter): Promise<Record<string, number>>;
+  /**
+   * Attempts per status code in buckets of `bucketMs` (aligned to the epoch, so to UTC hours
+   * and days), over attempts made in [since, until]; only buckets holding attempts, oldest first.
+   */
+  countCodesOverTime(range: {
+    readonly since: number;
+    readonly until: number;
+    readonly bucketMs: number;
+    readonly destination?: string;
+  }): Promise<CodeBucket[]>;
   /** Every attempt of the leads matching the filter, oldest first, in pages (for the report). */
   iterateAttempts(
     filter: LeadFilter,

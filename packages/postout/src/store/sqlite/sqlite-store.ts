@@ -7,6 +7,7 @@ import type {
   AttemptRecord,
   AttemptRow,
   ClaimedLead,
+  CodeBucket,
   DestinationState,
   LeadFilter,
   LeadRow,
@@ -490,6 +491,38 @@ export class SqliteStore implements Store {
       )
       .all(...w.params) as { code: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+  }
+
+  async countCodesOverTime(range: {
+    since: number;
+    until: number;
+    bucketMs: number;
+    destination?: string;
+  }): Promise<CodeBucket[]> {
+    // The bucket's start by integer division (a bound JS number is a REAL, hence the CAST);
+    // the covering index attempts_at answers it without reading the table.
+    const rows = this.#db
+      .prepare(
+        `SELECT (a.at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS start, a.status_code AS code, count(*) AS n FROM attempts a
+         WHERE a.at >= @since AND a.at <= @until AND (@destination IS NULL OR a.destination = @destination)
+         GROUP BY start, a.status_code ORDER BY start, a.status_code`,
+      )
+      .all({
+        bucket: range.bucketMs,
+        since: range.since,
+        until: range.until,
+        destination: range.destination ?? null,
+      }) as { start: number; code: string; n: number }[];
+    const buckets: { start: number; counts: Record<string, number> }[] = [];
+    for (const r of rows) {
+      let last = buckets.at(-1);
+      if (last?.start !== r.start) {
+        last = { start: r.start, counts: {} };
+        buckets.push(last);
+      }
+      last.counts[r.code] = r.n;
+    }
+    return buckets;
   }
 
   async *iterateAttempts(
