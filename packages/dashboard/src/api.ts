@@ -1,0 +1,70 @@
+/** One problem with a request, naming the field, as the gateway answers it. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A gateway answer that was not 2xx: the status, its `error` and the issues naming fields. */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  readonly status: number;
+  readonly issues: readonly Issue[];
+  constructor(status: number, message: string, issues: readonly Issue[] = []) {
+    super(message);
+    this.status = status;
+    this.issues = issues;
+  }
+}
+
+/** What to show for an error: the gateway's message, then each issue with its field. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const issues = error.issues.map((i) => `${i.path}: ${i.message}`);
+    return [error.message, ...issues].join(" — ");
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Calls the gateway's API with the session cookie. Every request carries the dashboard's
+ * header, without which the gateway refuses a cookie-authorized change (no cross-site posts).
+ * A 401 means the session ended: back to the sign-in page.
+ */
+export async function api<T>(
+  path: string,
+  options: { readonly method?: string; readonly body?: unknown } = {},
+): Promise<T> {
+  const res = await fetch(path, {
+    method: options.method ?? "GET",
+    credentials: "same-origin",
+    headers: {
+      "x-postout-dashboard": "1",
+      ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  if (res.status === 401) {
+    window.location.assign("/login");
+    throw new ApiError(401, "signed out");
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, `the gateway answered ${res.status} without JSON`);
+  }
+  if (!res.ok) {
+    const body = (json ?? {}) as { error?: string; issues?: Issue[] };
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`, body.issues ?? []);
+  }
+  return json as T;
+}
+
+/** A query string from the set values only. */
+export function query(params: Readonly<Record<string, string | undefined>>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, v);
+  const s = q.toString();
+  return s === "" ? "" : `?${s}`;
+}

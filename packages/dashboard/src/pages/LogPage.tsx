@@ -1,0 +1,295 @@
+import { type FormEvent, useState } from "react";
+import { api, describeError, query } from "../api.ts";
+import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { go } from "../hash-route.ts";
+import { type Lead, type LeadPage, STATUSES } from "../types.ts";
+import { useLoad } from "../use-load.ts";
+
+const FILTERS = ["status", "code", "destination", "program", "email", "since", "until"] as const;
+type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
+
+function filtersOf(params: URLSearchParams): Filters {
+  const filters: Filters = {};
+  for (const f of FILTERS) {
+    const v = params.get(f);
+    if (v) filters[f] = v;
+  }
+  return filters;
+}
+
+/** The repost API's filter: lists where the list's query takes comma-separated text. */
+function filterBody(filters: Filters) {
+  const list = (v: string | undefined) =>
+    v
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return {
+    ...(filters.status ? { status: list(filters.status) } : {}),
+    ...(filters.code ? { code: list(filters.code) } : {}),
+    ...(filters.destination ? { destination: filters.destination } : {}),
+    ...(filters.program ? { program: filters.program } : {}),
+    ...(filters.email ? { email: filters.email } : {}),
+    ...(filters.since ? { since: filters.since } : {}),
+    ...(filters.until ? { until: filters.until } : {}),
+  };
+}
+
+function when(iso: string | null): string {
+  return iso ? iso.replace("T", " ").slice(0, 19) : "—";
+}
+
+function requestSummary(lead: Lead): string {
+  const text = JSON.stringify(lead.input ?? lead.raw);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+type Pending = { readonly kind: "selected"; readonly ids: number[] } | { readonly kind: "filter" };
+
+/** The post-out log: the report's columns, filters, counts per status, paging on the server, bulk repost. */
+export function LogPage({ params }: { readonly params: URLSearchParams }) {
+  const filters = filtersOf(params);
+  const cursor = params.get("cursor") ?? undefined;
+  const key = params.toString();
+  const page = useLoad(
+    () => api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
+    key,
+  );
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const [pending, setPending] = useState<Pending | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [failure, setFailure] = useState<string | undefined>(undefined);
+
+  const navigate = (next: Filters & { cursor?: string }) => {
+    setSelected(new Set());
+    go(`#/${query(next)}`);
+  };
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const next: Filters = {};
+    for (const f of FILTERS) {
+      const v = String(form.get(f) ?? "").trim();
+      if (v) next[f] = v;
+    }
+    navigate(next);
+  };
+
+  const counts = page.data?.counts ?? {};
+  const matching = STATUSES.reduce((sum, s) => {
+    const wanted = filters.status?.split(",") ?? STATUSES;
+    return wanted.includes(s) ? sum + (counts[s] ?? 0) : sum;
+  }, 0);
+  const leads = page.data?.leads ?? [];
+  const allOnPage = leads.length > 0 && leads.every((l) => selected.has(l.id));
+
+  const repost = async () => {
+    const body =
+      pending?.kind === "selected"
+        ? { ids: pending.ids }
+        : Object.keys(filterBody(filters)).length > 0
+          ? { filter: filterBody(filters) }
+          : { all: true };
+    setPending(undefined);
+    try {
+      const answer = await api<{ reposted: number }>("/v1/repost", { method: "POST", body });
+      setNotice(`Queued ${answer.reposted} lead${answer.reposted === 1 ? "" : "s"} again.`);
+      setFailure(undefined);
+      setSelected(new Set());
+      page.reload();
+    } catch (e) {
+      setFailure(describeError(e));
+    }
+  };
+
+  return (
+    <section>
+      <h1>Post-out log</h1>
+      <form className="filters" onSubmit={onSubmit} key={key}>
+        <label>
+          Email contains
+          <input name="email" type="search" defaultValue={filters.email ?? ""} />
+        </label>
+        <label>
+          Status
+          <select name="status" defaultValue={filters.status ?? ""}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Code
+          <input name="code" placeholder="1006,606" defaultValue={filters.code ?? ""} />
+        </label>
+        <label>
+          Program
+          <input name="program" defaultValue={filters.program ?? ""} />
+        </label>
+        <label>
+          Destination
+          <input name="destination" defaultValue={filters.destination ?? ""} />
+        </label>
+        <label>
+          Since
+          <input name="since" placeholder="2026-11-23" defaultValue={filters.since ?? ""} />
+        </label>
+        <label>
+          Until
+          <input name="until" placeholder="2026-11-23T18:00Z" defaultValue={filters.until ?? ""} />
+        </label>
+        <button type="submit" className="primary">
+          Filter
+        </button>
+        <button type="button" onClick={() => navigate({})}>
+          Clear
+        </button>
+      </form>
+
+      <nav className="counts" aria-label="counts by status">
+        {STATUSES.map((s) => (
+          <button
+            key={s}
+            type="button"
+            className={filters.status === s ? "count active" : "count"}
+            onClick={() => navigate({ ...filters, status: s })}
+          >
+            <StatusBadge status={s} /> <strong>{counts[s] ?? 0}</strong>
+          </button>
+        ))}
+      </nav>
+
+      <div className="bulk">
+        <button
+          type="button"
+          disabled={selected.size === 0}
+          onClick={() => setPending({ kind: "selected", ids: [...selected] })}
+        >
+          Repost selected ({selected.size})
+        </button>
+        <button
+          type="button"
+          disabled={matching === 0}
+          onClick={() => setPending({ kind: "filter" })}
+        >
+          Repost all matching this filter ({matching})
+        </button>
+        {notice ? <output className="notice">{notice}</output> : null}
+        {failure ? (
+          <p className="error" role="alert">
+            {failure}
+          </p>
+        ) : null}
+      </div>
+
+      {page.error ? (
+        <p className="error" role="alert">
+          {page.error}
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="log" aria-busy={page.loading}>
+          <thead>
+            <tr>
+              <th>
+                <input
+                  type="checkbox"
+                  aria-label="select every lead on this page"
+                  checked={allOnPage}
+                  onChange={() =>
+                    setSelected(allOnPage ? new Set() : new Set(leads.map((l) => l.id)))
+                  }
+                />
+              </th>
+              <th>LeadId</th>
+              <th>Email</th>
+              <th>Destination</th>
+              <th>Endpoint</th>
+              <th>Program</th>
+              <th>RequestContent</th>
+              <th>ResponseStatusCode</th>
+              <th>ResponseReason</th>
+              <th>Status</th>
+              <th>Attempts</th>
+              <th>MarketoId</th>
+              <th>UpdatedAt</th>
+              <th>Fix</th>
+            </tr>
+          </thead>
+          <tbody>
+            {leads.map((lead) => (
+              <tr key={lead.id} data-lead={lead.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`select lead ${lead.id}`}
+                    checked={selected.has(lead.id)}
+                    onChange={() => {
+                      const next = new Set(selected);
+                      if (!next.delete(lead.id)) next.add(lead.id);
+                      setSelected(next);
+                    }}
+                  />
+                </td>
+                <td>
+                  <a href={`#/leads/${lead.id}`}>{lead.id}</a>
+                </td>
+                <td className="email">{lead.email ?? "—"}</td>
+                <td>{lead.destination}</td>
+                <td>{lead.route.endpoint}</td>
+                <td>{lead.program ?? "—"}</td>
+                <td className="mono clip">{requestSummary(lead)}</td>
+                <td className="code">{lead.lastCode ?? "—"}</td>
+                <td className="clip">{lead.lastReason ?? "—"}</td>
+                <td>
+                  <StatusBadge status={lead.status} />
+                </td>
+                <td className="num">{lead.attempts}</td>
+                <td className="num">{lead.marketoId ?? "—"}</td>
+                <td className="mono">{when(lead.updatedAt)}</td>
+                <td className="clip">{lead.fix ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {!page.loading && leads.length === 0 ? (
+          <p className="empty">No lead matches this filter.</p>
+        ) : null}
+      </div>
+      <div className="pager">
+        <button type="button" disabled={!cursor} onClick={() => navigate(filters)}>
+          First page
+        </button>
+        <button
+          type="button"
+          disabled={!page.data?.nextCursor}
+          onClick={() => navigate({ ...filters, cursor: page.data?.nextCursor ?? "" })}
+        >
+          Next page
+        </button>
+      </div>
+
+      <ConfirmDialog
+        open={pending !== undefined}
+        title="Repost leads"
+        confirmLabel={
+          pending?.kind === "selected" ? `Repost ${pending.ids.length}` : `Repost ${matching}`
+        }
+        onConfirm={repost}
+        onCancel={() => setPending(undefined)}
+      >
+        <p>
+          {pending?.kind === "selected"
+            ? `Repost ${pending.ids.length} selected lead${pending.ids.length === 1 ? "" : "s"}?`
+            : `Repost all ${matching} lead${matching === 1 ? "" : "s"} matching this filter?`}{" "}
+          Each is mapped again from its raw input with its field map and queued; its history is
+          kept. Leads being sent right now are left alone.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

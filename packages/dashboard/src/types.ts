@@ -1,0 +1,109 @@
+/** The shapes the gateway's /v1 API answers (packages/postout/src/http/lead-view.ts and friends). */
+
+export const STATUSES = [
+  "queued",
+  "sending",
+  "delivered",
+  "retrying",
+  "needs_fix",
+  "paused",
+  "test",
+] as const;
+export type LeadStatus = (typeof STATUSES)[number];
+
+export interface Route {
+  readonly endpoint: "syncLeads" | "pushLeads";
+  readonly [key: string]: unknown;
+}
+
+export interface Lead {
+  readonly id: number;
+  readonly destination: string;
+  readonly email: string | null;
+  readonly program: string | null;
+  readonly status: LeadStatus;
+  readonly attempts: number;
+  readonly lastCode: string | null;
+  readonly lastReason: string | null;
+  readonly fix: string | null;
+  readonly marketoId: number | null;
+  readonly test: boolean;
+  readonly source: string | null;
+  readonly sourceLine: number | null;
+  readonly nextAt: string | null;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+  readonly route: Route;
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly input: Readonly<Record<string, unknown>> | null;
+}
+
+export interface Attempt {
+  readonly n: number;
+  readonly at: string | null;
+  readonly endpoint: string;
+  readonly request: unknown;
+  readonly response: unknown;
+  readonly requestId: string | null;
+  readonly responseStatusCode: string;
+  readonly responseReason: string | null;
+  readonly outcome: LeadStatus;
+  readonly durationMs: number | null;
+}
+
+export interface Explanation {
+  readonly code: string;
+  readonly known: boolean;
+  readonly level?: string;
+  readonly recovery?: string;
+  readonly meaning: string | null;
+  readonly fix: string | null;
+}
+
+export interface LeadPage {
+  readonly leads: Lead[];
+  readonly nextCursor: string | null;
+  readonly counts: Partial<Record<LeadStatus, number>>;
+}
+
+export interface LeadDetail {
+  readonly lead: Lead;
+  readonly attempts: Attempt[];
+  readonly explanation: Explanation | null;
+  /** The field map the lead was posted with; null for the identity map. */
+  readonly map?: Readonly<Record<string, unknown>> | null;
+}
+
+export interface QuotaForecast {
+  readonly used: number;
+  readonly limit: number;
+  readonly pacePerHour: number;
+  readonly runsOutAt: string | null;
+  readonly resetsAt: string;
+}
+
+export interface Destination {
+  readonly name: string;
+  readonly paused: { code: string | null; reason: string | null; until: string | null } | null;
+  readonly calls: Readonly<Record<string, number>>;
+  readonly quota: QuotaForecast;
+  readonly gate: { inFlight: number; inWindow: number; share: number; pausedUntil: string | null };
+  readonly queue: Partial<Record<LeadStatus, number>>;
+  readonly throttled?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+export interface CodeStats {
+  readonly bucket: string;
+  readonly buckets: { readonly start: string; readonly counts: Readonly<Record<string, number>> }[];
+}
+
+export interface TestIntegrationResult {
+  readonly leadId: number;
+  readonly status: LeadStatus | undefined;
+  readonly endpoint: string | undefined;
+  readonly request: unknown;
+  readonly response: unknown;
+  readonly responseStatusCode: string | undefined;
+  readonly responseReason: string | null;
+  readonly fix: string | null;
+}
