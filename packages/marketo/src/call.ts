@@ -13,6 +13,7 @@ import {
 } from "./errors.ts";
 import type { Gate } from "./gate.ts";
 import { delayMs, type RetryPolicy, shouldRetry } from "./retry.ts";
+import { throttleCause } from "./throttle-cause.ts";
 import { type MarketoRequest, mayHaveExecuted, type Transport } from "./transport.ts";
 
 export interface CallOptions {
@@ -109,8 +110,18 @@ export class Caller {
           );
           if (!("error" in outcome)) return outcome.value;
           error = outcome.error;
-          // Before the slot is given back, so that no waiting call slips out in between.
-          if (error instanceof RateLimitError) await gate.rateLimited(error.code);
+          if (error instanceof RateLimitError) {
+            transport.emit({
+              type: "throttled",
+              endpoint: request.endpoint,
+              code: error.code,
+              cause: throttleCause(error.code, ticket),
+              inWindow: ticket.inWindow,
+              inFlight: ticket.inFlight,
+            });
+            // Before the slot is given back, so that no waiting call slips out in between.
+            await gate.rateLimited(error.code);
+          }
           if (error instanceof DailyQuotaError) await gate.quotaReached(error.resetsAt);
           // §12: calls answered 601/602/604/605/608/611 do not count against the quota.
           if (error.entry?.counted === false) await gate.uncount(ticket.startedAt);

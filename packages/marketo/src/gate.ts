@@ -15,6 +15,10 @@ export interface GateLimits {
 export interface Ticket {
   readonly id: string;
   readonly startedAt: number;
+  /** This client's calls in the rolling window when the slot was granted, this one not counted. */
+  readonly inWindow: number;
+  /** This client's calls in flight when the slot was granted, this one not counted. */
+  readonly inFlight: number;
 }
 
 export type PauseReason = "rate" | "quota";
@@ -104,7 +108,12 @@ export class MemoryGateStore implements GateStore {
     if (this.#inFlight.size >= limits.concurrency) {
       return { granted: false, reason: "concurrency", retryInMs: undefined };
     }
-    const ticket = { id: String(++this.#nextId), startedAt: now };
+    const ticket = {
+      id: String(++this.#nextId),
+      startedAt: now,
+      inWindow: this.#starts.length,
+      inFlight: this.#inFlight.size,
+    };
     this.#starts.push(now);
     this.#inFlight.add(ticket.id);
     this.#count(day, 1);

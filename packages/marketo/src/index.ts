@@ -82,4 +82,10 @@ export { nextQuotaReset, quotaDay } from "./quota-day.ts";
 export { REDACTED, redactHeaders, redactText, redactValues } from "./redact.ts";
 export type { BatchResult, RecordResult, RecordStatus } from "./results.ts";
 export { delayMs, type Outcome, type RetryPolicy, shouldRetry } from "./retry.ts";
+export {
+  INSTANCE_LIMITS,
+  type OwnLoad,
+  type ThrottleCause,
+  throttleCause,
+} from "./throttle-cause.ts";
 export { type EventHook, type Logger, type MarketoEvent, mayHaveExecuted } from "./transport.ts";

@@ -8,6 +8,7 @@ import {
 } from "./errors.ts";
 import type { Endpoint } from "./options.ts";
 import { redactText, redactValues } from "./redact.ts";
+import type { ThrottleCause } from "./throttle-cause.ts";
 
 /** Receives log lines; every argument is already redacted. Any console-like object fits. */
 export interface Logger {
@@ -45,6 +46,19 @@ export type MarketoEvent =
       readonly code: string;
       readonly attempt: number;
       readonly delayMs: number;
+    }
+  | {
+      /**
+       * A 606 or 615: `self` when this client's own calls alone fill Marketo's limit
+       * (`inWindow` ≥ 100 for 606, `inFlight` ≥ 10 for 615, the refused call not counted),
+       * `foreign` when other apps' calls on the instance must have made up the rest.
+       */
+      readonly type: "throttled";
+      readonly endpoint: Endpoint;
+      readonly code: string;
+      readonly cause: ThrottleCause;
+      readonly inWindow: number;
+      readonly inFlight: number;
     }
   | { readonly type: "token"; readonly durationMs: number; readonly expiresInSeconds: number }
   | { readonly type: "gate"; readonly reason: string; readonly waitMs: number | undefined }
