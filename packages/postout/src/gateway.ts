@@ -5,6 +5,7 @@ import {
   MarketoClient,
   type MarketoClientOptions,
   type MarketoEvent,
+  type ThrottleCause,
 } from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import type { Config, DestinationConfig } from "./config.ts";
@@ -25,6 +26,11 @@ export interface Destination {
   readonly dispatcher: Dispatcher;
   /** REST calls this process made to the destination, by answer code ("200" for success). */
   readonly calls: Map<string, number>;
+  /**
+   * 606 and 615 answers since this process started, by code and by whose calls filled the
+   * instance: `self` (this gateway's alone reach Marketo's limit) or `foreign` (other apps').
+   */
+  readonly throttled: ReadonlyMap<"606" | "615", Record<ThrottleCause, number>>;
   /** The describe schema, fetched once and again after a 1006 (a field may have been created since). */
   schema(options?: { readonly refresh?: boolean }): Promise<LeadSchema>;
 }
@@ -130,10 +136,18 @@ export class Gateway {
     now: () => number,
   ): Destination {
     const calls = new Map<string, number>();
+    const throttled = new Map<"606" | "615", Record<ThrottleCause, number>>([
+      ["606", { self: 0, foreign: 0 }],
+      ["615", { self: 0, foreign: 0 }],
+    ]);
     const onEvent = (event: MarketoEvent) => {
       // REST calls only: identity calls do not count against Marketo's quota or rate (§12).
       if (event.type === "response" && event.endpoint !== "identity") {
         calls.set(event.code, (calls.get(event.code) ?? 0) + 1);
+      }
+      if (event.type === "throttled") {
+        const byCause = throttled.get(event.code as "606" | "615");
+        if (byCause) byCause[event.cause] += 1;
       }
     };
     const client = new MarketoClient({
@@ -157,6 +171,7 @@ export class Gateway {
       name: config.name,
       client,
       calls,
+      throttled,
       dispatcher: new Dispatcher({
         store: options.store,
         destination: config.name,

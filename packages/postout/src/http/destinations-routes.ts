@@ -21,7 +21,7 @@ const list = createRoute({
   method: "get",
   path: "/v1/destinations",
   summary:
-    "Each destination: paused or not (reason, until), calls and quota used today, when the quota runs out at this pace, queue",
+    "Each destination: paused or not (reason, until), calls and 606/615 answers (self-caused or foreign) since start, quota used today, when the quota runs out at this pace, queue",
   security: SECURED,
   responses: {
     200: jsonResponse(z.object({ destinations: z.array(AnyJson) }), "the destinations"),
@@ -86,6 +86,8 @@ export function destinationsRoutes(app: Api, deps: ApiDeps): void {
           }
         : null,
       calls: Object.fromEntries(destination.calls),
+      // 606/615 by whose calls filled the instance: { "606": { self, foreign }, "615": … }.
+      throttled: Object.fromEntries(destination.throttled),
       quota: forecastQuota(gate.quotaUsed, deps.dailyQuota, at),
       gate: {
         inFlight: gate.inFlight,

@@ -58,6 +58,21 @@ export function gatewayMetrics(gateway: Gateway, store: Store): Registry {
     },
   });
   new Gauge({
+    name: "postout_marketo_throttled",
+    help: "606 and 615 answers since this process started, by destination, code and cause: self when the gateway's own calls alone reach Marketo's limit (100 in 20 s, 10 in flight), foreign when other apps' calls filled the instance.",
+    labelNames: ["destination", "code", "cause"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of gateway.destinations) {
+        for (const [code, byCause] of d.throttled) {
+          for (const [cause, n] of Object.entries(byCause))
+            this.set({ destination: d.name, code, cause }, n);
+        }
+      }
+    },
+  });
+  new Gauge({
     name: "postout_quota_used",
     help: "Calls counted against the destination's daily quota today (America/Chicago day).",
     labelNames: ["destination"],
