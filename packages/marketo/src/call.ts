@@ -9,6 +9,7 @@ import {
   RateLimitError,
   type RawResponse,
   type RequestSummary,
+  ResponseLevelError,
   readEnvelope,
 } from "./errors.ts";
 import type { Gate } from "./gate.ts";
@@ -133,6 +134,12 @@ export class Caller {
         error = thrown;
       }
 
+      // Any other answer of the API means the new token passed Marketo's token check: a later
+      // 601/602 is a new revocation or expiry (say, while waiting out a 606 window), not a
+      // token that a fresh one failed to cure, and it earns its own new token.
+      if (error instanceof ResponseLevelError && !(error instanceof AccessTokenError)) {
+        reauthenticated = false;
+      }
       if (error instanceof DailyQuotaError) {
         await gate.quotaReached(error.resetsAt);
         throw error;

@@ -116,6 +116,41 @@ describe("edge cases against a scripted server", () => {
     assert.ok(!posts.some((p) => p.url.includes("access_token")));
   });
 
+  test("601 again after the new token got through (a 606 between): the call re-authenticates again", async () => {
+    // The token was revoked a second time while the call waited out the 606 window.
+    const answers = ["601", "606", "601"];
+    server.set((req) => {
+      if (req.url.startsWith("/identity")) return identity(3600);
+      const code = answers.shift();
+      if (code !== undefined) {
+        return {
+          body: { success: false, requestId: `r#${code}`, errors: [{ code, message: code }] },
+        };
+      }
+      return { body: { success: true, requestId: "r#ok", result: [{ id: 7, status: "created" }] } };
+    });
+    const result = await client().syncLeads([{ email: "a@b.c" }]);
+    assert.equal(result.results[0]?.status, "created");
+    assert.equal(server.seen.filter((s) => s.url.startsWith("/identity")).length, 3);
+  });
+
+  test("601 twice in a row, each time with a fresh token: no third token, the call fails", async () => {
+    server.set((req) =>
+      req.url.startsWith("/identity")
+        ? identity(3600)
+        : {
+            body: {
+              success: false,
+              requestId: "d#1",
+              errors: [{ code: "601", message: "Access token invalid" }],
+            },
+          },
+    );
+    const result = await client().syncLeads([{ email: "a@b.c" }]);
+    assert.equal(result.results[0]?.status, "failed");
+    assert.equal(server.seen.filter((s) => s.url.startsWith("/rest")).length, 2);
+  });
+
   test("an error never carries a credential Marketo echoed back", async () => {
     server.set((req) =>
       req.url.startsWith("/identity")
