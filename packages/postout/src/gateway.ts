@@ -117,7 +117,7 @@ export class Gateway {
     }
     const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
     await gateway.recover();
-    // A pause for bad credentials or access denied (401, 601, 603) lasts until a person acts.
+    // A pause for bad credentials or access denied (401, 603) lasts until a person acts.
     // Starting the gateway again, typically with corrected credentials, is that act: the first
     // call tells whether the fix worked, and pauses the destination again if it did not.
     for (const { name } of destinations.values()) {

@@ -132,14 +132,12 @@ export function outcomeOf(
           },
         };
       }
-      // Bad credentials, access denied, or a token that a fresh one did not cure: no call can
-      // succeed until a person acts, so the destination pauses instead of burning attempts.
-      if (
-        error instanceof BadCredentialsError ||
-        code === "603" ||
-        code === "601" ||
-        code === "602"
-      ) {
+      // Bad credentials (the identity call answered 401) or access denied: no call can succeed
+      // until a person acts, so the destination pauses instead of burning attempts. A 601/602
+      // is not among them: the client already fetched a new token for it, and one still left
+      // means the token was revoked or expired again while the call ran out of attempts (say,
+      // waiting out 606s). The next send gets a new token, so it is retried on the schedule.
+      if (error instanceof BadCredentialsError || code === "603") {
         return {
           status: "paused",
           statusCode: code,

@@ -118,6 +118,16 @@ describe("outcomeOf: a record's result → its lead's next status", () => {
       expect: { status: "paused", statusCode: "401" },
     },
     {
+      name: "601 left when a call's attempts ran out (the token revoked again meanwhile) → retrying, not a pause",
+      result: responseError("601", "Access token invalid"),
+      expect: { status: "retrying", statusCode: "601", pauseDestination: undefined },
+    },
+    {
+      name: "602 likewise → retrying, not a pause",
+      result: responseError("602", "Access token expired"),
+      expect: { status: "retrying", statusCode: "602", pauseDestination: undefined },
+    },
+    {
       name: "603 → paused until resumed",
       result: responseError("603", "Access denied"),
       expect: { status: "paused", statusCode: "603" },
