@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,12 +22,20 @@ interface Running {
 }
 
 /** Starts `postout serve` on a free port and resolves once it printed its URL. */
-async function startServe(cwd: string, env: NodeJS.ProcessEnv = CLEAN_ENV): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--db", "data/p.db"], {
-    cwd,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+async function startServe(
+  cwd: string,
+  env: NodeJS.ProcessEnv = CLEAN_ENV,
+  extra: readonly string[] = [],
+): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    [BIN, "serve", "--port", "0", "--db", "data/p.db", ...extra],
+    {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr?.on("data", (chunk: Buffer) => {
@@ -117,5 +125,73 @@ describe("postout serve (subprocess)", () => {
       serve.child.kill("SIGTERM");
     }
     assert.equal(await serve.exited, 0);
+  });
+});
+
+describe("postout serve --demo (subprocess)", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "postout-serve-demo-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const leadsOf = async (url: string) => {
+    const key = readFileSync(join(dir, "data", "api-key"), "utf8").trim();
+    const res = await fetch(`${url}/v1/leads?limit=500`, { headers: { "x-api-key": key } });
+    assert.equal(res.status, 200);
+    return (await res.json()) as {
+      leads: { id: number; status: string; lastCode: string | null }[];
+      counts: Record<string, number>;
+    };
+  };
+
+  it("on a fresh database loads the demo: delivered, needs-fix and retrying leads; prints the dashboard URL", async () => {
+    const serve = await startServe(dir, CLEAN_ENV, ["--demo"]);
+    try {
+      assert.ok(serve.stdout().includes(`dashboard: ${serve.url}/`), serve.stdout());
+      assert.match(serve.stdout(), /demo: 40 sample leads loaded/);
+      const { leads, counts } = await leadsOf(serve.url);
+      assert.equal(leads.length, 40);
+      assert.equal(counts.delivered, 30);
+      assert.equal(counts.needs_fix, 7);
+      assert.equal(counts.retrying, 3, "the outage's leads wait for the gateway's retry (1 min)");
+      assert.ok(leads.some((l) => l.status === "needs_fix" && l.lastCode === "1006"));
+    } finally {
+      serve.child.kill("SIGTERM");
+    }
+    assert.equal(await serve.exited, 0);
+  });
+
+  it("a second start on the same database does not load the demo again", async () => {
+    const serve = await startServe(dir, CLEAN_ENV, ["--demo"]);
+    try {
+      assert.match(serve.stdout(), /holds 40 leads already; no sample loaded/);
+      assert.equal((await leadsOf(serve.url)).leads.length, 40);
+    } finally {
+      serve.child.kill("SIGTERM");
+    }
+    assert.equal(await serve.exited, 0);
+  });
+
+  it("refuses --demo with a usage error (exit 2) when a real Marketo is configured", () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "serve", "--demo", "--port", "0", "--db", "data/m.db"],
+      {
+        cwd: dir,
+        env: {
+          ...CLEAN_ENV,
+          MARKETO_BASE_URL: "https://123-ABC-456.mktorest.com",
+          MARKETO_CLIENT_ID: "id",
+          MARKETO_CLIENT_SECRET: "secret-not-printed",
+        },
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--demo runs only against the built-in sandbox/);
+    assert.ok(!r.stderr.includes("secret-not-printed"));
+    assert.equal(r.stdout, "");
   });
 });

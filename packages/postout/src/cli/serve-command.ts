@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
+import { runDemo } from "../demo.ts";
 import { Gateway } from "../gateway.ts";
 import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
@@ -13,6 +14,7 @@ interface ServeOptions {
   readonly host: string;
   readonly db?: string;
   readonly config?: string;
+  readonly demo?: boolean;
 }
 
 function portOf(value: string): number {
@@ -32,6 +34,17 @@ function keyLines(apiKey: ApiKey): string[] {
     `  ${apiKey.key}`,
     how,
   ];
+}
+
+/**
+ * `--demo`: the sample leads, once. A database that holds leads already (a demo loaded on an
+ * earlier start, or real work) is left as it is. Resolves to the line to print.
+ */
+async function demoOnce(gateway: Gateway, store: SqliteStore, mapDir: string): Promise<string> {
+  const held = Object.values(await store.countByStatus({})).reduce((a, b) => a + b, 0);
+  if (held > 0) return `demo: the database holds ${held} leads already; no sample loaded`;
+  const ids = await runDemo(gateway, { mapDir });
+  return `demo: ${ids.length} sample leads loaded into the built-in sandbox (delivered, needs fix, retrying)`;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -58,21 +71,33 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
     .option("--config <file>", "the config file")
+    .option(
+      "--demo",
+      "on an empty database, load the demo's sample leads first (built-in sandbox only)",
+    )
     .action(async (o: ServeOptions) => {
       const port = portOf(o.port);
       const config = configFrom(o);
+      // A demo must never post sample leads into a real Marketo.
+      if (o.demo && !config.sandbox)
+        throw new UsageError(
+          "--demo runs only against the built-in sandbox, and a Marketo is configured (MARKETO_* or the config file): drop --demo, or use another --db without that configuration",
+        );
       const fromEnv = process.env.POSTOUT_API_KEY?.trim();
       if (fromEnv !== undefined && fromEnv !== "" && fromEnv.length < 16)
         throw new UsageError("POSTOUT_API_KEY must be at least 16 characters");
       const apiKey = resolveApiKey({ dbPath: config.db });
       const store = new SqliteStore(config.db);
-      const gateway = await Gateway.open({ store, config });
+      // With --demo, one client attempt per call: its 503 leads show the gateway's own retry
+      // schedule at once instead of the client's backoff holding the start for a minute.
+      const gateway = await Gateway.open({
+        store,
+        config,
+        ...(o.demo ? { clientOptions: { retry: { maxAttempts: 1 } } } : {}),
+      });
+      const mapDir = mapDirBeside(config.db);
       const server = serve({
-        fetch: createApp({
-          gateway,
-          apiKey: apiKey.key,
-          mapDir: mapDirBeside(config.db),
-        }).fetch,
+        fetch: createApp({ gateway, apiKey: apiKey.key, mapDir }).fetch,
         port,
         hostname: o.host,
       });
@@ -89,13 +114,18 @@ export function registerServe(program: Command): void {
             ),
           );
         });
+        // Before the dispatchers start: the demo drains its own leads, in order.
+        const demoLine = o.demo ? await demoOnce(gateway, store, mapDir) : undefined;
         for (const destination of gateway.destinations) destination.dispatcher.start();
         const address = server.address() as AddressInfo;
         const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+        const url = `http://${host}:${address.port}`;
         process.stdout.write(
           [
-            `postout serve: listening on http://${host}:${address.port}`,
+            `postout serve: listening on ${url}`,
+            `dashboard: ${url}/ (sign in there with the API key)`,
             ...keyLines(apiKey),
+            ...(demoLine ? [demoLine] : []),
             "",
           ].join("\n"),
         );
