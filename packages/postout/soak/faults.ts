@@ -78,6 +78,8 @@ export interface FaultsResult {
   /** The destination's pause state at the end. */
   readonly pauses: readonly unknown[];
   readonly apiAnswers: number;
+  /** API answers with a 5xx status: a crash behind the API. */
+  readonly apiErrors: number;
   readonly tokensIssued: number;
   readonly secrets: ScanResult;
 }
@@ -157,6 +159,7 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
       mapDir: join(dir, "maps"),
     });
     const apiAnswers: string[] = [];
+    let apiErrors = 0;
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await app.request(path, {
         method,
@@ -167,6 +170,7 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
+      if (res.status >= 500) apiErrors++;
       apiAnswers.push(
         `${method} ${path} ${res.status} ${JSON.stringify([...res.headers])}\n${text}`,
       );
@@ -344,6 +348,7 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
       },
       pauses,
       apiAnswers: apiAnswers.length,
+      apiErrors,
       tokensIssued: tokens.all.length,
     };
     await gateway.close();

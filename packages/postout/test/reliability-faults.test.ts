@@ -27,6 +27,7 @@ describe("reliability: 5 simulated minutes of Marketo faults", () => {
     // no row names a call Marketo did not execute.
     assert.equal(r.writes.missingFromLog, 0, figures);
     assert.equal(r.writes.unknownToMarketo, 0, figures);
+    assert.equal(r.apiErrors, 0, figures);
     assert.ok(r.tokensIssued >= 2, figures);
     assert.deepEqual(
       r.secrets.findings,
