@@ -1,8 +1,10 @@
 import { explainCode, fixFor, meaningFor } from "@postout/marketo";
+import { UNTIL_RESUMED } from "../outcome.ts";
 import type { AttemptRow, LeadRow } from "../store/store.ts";
 
+/** ISO 8601, or null for no time and for UNTIL_RESUMED (a pause with no end is no date). */
 function iso(ms: number | undefined): string | null {
-  return ms === undefined ? null : new Date(ms).toISOString();
+  return ms === undefined || ms >= UNTIL_RESUMED ? null : new Date(ms).toISOString();
 }
 
 /** A lead as the API shows it (times as ISO 8601; the map file's path stays inside). */
