@@ -9,33 +9,17 @@ const BIN = fileURLToPath(new URL("../../postout/bin/postout.ts", import.meta.ur
 
 export const API_KEY = "browser-test-key-0123456789";
 
-function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d));
-    child.stderr.on("data", (d: Buffer) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`postout ${args[0]} exited ${code}: ${out}`)),
-    );
-  });
-}
-
 /**
- * `postout demo` fills a fresh database, then `postout serve` runs the gateway with the
- * dashboard on a free port, with its built-in sandbox; resolves once it listens.
+ * `postout serve --demo` on a fresh database and a free port, as `npm start` runs it: the
+ * gateway with the dashboard, its built-in sandbox and the demo's leads; resolves once it listens.
  */
 export async function startGateway() {
   const dir = mkdtempSync(join(tmpdir(), "postout-browser-"));
   const db = join(dir, "postout.db");
   const env: NodeJS.ProcessEnv = { ...process.env, POSTOUT_API_KEY: API_KEY, NO_COLOR: "1" };
   for (const k of ["MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET"]) delete env[k];
-  await run(["demo", "--db", db, "--json"], env);
-  const child: ChildProcess = spawn(process.execPath, [BIN, "serve", "--db", db, "--port", "0"], {
+  const args = ["serve", "--demo", "--db", db, "--port", "0"];
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -48,8 +32,10 @@ export async function startGateway() {
     );
     child.stdout?.on("data", (d: Buffer) => {
       output.push(String(d));
-      const m = /listening on (http:\/\/\S+)/.exec(output.join(""));
-      if (m?.[1]) {
+      const text = output.join("");
+      const m = /listening on (http:\/\/\S+)/.exec(text);
+      // Ready once the demo's leads are in (it loads them after it starts listening).
+      if (m?.[1] && /^demo: /m.test(text)) {
         clearTimeout(timer);
         resolve(m[1].replace(/\/$/, ""));
       }
