@@ -3,6 +3,7 @@ import { api, describeError, query } from "../api.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
 import { go } from "../hash-route.ts";
+import { repostableCount } from "../repost-count.ts";
 import { type Lead, type LeadPage, STATUSES } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
@@ -77,10 +78,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
   };
 
   const counts = page.data?.counts ?? {};
-  const matching = STATUSES.reduce((sum, s) => {
-    const wanted = filters.status?.split(",") ?? STATUSES;
-    return wanted.includes(s) ? sum + (counts[s] ?? 0) : sum;
-  }, 0);
+  const matching = repostableCount(counts, filters.status);
   const leads = page.data?.leads ?? [];
   const allOnPage = leads.length > 0 && leads.every((l) => selected.has(l.id));
 
