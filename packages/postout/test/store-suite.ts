@@ -364,6 +364,16 @@ export function storeSuite(
           0,
           "LIKE wildcards are escaped",
         );
+        // Any substring, in any case, however long: the part after the @, across the dot, two characters.
+        assert.equal((await store.listLeads({ email: "@EXAMPLE.c" }, { limit: 100 })).length, 25);
+        assert.deepEqual(
+          (await store.listLeads({ email: "d24@e" }, { limit: 100 })).map((l) => l.email),
+          ["lead24@example.com"],
+        );
+        assert.equal((await store.listLeads({ email: "d2" }, { limit: 100 })).length, 6);
+        assert.equal((await store.listLeads({ email: 'lead1"' }, { limit: 100 })).length, 0);
+        assert.equal((await store.listLeads({ email: "%%%" }, { limit: 100 })).length, 0);
+        assert.equal((await store.countByStatus({ email: "lead2" })).queued, 6);
         assert.equal((await store.listLeads({ status: ["needs_fix"] }, { limit: 100 })).length, 0);
         assert.equal((await store.listLeads({ ids: [1, 2, 3] }, { limit: 100 })).length, 3);
       }));

@@ -146,8 +146,18 @@ function where(filter: LeadFilter): { sql: string; params: unknown[] } {
     params.push(filter.until);
   }
   if (filter.email !== undefined) {
-    clauses.push("l.email LIKE ? ESCAPE '\\'");
-    params.push(`%${filter.email.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`);
+    const part = filter.email.toLowerCase();
+    if ([...part].length >= 3) {
+      // The trigram index (migration 003) finds the substring; a quoted phrase is literal.
+      clauses.push(
+        "l.id IN (SELECT rowid FROM leads_email_trigram WHERE leads_email_trigram MATCH ?)",
+      );
+      params.push(`"${part.replaceAll('"', '""')}"`);
+    } else {
+      // Shorter than one trigram: read every email.
+      clauses.push("l.email LIKE ? ESCAPE '\\'");
+      params.push(`%${part.replace(/[\\%_]/g, "\\$&")}%`);
+    }
   }
   return { sql: clauses.length > 0 ? clauses.join(" AND ") : "1 = 1", params };
 }
@@ -448,7 +458,13 @@ export class SqliteStore implements Store {
   ): Promise<LeadRow[]> {
     const w = where(filter);
     const rows = this.#db
-      .prepare(`SELECT * FROM leads l WHERE ${w.sql} AND l.id < ? ORDER BY l.id DESC LIMIT ?`)
+      // The page's ids first, then their rows: when an index finds the filter's leads in
+      // another order (program, time, email), only ids are sorted, not whole rows.
+      .prepare(
+        `SELECT * FROM leads WHERE id IN (
+           SELECT l.id FROM leads l WHERE ${w.sql} AND l.id < ? ORDER BY l.id DESC LIMIT ?)
+         ORDER BY id DESC`,
+      )
       .all(...w.params, page.before ?? Number.MAX_SAFE_INTEGER, page.limit) as LeadRecord[];
     return rows.map(toLead);
   }
