@@ -71,9 +71,11 @@ describe("the dashboard in Chromium, against `postout serve` with the demo's lea
     await page.selectOption("select[name=status]", "needs_fix");
     await page.click("form.filters button[type=submit]");
     await page.waitForURL(/status=needs_fix/);
-    const count = Number(
-      await page.locator("button.count.active strong").innerText({ timeout: 15_000 }),
-    );
+    // The active count exists once the page renders the new filter; its answer is in when the
+    // table is no longer busy (reading sooner could see the previous filter's rows).
+    await page.locator("button.count.active").waitFor();
+    await page.locator('table.log[aria-busy="false"]').waitFor();
+    const count = Number(await page.locator("button.count.active strong").innerText());
     assert.ok(count >= 5, `the demo leaves needs-fix leads (${count})`);
     const badges = page.locator("table.log tbody tr td .badge");
     await assert.doesNotReject(() => badges.first().waitFor());
@@ -146,6 +148,38 @@ describe("the dashboard in Chromium, against `postout serve` with the demo's lea
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
     assert.equal(await page.locator("img[src=x], svg[onload]").count(), 0);
     await shot("5-lead-hostile-text");
+  });
+
+  test("a new filter shows nothing of the previous one until its own answer is in", async () => {
+    await page.goto(`${gateway.url}/#/?status=needs_fix`);
+    await page.locator("table.log tbody tr").first().waitFor();
+    // Hold the next filter's answer, to look at the page while it is on its way.
+    let requested!: () => void;
+    const seen = new Promise<void>((resolve) => {
+      requested = resolve;
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const pattern = /\/v1\/leads\?.*email=nobody/;
+    await page.route(pattern, async (route) => {
+      requested();
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${gateway.url}/#/?email=nobody.at.all`);
+      await seen;
+      assert.equal(await page.locator("table.log tbody tr").count(), 0);
+      const all = page.getByRole("button", { name: /^Repost all matching this filter/ });
+      assert.equal(await all.innerText(), "Repost all matching this filter (0)");
+      assert.ok(await all.isDisabled(), "nothing to repost before the filter's answer");
+    } finally {
+      release();
+    }
+    await page.getByText("No lead matches this filter.").waitFor();
+    await page.unroute(pattern);
   });
 
   test("bulk: repost all matching a filter, after a confirmation that says how many", async () => {
