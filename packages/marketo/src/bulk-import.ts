@@ -31,10 +31,17 @@ export interface ImportOptions {
 
 export interface WaitOptions {
   /**
-   * Time between status polls (Marketo advises 5–30 s).
+   * The shortest time between two looks at a job's status (Marketo advises 5–30 s). A job
+   * whose progress is known is looked at again near its projected end instead, up to
+   * `maxPollIntervalMs`; finished jobs are not looked at again.
    * @default 5000
    */
   pollIntervalMs?: number;
+  /**
+   * The longest time between two looks at an unfinished job.
+   * @default 60000
+   */
+  maxPollIntervalMs?: number;
   /**
    * Give up polling after this long; rows of unfinished jobs are `unknown`.
    * @default 3600000
@@ -200,18 +207,57 @@ export class ImportRunner {
       };
     };
     const status = () => Promise.all(batchIds.map(statusOf));
+    const sizeOf = new Map(files.map((f) => [f.batchId, f.end - f.start]));
     const wait = async (waitOptions: WaitOptions = {}): Promise<ImportReport> => {
-      const interval = waitOptions.pollIntervalMs ?? 5_000;
+      const minLook = waitOptions.pollIntervalMs ?? 5_000;
+      const maxLook = Math.max(minLook, waitOptions.maxPollIntervalMs ?? 60_000);
       const deadline = Date.now() + (waitOptions.maxWaitMs ?? 3_600_000);
-      let statuses = await status();
-      while (statuses.some((s) => !FINAL.has(s.status)) && Date.now() < deadline) {
-        await sleep(interval);
-        statuses = await status();
+      const latest = new Map<number, ImportStatus>();
+      const firstSeen = new Map<number, { readonly at: number; readonly processed: number }>();
+      let idleLooks = 0;
+      const look = async (ids: readonly number[]) => {
+        const at = Date.now();
+        let moved = false;
+        for (const s of await Promise.all(ids.map(statusOf))) {
+          const before = latest.get(s.batchId);
+          if (!before || before.numOfLeadsProcessed !== s.numOfLeadsProcessed) moved = true;
+          if (!before || before.status !== s.status) moved = true;
+          latest.set(s.batchId, s);
+          if (s.status === "Importing" && !firstSeen.has(s.batchId))
+            firstSeen.set(s.batchId, { at, processed: s.numOfLeadsProcessed });
+        }
+        idleLooks = moved ? 0 : idleLooks + 1;
+      };
+      // The earliest projected end of an importing job whose pace is known; else a wait that
+      // doubles while nothing moves (queued jobs), so a long import costs few status calls.
+      const nextLookMs = (unfinished: readonly number[]): number => {
+        let soonest = Number.POSITIVE_INFINITY;
+        for (const id of unfinished) {
+          const s = latest.get(id);
+          const first = firstSeen.get(id);
+          const size = sizeOf.get(id);
+          if (!s || !first || !size) continue;
+          const rate = (s.numOfLeadsProcessed - first.processed) / (Date.now() - first.at);
+          if (rate > 0) soonest = Math.min(soonest, (size - s.numOfLeadsProcessed) / rate);
+        }
+        const backoff = minLook * 2 ** Math.min(idleLooks, 10);
+        const ms = Number.isFinite(soonest) ? soonest : backoff;
+        return Math.min(maxLook, Math.max(minLook, ms));
+      };
+      await look(batchIds);
+      for (;;) {
+        const unfinished = batchIds.filter((id) => !FINAL.has(latest.get(id)?.status ?? ""));
+        const left = deadline - Date.now();
+        if (unfinished.length === 0 || left <= 0) break;
+        await sleep(Math.min(nextLookMs(unfinished), left));
+        await look(unfinished);
       }
+      const statuses = batchIds.map((id) => latest.get(id) as ImportStatus);
       const rows: ImportRowResult[] = [];
       for (const file of files) {
         const s = statuses.find((x) => x.batchId === file.batchId);
-        rows.push(...(await this.#rowsOf(file, s, inputRows, options)));
+        // One push per row: a spread of a 100,000-row file overflows the call stack.
+        for (const row of await this.#rowsOf(file, s, inputRows, options)) rows.push(row);
       }
       // With overlapping ranges (resumed without them) the most telling answer wins.
       const best = new Map<number, ImportRowResult>();

@@ -105,3 +105,39 @@ describe("bulk import resumed from several stored jobs", () => {
     }
   });
 });
+
+describe("waiting for a large import", () => {
+  test("120,000 rows come back whole; a finished job is not looked at again; the big one is looked at near its projected end", async () => {
+    // At the rig's time scale 120,000 rows take about 1.2 s to import; a look every 20 ms
+    // for the whole import (the old wait) made ~60 status calls for the big job alone.
+    const r = await rig({
+      bulkPace: { startupMs: 2_000, perRowMs: 1 },
+      customFields: [{ name: "postoutRowId", dataType: "string" }],
+    });
+    try {
+      const big = Array.from({ length: 120_000 }, (_, i) => ({ email: `big${i}@example.com` }));
+      const small = [{ email: "small@example.com" }];
+      const bigJob = await r.client.importLeads(big);
+      const smallJob = await r.client.importLeads(small);
+      const both = r.client.resumeImport(
+        [...bigJob.files, ...smallJob.files.map((f) => ({ ...f, start: 120_000, end: 120_001 }))],
+        [...big, ...small],
+      );
+      const report = await both.wait({
+        pollIntervalMs: 20,
+        maxPollIntervalMs: 2_000,
+        maxWaitMs: 60_000,
+      });
+      assert.equal(report.rows.length, 120_001);
+      assert.ok(report.rows.every((row) => row.status === "imported"));
+      const looks = (id: number | undefined) =>
+        restCalls(r.sb).filter((c) => c.path === `/bulk/v1/leads/batch/${id}.json`).length;
+      const bigLooks = looks(bigJob.batchIds[0]);
+      const smallLooks = looks(smallJob.batchIds[0]);
+      assert.ok(smallLooks <= 3, `the small job was looked at ${smallLooks} times`);
+      assert.ok(bigLooks <= 15, `the big job was looked at ${bigLooks} times`);
+    } finally {
+      await r.close();
+    }
+  });
+});
