@@ -47,7 +47,9 @@ export function App() {
         ) : place.page === "test" ? (
           <TestPage />
         ) : (
-          <LogPage params={place.params} />
+          // Keyed by the filter and page: a selection (and a notice) belongs to the rows it was
+          // made on, however the URL changes (a link, Back, the nav).
+          <LogPage key={place.params.toString()} params={place.params} />
         )}
       </main>
     </>

@@ -182,6 +182,19 @@ describe("the dashboard in Chromium, against `postout serve` with the demo's lea
     await page.unroute(pattern);
   });
 
+  test("a selection belongs to its rows: leaving the filter by a link drops it", async () => {
+    await page.goto(`${gateway.url}/#/?status=needs_fix`);
+    await page.locator("table.log tbody tr").first().waitFor();
+    await page.locator("table.log tbody tr input[type=checkbox]").first().check();
+    const selected = page.getByRole("button", { name: /^Repost selected/ });
+    assert.equal(await selected.innerText(), "Repost selected (1)");
+    await page.getByRole("link", { name: "Post-out log" }).click();
+    await page.waitForURL(/#\/$/);
+    await page.locator('table.log[aria-busy="false"] tbody tr').first().waitFor();
+    assert.equal(await selected.innerText(), "Repost selected (0)");
+    assert.ok(await selected.isDisabled());
+  });
+
   test("bulk: repost all matching a filter, after a confirmation that says how many", async () => {
     await page.goto(`${gateway.url}/#/?status=needs_fix`);
     await page.locator("table.log tbody tr").first().waitFor();
