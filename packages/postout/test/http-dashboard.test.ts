@@ -100,6 +100,23 @@ describe("the dashboard behind the API key: sign in, session cookie, static file
     assert.equal(keyAsCookie.status, 303);
   });
 
+  test("another site cannot sign the browser out (a cross-site form post is refused)", async () => {
+    for (const site of ["cross-site", "same-site"]) {
+      const res = await api.app.request("/logout", {
+        method: "POST",
+        headers: { cookie, "sec-fetch-site": site },
+      });
+      assert.equal(res.status, 403, site);
+      assert.equal(res.headers.get("set-cookie"), null, site);
+    }
+    const own = await api.app.request("/logout", {
+      method: "POST",
+      headers: { cookie, "sec-fetch-site": "same-origin" },
+    });
+    assert.equal(own.status, 303);
+    assert.match(own.headers.get("set-cookie") ?? "", /postout_session=; Max-Age=0/);
+  });
+
   test("sign out clears the cookie", async () => {
     const res = await api.app.request("/logout", { method: "POST", headers: { cookie } });
     assert.equal(res.status, 303);

@@ -96,6 +96,12 @@ export function dashboardRoutes(
     return c.redirect("/", 303);
   });
   app.post("/logout", (c) => {
+    // Another site's form could post here and end the session (SameSite keeps the cookie
+    // from being sent, not the answer's Set-Cookie from being taken): browsers say where a
+    // request comes from in Sec-Fetch-Site; a client that sends none is not a browser.
+    const site = c.req.header("sec-fetch-site");
+    if (site !== undefined && site !== "same-origin" && site !== "none")
+      return c.text("sign out from the dashboard itself\n", 403);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.redirect("/login?signed-out", 303);
   });
