@@ -60,7 +60,7 @@ describe("the dashboard behind the API key: sign in, session cookie, static file
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/");
     const set = res.headers.get("set-cookie") ?? "";
-    assert.match(set, /^postout_session=[\w-]{43}; /);
+    assert.match(set, /^postout_session=\d+\.[\w-]{43}; Max-Age=43200; /);
     assert.match(set, /HttpOnly/);
     assert.match(set, /SameSite=Strict/);
     assert.ok(!set.includes(API_KEY), "the cookie must not carry the key");
@@ -128,6 +128,28 @@ describe("the dashboard behind the API key: sign in, session cookie, static file
     const all = api.responses.join("\n");
     assert.ok(!all.includes(API_KEY));
     assert.ok(!all.includes(api.clientSecret));
+  });
+});
+
+describe("a dashboard session ends", () => {
+  test("twelve hours after sign-in, or when its time is edited: the cookie is no second key", async () => {
+    let clock = Date.parse("2026-11-23T08:00:00Z");
+    const api = await openApi({ now: () => clock });
+    try {
+      const res = await api.app.request("/login", { method: "POST", ...form(API_KEY) });
+      const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const leads = (c: string) => api.call("GET", "/v1/leads", undefined, { cookie: c });
+      clock += 11 * 3_600_000;
+      assert.equal((await leads(cookie)).status, 200);
+      // The issue time is signed: moving it forward breaks the HMAC.
+      const [issued, mac] = cookie.replace("postout_session=", "").split(".");
+      const later = `postout_session=${Number(issued) + 3600}.${mac}`;
+      assert.equal((await leads(later)).status, 401);
+      clock += 1 * 3_600_000 + 1000;
+      assert.equal((await leads(cookie)).status, 401);
+    } finally {
+      await api.close();
+    }
   });
 });
 

@@ -10,7 +10,11 @@ export const API_KEY = "test-key-0123456789abcdef";
 
 /** A gateway on the built-in sandbox (no latency) with a fresh database, and the API over it. */
 export async function openApi(
-  options: { readonly maxBodyBytes?: number; readonly dashboardDir?: string } = {},
+  options: {
+    readonly maxBodyBytes?: number;
+    readonly dashboardDir?: string;
+    readonly now?: () => number;
+  } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "postout-http-"));
   const store = new SqliteStore(join(dir, "postout.db"));
@@ -33,6 +37,7 @@ export async function openApi(
     mapDir: join(dir, "maps"),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const responses: string[] = [];
   /** A request with the API key; every answer's text is kept for the secret scan. */

@@ -67,7 +67,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   app.onError(errorHandler(options.log ?? ((line) => process.stderr.write(`${line}\n`))));
   app.notFound((c) => problem(c, 404, "no such route"));
 
-  const auth = requireApiKey(options.apiKey);
+  const auth = requireApiKey(options.apiKey, deps.now);
   app.use("/v1/*", auth);
   app.use("/metrics", auth);
   app.use(
@@ -103,6 +103,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store));
   dashboardRoutes(app, {
     apiKey: options.apiKey,
+    now: deps.now,
     dir: options.dashboardDir ?? builtDashboardDir(),
   });
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { DASHBOARD_HEADER, SESSION_COOKIE, sessionValue } from "./session.ts";
+import { DASHBOARD_HEADER, expectedSession, SESSION_COOKIE } from "./session.ts";
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
@@ -29,18 +29,18 @@ const READS = new Set(["GET", "HEAD"]);
  * Whether the request is authorized: it presents the API key, or the dashboard's session
  * cookie — for a change (not GET/HEAD) only together with the dashboard's header.
  */
-export function authorized(c: Context, apiKey: string, session: string): boolean {
+export function authorized(c: Context, apiKey: string, now: () => number): boolean {
   if (keyMatches(presentedKey(c.req.raw.headers), apiKey)) return true;
   const cookie = getCookie(c, SESSION_COOKIE);
-  if (!keyMatches(cookie, session)) return false;
+  const expected = cookie === undefined ? undefined : expectedSession(cookie, apiKey, now());
+  if (expected === undefined || !keyMatches(cookie, expected)) return false;
   return READS.has(c.req.method) || c.req.header(DASHBOARD_HEADER) === "1";
 }
 
 /** Refuses a request without the API key (or a dashboard session): 401 with a small JSON body and nothing else. */
-export function requireApiKey(apiKey: string): MiddlewareHandler {
-  const session = sessionValue(apiKey);
+export function requireApiKey(apiKey: string, now: () => number = Date.now): MiddlewareHandler {
   return async (c, next) => {
-    if (!authorized(c, apiKey, session)) {
+    if (!authorized(c, apiKey, now)) {
       c.header("WWW-Authenticate", 'Bearer realm="postout"');
       return c.json(
         {

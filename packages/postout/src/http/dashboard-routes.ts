@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { authorized, keyMatches } from "./auth.ts";
-import { SESSION_COOKIE, sessionValue } from "./session.ts";
+import { issueSession, SESSION_COOKIE, SESSION_MAX_AGE_S } from "./session.ts";
 
 /** Where `npm run build -w @postout/dashboard` writes the dashboard, if it is installed. */
 export function builtDashboardDir(): string | undefined {
@@ -60,9 +60,12 @@ const NOT_BUILT =
  */
 export function dashboardRoutes(
   app: OpenAPIHono,
-  options: { readonly apiKey: string; readonly dir: string | undefined },
+  options: {
+    readonly apiKey: string;
+    readonly now: () => number;
+    readonly dir: string | undefined;
+  },
 ): void {
-  const session = sessionValue(options.apiKey);
   const dir = options.dir;
   const built = dir !== undefined && existsSync(join(dir, "index.html"));
   const headers = secureHeaders({
@@ -86,7 +89,8 @@ export function dashboardRoutes(
     const form = await c.req.parseBody();
     const key = typeof form.key === "string" ? form.key.trim() : undefined;
     if (!keyMatches(key, options.apiKey)) return c.html(loginPage("wrong"), 401);
-    setCookie(c, SESSION_COOKIE, session, {
+    setCookie(c, SESSION_COOKIE, issueSession(options.apiKey, options.now()), {
+      maxAge: SESSION_MAX_AGE_S,
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
@@ -106,7 +110,7 @@ export function dashboardRoutes(
     return c.redirect("/login?signed-out", 303);
   });
 
-  const signedIn = (c: Context) => authorized(c, options.apiKey, session);
+  const signedIn = (c: Context) => authorized(c, options.apiKey, options.now);
   const files = built ? serveStatic({ root: dir }) : undefined;
   app.get("/", async (c, next) => {
     if (!signedIn(c)) return c.redirect("/login", 303);
