@@ -54,6 +54,8 @@ export interface Kill {
   readonly killed: boolean;
   readonly afterMs: number;
   readonly leadsInMarketo: number;
+  /** For a run that ended by itself: its exit code and the end of its stderr. */
+  readonly ended?: { readonly code: number | null; readonly stderr: string };
 }
 
 export interface CrashResult {
@@ -160,6 +162,7 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashResult> {
         killed,
         afterMs: Math.round(performance.now() - t0),
         leadsInMarketo,
+        ...(killed ? {} : { ended: { code: exit.code, stderr: run.stderr().slice(-300) } }),
       };
       kills.push(kill);
       log(

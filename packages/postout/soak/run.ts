@@ -28,7 +28,7 @@ function crashSection(title: string, r: CrashResult, action: string): string {
   const rows = r.kills
     .map(
       (k) =>
-        `| ${k.run} | ${n(k.mark)} + ${k.delayMs} ms | ${k.killed ? "killed" : "ended by itself"} after ${n(k.afterMs)} ms | ${n(k.leadsInMarketo)} |`,
+        `| ${k.run} | ${n(k.mark)} + ${k.delayMs} ms | ${k.killed ? "killed" : `ended by itself (exit ${k.ended?.code}: ${(k.ended?.stderr ?? "").trim().replaceAll("\n", " ").replaceAll("|", "/").slice(-160)})`} after ${n(k.afterMs)} ms | ${n(k.leadsInMarketo)} |`,
     )
     .join("\n");
   return [
@@ -83,7 +83,12 @@ function badInputSection(): string {
   const started = performance.now();
   const r = spawnSync(
     process.execPath,
-    ["--test", "test/bad-input.test.ts", "test/reliability-bad-input.test.ts"],
+    [
+      "--test",
+      "--test-reporter=tap",
+      "test/bad-input.test.ts",
+      "test/reliability-bad-input.test.ts",
+    ],
     { cwd: PACKAGE, encoding: "utf8", timeout: 600_000 },
   );
   const count = (name: string) =>
