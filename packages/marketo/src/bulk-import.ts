@@ -39,7 +39,7 @@ export interface WaitOptions {
   pollIntervalMs?: number;
   /**
    * The longest time between two looks at an unfinished job.
-   * @default 60000
+   * @default 300000
    */
   maxPollIntervalMs?: number;
   /**
@@ -210,47 +210,73 @@ export class ImportRunner {
     const sizeOf = new Map(files.map((f) => [f.batchId, f.end - f.start]));
     const wait = async (waitOptions: WaitOptions = {}): Promise<ImportReport> => {
       const minLook = waitOptions.pollIntervalMs ?? 5_000;
-      const maxLook = Math.max(minLook, waitOptions.maxPollIntervalMs ?? 60_000);
+      const maxLook = Math.max(minLook, waitOptions.maxPollIntervalMs ?? 300_000);
       const deadline = Date.now() + (waitOptions.maxWaitMs ?? 3_600_000);
       const latest = new Map<number, ImportStatus>();
       const firstSeen = new Map<number, { readonly at: number; readonly processed: number }>();
-      let idleLooks = 0;
-      const look = async (ids: readonly number[]) => {
-        const at = Date.now();
-        let moved = false;
-        for (const s of await Promise.all(ids.map(statusOf))) {
-          const before = latest.get(s.batchId);
-          if (!before || before.numOfLeadsProcessed !== s.numOfLeadsProcessed) moved = true;
-          if (!before || before.status !== s.status) moved = true;
-          latest.set(s.batchId, s);
-          if (s.status === "Importing" && !firstSeen.has(s.batchId))
-            firstSeen.set(s.batchId, { at, processed: s.numOfLeadsProcessed });
-        }
-        idleLooks = moved ? 0 : idleLooks + 1;
+      const due = new Map<number, number>(batchIds.map((id) => [id, 0]));
+      const queuedLooks = new Map<number, number>();
+      const clamp = (ms: number) => Math.min(maxLook, Math.max(minLook, ms));
+      const lookedAt = new Map<number, number>();
+      // When an importing job will end, at the pace seen between its first and latest looks.
+      const projectedEnd = (id: number): number | undefined => {
+        const s = latest.get(id);
+        const first = firstSeen.get(id);
+        const last = lookedAt.get(id);
+        const size = sizeOf.get(id);
+        if (s?.status !== "Importing" || !first || !last || !size || last <= first.at) return;
+        const rate = (s.numOfLeadsProcessed - first.processed) / (last - first.at);
+        return rate > 0 ? last + (size - s.numOfLeadsProcessed) / rate : undefined;
       };
-      // The earliest projected end of an importing job whose pace is known; else a wait that
-      // doubles while nothing moves (queued jobs), so a long import costs few status calls.
-      const nextLookMs = (unfinished: readonly number[]): number => {
-        let soonest = Number.POSITIVE_INFINITY;
-        for (const id of unfinished) {
+      // Each job is looked at on its own schedule: an importing job near its projected end; a
+      // queued one when the first importing job should end (a slot frees), else on a doubling
+      // wait; a finished one never again. A long import so costs a few looks per file.
+      const schedule = (looked: readonly number[], at: number) => {
+        for (const id of looked) {
           const s = latest.get(id);
-          const first = firstSeen.get(id);
-          const size = sizeOf.get(id);
-          if (!s || !first || !size) continue;
-          const rate = (s.numOfLeadsProcessed - first.processed) / (Date.now() - first.at);
-          if (rate > 0) soonest = Math.min(soonest, (size - s.numOfLeadsProcessed) / rate);
+          if (!s || FINAL.has(s.status)) due.delete(id);
+          else if (s.status === "Importing") {
+            const end = projectedEnd(id);
+            due.set(id, at + (end === undefined ? minLook : clamp(end - at)));
+          }
         }
-        const backoff = minLook * 2 ** Math.min(idleLooks, 10);
-        const ms = Number.isFinite(soonest) ? soonest : backoff;
-        return Math.min(maxLook, Math.max(minLook, ms));
+        // A queued job starts when a slot frees: when the first importing job should end, else
+        // right after the next look at an importing job, else on a doubling wait.
+        const ends = batchIds.flatMap((id) => projectedEnd(id) ?? []);
+        const importingDue = batchIds.flatMap((id) =>
+          latest.get(id)?.status === "Importing" ? (due.get(id) ?? []) : [],
+        );
+        const slotFrees =
+          ends.length > 0
+            ? Math.min(...ends)
+            : importingDue.length > 0
+              ? Math.min(...importingDue)
+              : undefined;
+        for (const id of looked) {
+          const s = latest.get(id);
+          if (!s || FINAL.has(s.status) || s.status === "Importing") continue;
+          const n = queuedLooks.get(id) ?? 0;
+          queuedLooks.set(id, n + 1);
+          const wait = slotFrees !== undefined ? slotFrees - at : minLook * 2 ** Math.min(n, 10);
+          due.set(id, at + clamp(wait));
+        }
       };
-      await look(batchIds);
       for (;;) {
-        const unfinished = batchIds.filter((id) => !FINAL.has(latest.get(id)?.status ?? ""));
+        const at = Date.now();
+        const ids = [...due].filter(([, when]) => when <= at).map(([id]) => id);
+        const statuses = await Promise.all(ids.map(statusOf));
+        const seen = Date.now();
+        for (const st of statuses) {
+          latest.set(st.batchId, st);
+          lookedAt.set(st.batchId, seen);
+          if (st.status === "Importing" && !firstSeen.has(st.batchId))
+            firstSeen.set(st.batchId, { at: seen, processed: st.numOfLeadsProcessed });
+        }
+        schedule(ids, seen);
         const left = deadline - Date.now();
-        if (unfinished.length === 0 || left <= 0) break;
-        await sleep(Math.min(nextLookMs(unfinished), left));
-        await look(unfinished);
+        if (due.size === 0 || left <= 0) break;
+        const next = Math.min(...due.values());
+        await sleep(Math.min(Math.max(0, next - Date.now()), left));
       }
       const statuses = batchIds.map((id) => latest.get(id) as ImportStatus);
       const rows: ImportRowResult[] = [];
