@@ -2,7 +2,9 @@ import { useEffect, useState } from "react";
 import { api, describeError } from "../api.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { JsonView } from "../components/JsonView.tsx";
+import { Outcome } from "../components/Outcome.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
+import { Verdict } from "../components/Verdict.tsx";
 import type { Attempt, LeadDetail } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
@@ -23,22 +25,14 @@ function AttemptView({ attempt, open }: { readonly attempt: Attempt; readonly op
         </div>
         <div>
           <h3>Response</h3>
-          <dl className="verdict">
-            <dt>ResponseStatusCode</dt>
-            <dd className={failed ? "highlight bad" : "highlight good"}>
-              {attempt.responseStatusCode}
-            </dd>
-            <dt>ResponseReason</dt>
-            <dd className={failed ? "highlight bad" : "highlight"}>
-              {attempt.responseReason ?? "—"}
-            </dd>
+          <Verdict code={attempt.responseStatusCode} reason={attempt.responseReason}>
             {attempt.requestId ? (
               <>
                 <dt>requestId</dt>
                 <dd className="mono">{attempt.requestId}</dd>
               </>
             ) : null}
-          </dl>
+          </Verdict>
           <JsonView value={attempt.response} label={`response of attempt ${attempt.n}`} />
         </div>
       </div>
@@ -200,12 +194,7 @@ export function LeadPage({ id }: { readonly id: number }) {
         <button type="button" className="primary" onClick={() => setConfirm(true)}>
           Repost
         </button>
-        {notice ? <output className="notice">{notice}</output> : null}
-        {failure ? (
-          <p className="error" role="alert">
-            {failure}
-          </p>
-        ) : null}
+        <Outcome notice={notice} failure={failure} />
       </div>
 
       <h2>Attempts</h2>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api, describeError, query } from "../api.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
+import { Outcome } from "../components/Outcome.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
 import { go } from "../hash-route.ts";
 import { repostableCount } from "../repost-count.ts";
@@ -176,12 +177,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
         >
           Repost all matching this filter ({matching})
         </button>
-        {notice ? <output className="notice">{notice}</output> : null}
-        {failure ? (
-          <p className="error" role="alert">
-            {failure}
-          </p>
-        ) : null}
+        <Outcome notice={notice} failure={failure} />
       </div>
 
       {page.error ? (

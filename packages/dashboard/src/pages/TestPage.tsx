@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api, describeError } from "../api.ts";
 import { JsonView } from "../components/JsonView.tsx";
+import { Verdict } from "../components/Verdict.tsx";
 import type { TestIntegrationResult } from "../types.ts";
 
 const EXAMPLE_LEAD = `{
@@ -62,7 +63,6 @@ export function TestPage() {
     }
   };
 
-  const failed = result !== undefined && result.responseStatusCode !== "200";
   return (
     <section>
       <h1>Test integration</h1>
@@ -146,22 +146,14 @@ export function TestPage() {
           </div>
           <div>
             <h2>Response</h2>
-            <dl className="verdict">
-              <dt>ResponseStatusCode</dt>
-              <dd className={failed ? "highlight bad" : "highlight good"}>
-                {result.responseStatusCode ?? "—"}
-              </dd>
-              <dt>ResponseReason</dt>
-              <dd className={failed ? "highlight bad" : "highlight"}>
-                {result.responseReason ?? "—"}
-              </dd>
+            <Verdict code={result.responseStatusCode} reason={result.responseReason}>
               {result.fix ? (
                 <>
                   <dt>Fix</dt>
                   <dd className="fix">{result.fix}</dd>
                 </>
               ) : null}
-            </dl>
+            </Verdict>
             <JsonView value={result.response} label="test response" />
             <p>
               <a href={`#/leads/${result.leadId}`}>Open it in the log (lead {result.leadId})</a>
