@@ -101,6 +101,27 @@ const MULTIPART_OVERHEAD = 2_048;
 const FINAL = new Set(["Complete", "Failed"]);
 const RANK = { imported: 1, warning: 2, unknown: 3, failed: 4 } as const;
 
+/** What `wait()` knows of one job: its size, its latest status, and when to look again. */
+interface Watch {
+  readonly batchId: number;
+  readonly size: number;
+  status?: ImportStatus;
+  lookedAt: number;
+  /** When it was first seen importing, and how far it had got then. */
+  first?: { readonly at: number; readonly processed: number };
+  /** When to look again; `undefined` once it is finished. */
+  due: number | undefined;
+  queuedLooks: number;
+}
+
+/** When an importing job will end, at the pace seen between its first and latest looks. */
+function projectedEnd(w: Watch): number | undefined {
+  const s = w.status;
+  if (s?.status !== "Importing" || !w.first || !w.size || w.lookedAt <= w.first.at) return;
+  const rate = (s.numOfLeadsProcessed - w.first.processed) / (w.lookedAt - w.first.at);
+  return rate > 0 ? w.lookedAt + (w.size - s.numOfLeadsProcessed) / rate : undefined;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts and follows bulk lead imports (§11). */
@@ -207,78 +228,71 @@ export class ImportRunner {
       };
     };
     const status = () => Promise.all(batchIds.map(statusOf));
-    const sizeOf = new Map(files.map((f) => [f.batchId, f.end - f.start]));
     const wait = async (waitOptions: WaitOptions = {}): Promise<ImportReport> => {
       const minLook = waitOptions.pollIntervalMs ?? 5_000;
       const maxLook = Math.max(minLook, waitOptions.maxPollIntervalMs ?? 300_000);
       const deadline = Date.now() + (waitOptions.maxWaitMs ?? 3_600_000);
-      const latest = new Map<number, ImportStatus>();
-      const firstSeen = new Map<number, { readonly at: number; readonly processed: number }>();
-      const due = new Map<number, number>(batchIds.map((id) => [id, 0]));
-      const queuedLooks = new Map<number, number>();
       const clamp = (ms: number) => Math.min(maxLook, Math.max(minLook, ms));
-      const lookedAt = new Map<number, number>();
-      // When an importing job will end, at the pace seen between its first and latest looks.
-      const projectedEnd = (id: number): number | undefined => {
-        const s = latest.get(id);
-        const first = firstSeen.get(id);
-        const last = lookedAt.get(id);
-        const size = sizeOf.get(id);
-        if (s?.status !== "Importing" || !first || !last || !size || last <= first.at) return;
-        const rate = (s.numOfLeadsProcessed - first.processed) / (last - first.at);
-        return rate > 0 ? last + (size - s.numOfLeadsProcessed) / rate : undefined;
-      };
+      const jobs = new Map<number, Watch>(
+        files.flatMap((f) =>
+          f.batchId === undefined
+            ? []
+            : [
+                [
+                  f.batchId,
+                  {
+                    batchId: f.batchId,
+                    size: f.end - f.start,
+                    lookedAt: 0,
+                    due: 0,
+                    queuedLooks: 0,
+                  },
+                ],
+              ],
+        ),
+      );
+      const importing = () => [...jobs.values()].filter((w) => w.status?.status === "Importing");
       // Each job is looked at on its own schedule: an importing job near its projected end; a
-      // queued one when the first importing job should end (a slot frees), else on a doubling
-      // wait; a finished one never again. A long import so costs a few looks per file.
-      const schedule = (looked: readonly number[], at: number) => {
-        for (const id of looked) {
-          const s = latest.get(id);
-          if (!s || FINAL.has(s.status)) due.delete(id);
-          else if (s.status === "Importing") {
-            const end = projectedEnd(id);
-            due.set(id, at + (end === undefined ? minLook : clamp(end - at)));
-          }
+      // queued one when the first importing job should end (a slot frees), else right after
+      // the next look at an importing job, else on a doubling wait; a finished one never again.
+      // A long import so costs a few looks per file.
+      const schedule = (looked: readonly Watch[], at: number) => {
+        for (const w of looked) {
+          if (w.status?.status !== "Importing") continue;
+          const end = projectedEnd(w);
+          w.due = at + (end === undefined ? minLook : clamp(end - at));
         }
-        // A queued job starts when a slot frees: when the first importing job should end, else
-        // right after the next look at an importing job, else on a doubling wait.
-        const ends = batchIds.flatMap((id) => projectedEnd(id) ?? []);
-        const importingDue = batchIds.flatMap((id) =>
-          latest.get(id)?.status === "Importing" ? (due.get(id) ?? []) : [],
-        );
-        const slotFrees =
-          ends.length > 0
-            ? Math.min(...ends)
-            : importingDue.length > 0
-              ? Math.min(...importingDue)
-              : undefined;
-        for (const id of looked) {
-          const s = latest.get(id);
-          if (!s || FINAL.has(s.status) || s.status === "Importing") continue;
-          const n = queuedLooks.get(id) ?? 0;
-          queuedLooks.set(id, n + 1);
-          const wait = slotFrees !== undefined ? slotFrees - at : minLook * 2 ** Math.min(n, 10);
-          due.set(id, at + clamp(wait));
+        const running = importing();
+        const ends = running.flatMap((w) => projectedEnd(w) ?? []);
+        const dues = running.flatMap((w) => w.due ?? []);
+        const slotFrees = Math.min(...(ends.length > 0 ? ends : dues));
+        for (const w of looked) {
+          const status = w.status?.status ?? "";
+          if (FINAL.has(status)) w.due = undefined;
+          if (FINAL.has(status) || status === "Importing") continue;
+          const backoff = minLook * 2 ** Math.min(w.queuedLooks++, 10);
+          w.due = at + clamp(Number.isFinite(slotFrees) ? slotFrees - at : backoff);
         }
       };
       for (;;) {
         const at = Date.now();
-        const ids = [...due].filter(([, when]) => when <= at).map(([id]) => id);
-        const statuses = await Promise.all(ids.map(statusOf));
+        const looked = [...jobs.values()].filter((w) => w.due !== undefined && w.due <= at);
+        const statuses = await Promise.all(looked.map((w) => statusOf(w.batchId)));
         const seen = Date.now();
-        for (const st of statuses) {
-          latest.set(st.batchId, st);
-          lookedAt.set(st.batchId, seen);
-          if (st.status === "Importing" && !firstSeen.has(st.batchId))
-            firstSeen.set(st.batchId, { at: seen, processed: st.numOfLeadsProcessed });
-        }
-        schedule(ids, seen);
+        looked.forEach((w, i) => {
+          const st = statuses[i] as ImportStatus;
+          w.status = st;
+          w.lookedAt = seen;
+          if (st.status === "Importing" && !w.first)
+            w.first = { at: seen, processed: st.numOfLeadsProcessed };
+        });
+        schedule(looked, seen);
+        const dues = [...jobs.values()].flatMap((w) => w.due ?? []);
         const left = deadline - Date.now();
-        if (due.size === 0 || left <= 0) break;
-        const next = Math.min(...due.values());
-        await sleep(Math.min(Math.max(0, next - Date.now()), left));
+        if (dues.length === 0 || left <= 0) break;
+        await sleep(Math.min(Math.max(0, Math.min(...dues) - Date.now()), left));
       }
-      const statuses = batchIds.map((id) => latest.get(id) as ImportStatus);
+      const statuses = batchIds.map((id) => jobs.get(id)?.status as ImportStatus);
       const rows: ImportRowResult[] = [];
       for (const file of files) {
         const s = statuses.find((x) => x.batchId === file.batchId);
