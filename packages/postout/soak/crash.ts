@@ -16,6 +16,7 @@ import Database from "better-sqlite3";
 import {
   CLEAN_ENV,
   type PostoutRun,
+  reportTexts,
   runPostout,
   type SandboxProcess,
   spawnPostout,
@@ -235,19 +236,16 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashResult> {
     const attempts = (store.prepare("SELECT count(*) AS n FROM attempts").get() as { n: number }).n;
     store.close();
 
-    for (const [name, extra] of [
-      ["report csv", ["--format", "csv"]],
-      ["report json", ["--format", "json"]],
-      ["report attempts csv", ["--attempts", "--format", "csv"]],
-    ] as const) {
-      const r = await runPostout(["report", "--db", db, ...extra], {
-        cwd: dir,
-        env,
-        timeoutMs: 300_000,
-      });
-      texts.set(`${name} stdout`, r.stdout);
-      texts.set(`${name} stderr`, r.stderr);
-    }
+    const reports = await reportTexts(
+      db,
+      [
+        ["report csv", ["--format", "csv"]],
+        ["report json", ["--format", "json"]],
+        ["report attempts csv", ["--attempts", "--format", "csv"]],
+      ],
+      { cwd: dir, env, timeoutMs: 300_000 },
+    );
+    for (const [name, text] of reports) texts.set(name, text);
     const secrets = scanForSecrets({
       clientSecret: sandbox.clientSecret,
       tokens: tokens.all,

@@ -20,7 +20,7 @@ import { Gateway } from "../src/gateway.ts";
 import { createApp } from "../src/http/app.ts";
 import { DEFAULT_RETRY_SCHEDULE_MS } from "../src/outcome.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
-import { runPostout } from "./processes.ts";
+import { reportTexts } from "./processes.ts";
 import { type ScanResult, scanForSecrets } from "./secrets.ts";
 import { IssuedTokens } from "./token-tap.ts";
 
@@ -357,18 +357,15 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
       ["gateway log (client logger, dispatcher stderr, API log)", logs.join("\n")],
       ["API answers", apiAnswers.join("\n")],
     ]);
-    for (const [name, extra] of [
-      ["report csv", ["--format", "csv"]],
-      ["report attempts json", ["--attempts", "--format", "json"]],
-    ] as const) {
-      const r = await runPostout(["report", "--db", config.db, ...extra], {
-        cwd: dir,
-        env: { ...process.env, POSTOUT_DB: config.db },
-        timeoutMs: 120_000,
-      });
-      texts.set(`${name} stdout`, r.stdout);
-      texts.set(`${name} stderr`, r.stderr);
-    }
+    const reports = await reportTexts(
+      config.db,
+      [
+        ["report csv", ["--format", "csv"]],
+        ["report attempts json", ["--attempts", "--format", "json"]],
+      ],
+      { cwd: dir, env: { ...process.env, POSTOUT_DB: config.db }, timeoutMs: 120_000 },
+    );
+    for (const [name, text] of reports) texts.set(name, text);
     const secrets = scanForSecrets({
       clientSecret: sandbox.clientSecret,
       tokens: tokens.all,

@@ -101,3 +101,21 @@ export async function runPostout(
   clearTimeout(timer);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
+
+/**
+ * `postout report` on a database once per set of extra flags, each named; resolves to the
+ * stdout and stderr of every run, as the texts a secret scan reads.
+ */
+export async function reportTexts(
+  db: string,
+  reports: readonly (readonly [name: string, extra: readonly string[]])[],
+  options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv; readonly timeoutMs: number },
+): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  for (const [name, extra] of reports) {
+    const r = await runPostout(["report", "--db", db, ...extra], options);
+    texts.set(`${name} stdout`, r.stdout);
+    texts.set(`${name} stderr`, r.stderr);
+  }
+  return texts;
+}
