@@ -208,11 +208,16 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
         );
       }, 60_000 * s),
     );
-    // A few resets at set moments besides the seeded rate, so a short run surely has some.
+    // A few resets at set moments besides the seeded rate, so a short run surely has some; and
+    // as many one-shot 615s (the next write finds every slot taken), since a short run's sparse
+    // calls can miss all the foreign holds above.
     for (let i = 1; i <= 3; i++) {
       timers.push(
         setTimeout(
-          () => sandbox.faults.add({ code: "reset", endpoint: "/rest/v1/leads.json", count: 1 }),
+          () => {
+            sandbox.faults.add({ code: "reset", endpoint: "/rest/v1/leads.json", count: 1 });
+            sandbox.faults.add({ code: 615, endpoint: "/rest/v1/leads.json", count: 1 });
+          },
           (realStretchMs * (i - 0.5)) / 3,
         ),
       );
