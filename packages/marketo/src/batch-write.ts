@@ -1,5 +1,5 @@
 import { cutBatches, halves } from "./batch.ts";
-import type { Caller } from "./call.ts";
+import type { Caller, FailedTry } from "./call.ts";
 import { HttpLevelError, isMarketoError, type MarketoError } from "./errors.ts";
 import type { Endpoint } from "./options.ts";
 import { type BatchResult, failed, matchItems, merge, type RecordResult } from "./results.ts";
@@ -12,7 +12,33 @@ export type Verify<I> = (
   error: MarketoError,
 ) => Promise<{ readonly settled: RecordResult<I>[]; readonly resend: number[] }>;
 
-export interface BatchWrite<I> {
+/**
+ * A call of a batch write whose answer did not become its records' results, because the client
+ * sent those records again: the same batch after a backoff or a new token (`retry`), in halves
+ * after a 413 or 604 (`split`), or after looking up what a lost create did (`verify`).
+ */
+export interface RetriedCall {
+  readonly endpoint: Endpoint;
+  /** Indices into the write's inputs of the records the call carried that were sent again. */
+  readonly records: readonly number[];
+  readonly error: MarketoError;
+  /** The call's try number within its batch, from 1. */
+  readonly attempt: number;
+  readonly durationMs: number;
+  readonly then: "retry" | "split" | "verify";
+}
+
+/** Options every batch write takes. */
+export interface WriteOptions {
+  /**
+   * Told of each call whose records were sent again; with the results, which come from each
+   * record's last call, every call that carried a record is accounted for (a post-out log).
+   * @default none
+   */
+  onRetriedCall?: (call: RetriedCall) => void;
+}
+
+export interface BatchWrite<I> extends WriteOptions {
   readonly endpoint: Endpoint;
   readonly path: string;
   readonly inputs: readonly I[];
@@ -62,6 +88,24 @@ export async function writeBatches<I>(
   }
 
   const send = async (batch: number[], verifyDepth: number): Promise<RecordResult<I>[]> => {
+    // The try the caller gave up on, kept in case this layer sends the records again.
+    let lastTry: FailedTry | undefined;
+    const retried = (t: FailedTry, then: RetriedCall["then"], records: readonly number[]) => {
+      if (!write.onRetriedCall) return;
+      try {
+        const { error, attempt, durationMs } = t;
+        write.onRetriedCall({
+          endpoint: write.endpoint,
+          records,
+          error,
+          attempt,
+          durationMs,
+          then,
+        });
+      } catch (hookError) {
+        config.transport.logger?.warn?.("onRetriedCall hook threw", { error: String(hookError) });
+      }
+    };
     try {
       const envelope = await config.caller.call<unknown>(
         {
@@ -70,7 +114,14 @@ export async function writeBatches<I>(
           path: write.path,
           body: { ...write.envelope, input: batch.map((i) => wire[i]) },
         },
-        { replaySafe: write.replaySafe, bisect: batch.length > config.bisectFloor },
+        {
+          replaySafe: write.replaySafe,
+          bisect: batch.length > config.bisectFloor,
+          onFailedTry: (t) => {
+            if (t.retried) retried(t, "retry", batch);
+            else lastTry = t;
+          },
+        },
       );
       if (envelope.requestId) requestIds.push(envelope.requestId);
       return matchItems(batch, inputs, envelope.result, envelope.requestId);
@@ -80,6 +131,7 @@ export async function writeBatches<I>(
       const splitBy413 = error.code === "413" && batch.length > 1;
       const bisectBy604 = error.code === "604" && batch.length > config.bisectFloor;
       if (splitBy413 || bisectBy604) {
+        if (lastTry) retried(lastTry, "split", batch);
         config.transport.emit({
           type: "split",
           endpoint: write.endpoint,
@@ -95,6 +147,9 @@ export async function writeBatches<I>(
           return batch.map((i) => unknownAfter(i, inputs[i] as I, error));
         }
         const { settled, resend } = await write.verify(batch, inputs, error);
+        // Only the records sent again: for the ones the lookup settled, the lost call stays
+        // their last call (their result says what the lookup found).
+        if (lastTry && resend.length > 0) retried(lastTry, "verify", resend);
         const again = resend.length > 0 ? await send(resend, verifyDepth + 1) : [];
         return [...settled, ...again];
       }

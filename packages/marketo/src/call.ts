@@ -26,6 +26,19 @@ export interface CallOptions {
   readonly replaySafe?: boolean;
   /** Throw 604 at once, so the batch layer can bisect instead of resending the same batch. */
   readonly bisect?: boolean;
+  /** Told of every try that was sent and failed, whether or not the call tries again. */
+  readonly onFailedTry?: (failure: FailedTry) => void;
+}
+
+/** One try of a call that reached the wire and ended in an error instead of a value. */
+export interface FailedTry {
+  readonly error: MarketoError;
+  /** 1 for the first try of the call. */
+  readonly attempt: number;
+  /** From sending to the answer or the network failure; the wait for a gate slot not included. */
+  readonly durationMs: number;
+  /** True when the call goes on to try the same request again (after a backoff, a new token, a 414 switch). */
+  readonly retried: boolean;
 }
 
 export interface CallerConfig {
@@ -93,13 +106,19 @@ export class Caller {
     for (let attempt = 1; ; attempt++) {
       let token: string | undefined;
       let error: MarketoError;
+      // Set once the request is handed to the transport: only tries that were sent are reported.
+      let sentAt: number | undefined;
+      let durationMs: number | undefined;
       try {
         const ticket = await gate.acquire();
         try {
           // The token is taken once the slot is granted: a call can wait a whole window for
           // its slot, and a token read before that wait may have expired by the time it is sent.
           token = await auth.token();
+          // The transport times answers with performance.now(); failures are timed the same way.
+          sentAt = performance.now();
           const sent = await transport.send(request, { token, attempt, forceMethodGet });
+          durationMs = sent.durationMs;
           const outcome = read(sent.raw, sent.request);
           const answer = "error" in outcome ? outcome.error : undefined;
           transport.answered(
@@ -132,7 +151,17 @@ export class Caller {
       } catch (thrown) {
         if (!isMarketoError(thrown)) throw thrown;
         error = thrown;
+        // A network failure or timeout thrown by the transport: it ran from sentAt until now.
+        if (sentAt !== undefined) durationMs ??= performance.now() - sentAt;
       }
+      const failedTry = (retried: boolean) => {
+        if (sentAt === undefined || !options.onFailedTry) return;
+        try {
+          options.onFailedTry({ error, attempt, durationMs: durationMs ?? 0, retried });
+        } catch (hookError) {
+          transport.logger?.warn?.("onFailedTry hook threw", { error: String(hookError) });
+        }
+      };
 
       // Any other answer of the API means the new token passed Marketo's token check: a later
       // 601/602 is a new revocation or expiry (say, while waiting out a 606 window), not a
@@ -142,16 +171,23 @@ export class Caller {
       }
       if (error instanceof DailyQuotaError) {
         await gate.quotaReached(error.resetsAt);
+        failedTry(false);
         throw error;
       }
       if (error instanceof AccessTokenError && token) auth.invalidate(token);
       if (error.code === "414" && !forceMethodGet && transport.usesMethodGet(request, true)) {
         // A 414 although the URI was under our limit: resend the read as POST _method=GET.
         forceMethodGet = true;
+        failedTry(true);
         continue;
       }
-      if (options.bisect && error.code === "604") throw error;
-      if (options.replaySafe === false && mayHaveExecuted(error)) throw error;
+      const handBack =
+        (options.bisect && error.code === "604") ||
+        (options.replaySafe === false && mayHaveExecuted(error));
+      if (handBack) {
+        failedTry(false);
+        throw error;
+      }
 
       const outcome = {
         code: error.code,
@@ -161,7 +197,11 @@ export class Caller {
         windowMs: this.#c.windowMs,
         now: now(),
       };
-      if (!shouldRetry(outcome, attempt, this.#c.retry)) throw error;
+      if (!shouldRetry(outcome, attempt, this.#c.retry)) {
+        failedTry(false);
+        throw error;
+      }
+      failedTry(true);
       if (error.recovery === "reauthenticate") reauthenticated = true;
       const wait = delayMs(attempt, outcome, this.#c.retry, this.#c.random);
       transport.emit({

@@ -1,5 +1,10 @@
 import { TokenSource } from "./auth.ts";
-import { type BatchWrite, type BatchWriterConfig, writeBatches } from "./batch-write.ts";
+import {
+  type BatchWrite,
+  type BatchWriterConfig,
+  type WriteOptions,
+  writeBatches,
+} from "./batch-write.ts";
 import {
   type ImportFile,
   type ImportJob,
@@ -27,7 +32,7 @@ export type Lead = Record<string, unknown>;
 
 export type SyncAction = "createOnly" | "updateOnly" | "createOrUpdate" | "createDuplicate";
 
-export interface SyncLeadsOptions {
+export interface SyncLeadsOptions extends WriteOptions {
   /**
    * @default "createOrUpdate"
    */
@@ -41,7 +46,7 @@ export interface SyncLeadsOptions {
   partitionName?: string;
 }
 
-export interface PushLeadsOptions {
+export interface PushLeadsOptions extends WriteOptions {
   /** The program the "Push Lead to Marketo" activity is attributed to. */
   programName: string;
   /** Free text on the activity, usable as a trigger constraint. */
@@ -100,7 +105,7 @@ export interface UsageReport {
   readonly reconciled: number;
 }
 
-export interface CustomObjectOptions {
+export interface CustomObjectOptions extends WriteOptions {
   /** @default "createOrUpdate" */
   action?: "createOnly" | "updateOnly" | "createOrUpdate";
   /** @default "dedupeFields" */
@@ -196,6 +201,7 @@ export class MarketoClient {
       inputs: leads,
       envelope,
       replaySafe,
+      ...observed(options),
       ...(replaySafe
         ? {}
         : {
@@ -228,6 +234,7 @@ export class MarketoClient {
       inputs: leads,
       envelope,
       replaySafe: true,
+      ...observed(options),
     });
   }
 
@@ -299,8 +306,12 @@ export class MarketoClient {
   }
 
   /** Add to List (§8.1): one result per lead id ("added" reads as `created`). */
-  addToList(listId: number, leadIds: readonly number[]): Promise<BatchResult<number>> {
-    return this.#writeIds("addToList", `/rest/v1/lists/${listId}/leads.json`, leadIds, {});
+  addToList(
+    listId: number,
+    leadIds: readonly number[],
+    options: WriteOptions = {},
+  ): Promise<BatchResult<number>> {
+    return this.#writeIds("addToList", `/rest/v1/lists/${listId}/leads.json`, leadIds, {}, options);
   }
 
   /** Get Lists (§8.3) by exact name; `undefined` when there is none. */
@@ -365,17 +376,22 @@ export class MarketoClient {
       envelope: { action, dedupeBy: options.dedupeBy ?? "dedupeFields" },
       // createOnly: a replay reports "already exists" for what the lost call created.
       replaySafe: action !== "createOnly",
+      ...observed(options),
     });
   }
 
   /** Add Custom Activities (§10.2). Activities are write-once, so a lost answer is `unknown`, never replayed. */
-  addCustomActivities(activities: readonly CustomActivity[]): Promise<BatchResult<CustomActivity>> {
+  addCustomActivities(
+    activities: readonly CustomActivity[],
+    options: WriteOptions = {},
+  ): Promise<BatchResult<CustomActivity>> {
     return writeBatches(this.#writer, {
       endpoint: "addCustomActivities",
       path: "/rest/v1/activities/external.json",
       inputs: activities,
       envelope: {},
       replaySafe: false,
+      ...observed(options),
     });
   }
 
@@ -430,6 +446,7 @@ export class MarketoClient {
     path: string,
     ids: readonly number[],
     envelope: Record<string, unknown>,
+    options: WriteOptions = {},
   ): Promise<BatchResult<number>> {
     return writeBatches(this.#writer, {
       endpoint,
@@ -438,6 +455,7 @@ export class MarketoClient {
       envelope,
       replaySafe: true,
       wire: (id) => ({ id }),
+      ...observed(options),
     });
   }
 
@@ -517,3 +535,8 @@ export class MarketoClient {
 }
 
 export type { MarketoError };
+
+/** The write's hooks, without undefined members (exactOptionalPropertyTypes). */
+function observed(options: WriteOptions): WriteOptions {
+  return options.onRetriedCall ? { onRetriedCall: options.onRetriedCall } : {};
+}

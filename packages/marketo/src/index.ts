@@ -1,5 +1,6 @@
 export { clearTokenCache } from "./auth.ts";
 export { cutBatches, halves, jsonBytes } from "./batch.ts";
+export type { RetriedCall, WriteOptions } from "./batch-write.ts";
 export {
   attributeRows,
   type ImportFile,
