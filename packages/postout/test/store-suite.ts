@@ -378,6 +378,27 @@ export function storeSuite(
         assert.equal((await store.listLeads({ ids: [1, 2, 3] }, { limit: 100 })).length, 3);
       }));
 
+    it("finds a lead by email contains as soon as it is accepted, chunk after chunk", () =>
+      withStore(async (store) => {
+        const emails = async (part: string) =>
+          (await store.listLeads({ email: part }, { limit: 100 })).map((l) => l.email).sort();
+        await store.addLeads([lead(1), lead(2)], T0);
+        assert.deepEqual(await emails("@example.com"), ["lead1@example.com", "lead2@example.com"]);
+        // A second chunk: new leads, one already accepted, one without an email.
+        const noEmail = lead(9, { raw: { First: "N" }, input: { firstName: "N" } });
+        await store.addLeads([lead(3), lead(2), noEmail], T0);
+        assert.deepEqual(await emails("@example.com"), [
+          "lead1@example.com",
+          "lead2@example.com",
+          "lead3@example.com",
+        ]);
+        assert.deepEqual(await emails("ead3@"), ["lead3@example.com"]);
+        assert.equal((await store.countByStatus({ email: "example.com" })).queued, 3);
+        const streamed: string[] = [];
+        for await (const l of store.iterateLeads({ email: "lead3" })) streamed.push(l.email ?? "");
+        assert.deepEqual(streamed, ["lead3@example.com"]);
+      }));
+
     it("streams every attempt of the filtered leads across pages", () =>
       withStore(async (store) => {
         const { ids } = await store.addLeads(

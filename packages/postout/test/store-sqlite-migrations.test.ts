@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
+
+const MIGRATIONS = new URL("../src/store/sqlite/migrations/", import.meta.url);
+const SYNC = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" } as const;
+const T0 = Date.parse("2026-11-23T12:00:00Z");
+
+/** A database as migrations 001–003 left it, with leads stored under 003's insert trigger. */
+function databaseAt003(path: string, emails: readonly string[]): void {
+  const db = new Database(path);
+  for (const file of ["001-initial.sql", "002-attempts-at.sql", "003-list-filters.sql"]) {
+    db.exec(readFileSync(new URL(file, MIGRATIONS), "utf8"));
+  }
+  db.pragma("user_version = 3");
+  const insert = db.prepare(
+    `INSERT INTO leads (destination, route, route_key, raw, email, status, created_at, updated_at)
+     VALUES ('main', ?, ?, '{}', ?, 'delivered', ?, ?)`,
+  );
+  for (const email of emails) {
+    insert.run(JSON.stringify(SYNC), JSON.stringify(SYNC), email, T0, T0);
+  }
+  db.close();
+}
+
+/**
+ * FTS5's own check, against the leads table (rank 1), that the trigram index holds each lead's
+ * email exactly once: it throws "database disk image is malformed" for a lead left out or
+ * indexed twice.
+ */
+function emailIndexIsExact(path: string): void {
+  const db = new Database(path);
+  try {
+    db.exec(
+      "INSERT INTO leads_email_trigram (leads_email_trigram, rank) VALUES ('integrity-check', 1)",
+    );
+  } finally {
+    db.close();
+  }
+}
+
+test("a database from migration 003 keeps its email index, and leads added after 004 join it once", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "postout-migrate-"));
+  const path = join(dir, "postout.db");
+  try {
+    databaseAt003(path, ["old1@before.example", "old2@before.example"]);
+    const store = new SqliteStore(path);
+    const emails = async (part: string) =>
+      (await store.listLeads({ email: part }, { limit: 100 })).map((l) => l.email).sort();
+    assert.deepEqual(await emails("@before."), ["old1@before.example", "old2@before.example"]);
+    await store.addLeads(
+      ["new1@after.example", "new2@after.example"].map((email, i) => ({
+        destination: "main",
+        route: SYNC,
+        raw: { email },
+        input: { email },
+        intakeKey: `after#${i}`,
+      })),
+      T0,
+    );
+    assert.deepEqual(await emails(".example"), [
+      "new1@after.example",
+      "new2@after.example",
+      "old1@before.example",
+      "old2@before.example",
+    ]);
+    assert.deepEqual(await emails("2@"), ["new2@after.example", "old2@before.example"]);
+    await store.close();
+    emailIndexIsExact(path);
+    const db = new Database(path, { readonly: true });
+    const triggers = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+      .pluck()
+      .all();
+    db.close();
+    // 004: no per-row trigger on insert (addLeads indexes a chunk at once); delete and update stay.
+    assert.deepEqual(triggers, ["leads_email_trigram_delete", "leads_email_trigram_update"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
