@@ -121,6 +121,25 @@ describe("the dashboard in Chromium, against `postout serve` with the demo's lea
     await shot("4-lead-delivered");
   });
 
+  test("a lead caught in an outage (503): every call the client tried again is in its log", async () => {
+    await page.goto(`${gateway.url}/#/?status=retrying`);
+    const row = page.locator("tr", { has: page.locator("td.code", { hasText: /^503$/ }) });
+    await row.first().locator("a").click();
+    await page.waitForURL(/#\/leads\/\d+$/);
+    await page.locator("details.attempt").last().waitFor();
+    const summaries = await page.locator("details.attempt summary").allInnerTexts();
+    // The demo's client tries a call 3 times: 2 answered 503 and tried again, the 3rd decides.
+    assert.equal(summaries.length, 3, summaries.join("\n"));
+    for (const s of summaries.slice(0, 2)) assert.match(s, /#1 .* 503 · tried again/);
+    assert.match(summaries[2] ?? "", /#1 .* 503 · retrying/);
+    await page.locator("details.attempt").first().locator("summary").click();
+    assert.match(
+      await page.getByLabel("response of attempt 1, call 1 of 3").innerText(),
+      /"code": "503"/,
+    );
+    await shot("4b-lead-outage");
+  });
+
   test("lead data is text: a lead named <script> is shown, not run", async () => {
     const posted = await gateway.call("POST", "/v1/leads", {
       route: { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" },

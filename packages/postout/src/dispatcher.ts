@@ -1,8 +1,14 @@
-import { type BatchResult, isMarketoError, type MarketoClient } from "@postout/marketo";
-import { type Delivered, responseOf, runFollowUps, type Sent } from "./follow-ups.ts";
+import {
+  type BatchResult,
+  isMarketoError,
+  type MarketoClient,
+  type WriteOptions,
+} from "@postout/marketo";
+import { type Delivered, failedAt, responseOf, runFollowUps, type Sent } from "./follow-ups.ts";
 import { type LeadOutcome, type OutcomePolicy, outcomeOf, retryOrGiveUp } from "./outcome.ts";
 import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
+import { TryLog } from "./try-log.ts";
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -256,10 +262,14 @@ export class Dispatcher {
         if (group) group.push(lead);
         else groups.set(lead.routeKey, [lead]);
       }
+      const tries = new TryLog(this.#o.now);
       const records = (
-        await Promise.all([...groups.values()].map((leads) => this.#sendOrRetry(leads)))
+        await Promise.all([...groups.values()].map((leads) => this.#sendOrRetry(leads, tries)))
       ).flat();
-      await store.recordAttempts(records.map((r) => r.record));
+      await store.recordAttempts(
+        records.map((r) => r.record),
+        tries.take(),
+      );
       this.#o.onRecorded?.(records.map((r) => r.record));
       const pauseOutcome = records.find((r) => r.outcome.pauseDestination)?.outcome
         .pauseDestination;
@@ -272,9 +282,10 @@ export class Dispatcher {
   /** Sends one route's leads; an unexpected failure schedules them for retry instead of losing the round. */
   async #sendOrRetry(
     claimed: ClaimedLead[],
+    tries: TryLog,
   ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
     try {
-      return await this.#send(claimed);
+      return await this.#send(claimed, tries);
     } catch (error) {
       const at = this.#o.now();
       const code = isMarketoError(error) ? error.code : "internal_error";
@@ -303,10 +314,14 @@ export class Dispatcher {
     }
   }
 
-  async #send(claimed: ClaimedLead[]): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
+  async #send(
+    claimed: ClaimedLead[],
+    tries: TryLog,
+  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
     const route = (claimed[0] as ClaimedLead).route;
     const { found, leads } = await this.#verifyInterrupted(route, claimed);
-    if (leads.length === 0) return [...found, ...(await this.#followUps(route, claimed, found))];
+    if (leads.length === 0)
+      return [...found, ...(await this.#followUps(route, claimed, found, tries))];
     // Fields meant for follow-up steps (custom object, activity) are not lead fields.
     const merged = mergeByLookup(
       leads.map((l) => ({ ...l, input: leadFields(route, l.input) })),
@@ -316,6 +331,13 @@ export class Dispatcher {
     const batch = await this.#call(
       route,
       merged.map((m) => m.input),
+      tries.options(endpointPath(route), (i) =>
+        (merged[i]?.leads ?? []).map((lead) => ({
+          leadId: lead.id,
+          n: lead.attempts + 1,
+          request: requestContent(route, lead.input),
+        })),
+      ),
     );
     const at = this.#o.now();
     const perLead = Math.max(0, at - started);
@@ -332,7 +354,7 @@ export class Dispatcher {
           record: {
             leadId: lead.id,
             at,
-            endpoint: endpointPath(route),
+            endpoint: failedAt(result.error) ?? endpointPath(route),
             request: requestContent(route, lead.input),
             response: responseOf(result),
             requestId: result.requestId,
@@ -348,11 +370,20 @@ export class Dispatcher {
       }
     });
     // A lead found after an interrupted send still needs its follow-up steps (list, object, activity).
-    return [...found, ...out, ...(await this.#followUps(route, claimed, [...found, ...out]))];
+    return [
+      ...found,
+      ...out,
+      ...(await this.#followUps(route, claimed, [...found, ...out], tries)),
+    ];
   }
 
   /** Runs the route's follow-up steps for the leads whose own call delivered them. */
-  async #followUps(route: Route, claimed: readonly ClaimedLead[], sent: readonly Sent[]) {
+  async #followUps(
+    route: Route,
+    claimed: readonly ClaimedLead[],
+    sent: readonly Sent[],
+    tries: TryLog,
+  ) {
     const byId = new Map(claimed.map((l) => [l.id, l]));
     const delivered = sent.flatMap((s): Delivered[] => {
       const lead = byId.get(s.record.leadId);
@@ -371,7 +402,7 @@ export class Dispatcher {
         : [];
     });
     return runFollowUps(
-      { client: this.#o.client, now: this.#o.now, policy: this.#o.policy },
+      { client: this.#o.client, now: this.#o.now, policy: this.#o.policy, tries },
       route,
       delivered,
     );
@@ -447,10 +478,12 @@ export class Dispatcher {
   #call(
     route: Route,
     inputs: Record<string, unknown>[],
+    observe: WriteOptions,
   ): Promise<BatchResult<Record<string, unknown>>> {
     const { client } = this.#o;
     if (route.endpoint === "pushLeads") {
       return client.pushLeads(inputs, {
+        ...observe,
         programName: route.programName,
         ...(route.source === undefined ? {} : { source: route.source }),
         ...(route.reason === undefined ? {} : { reason: route.reason }),
@@ -460,6 +493,7 @@ export class Dispatcher {
       });
     }
     return client.syncLeads(inputs, {
+      ...observe,
       ...(route.action === undefined ? {} : { action: route.action }),
       ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
       ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),

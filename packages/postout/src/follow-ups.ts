@@ -9,6 +9,7 @@ import {
 import { type LeadOutcome, type OutcomePolicy, outcomeOf } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import type { AttemptRecord } from "./store/store.ts";
+import type { TryLog } from "./try-log.ts";
 
 /** One attempt for one lead: the row to record and what it means for the lead. */
 export interface Sent {
@@ -31,6 +32,23 @@ export interface StepContext {
   readonly client: MarketoClient;
   readonly now: () => number;
   readonly policy: OutcomePolicy | undefined;
+  /** Where the calls the client sent again are logged. */
+  readonly tries?: TryLog;
+}
+
+/** The write options that log a step's retried calls, each record standing for one lead. */
+function logTries(
+  ctx: StepContext,
+  endpoint: string,
+  leads: readonly Delivered[],
+  request: (d: Delivered, i: number) => unknown,
+) {
+  return (
+    ctx.tries?.options(endpoint, (i) => {
+      const d = leads[i];
+      return d ? [{ leadId: d.leadId, n: d.attempts + 1, request: request(d, i) }] : [];
+    }) ?? {}
+  );
 }
 
 interface StepCall {
@@ -68,6 +86,17 @@ function failedResult(index: number, error: MarketoError): RecordResult {
     requestId: error.requestId,
     error,
   };
+}
+
+/**
+ * The path of the request a call failed at, when that was not the write itself: a token
+ * request refused by Marketo's identity service means the write was never sent.
+ */
+export function failedAt(error: MarketoError | undefined): string | undefined {
+  const url = error?.request?.url;
+  if (url === undefined) return undefined;
+  const path = URL.parse(url)?.pathname;
+  return path?.startsWith("/identity/") ? path : undefined;
 }
 
 /** Marketo's answer for one record, as the post-out log keeps it. */
@@ -120,7 +149,7 @@ function record(
       record: {
         leadId: d.leadId,
         at,
-        endpoint: call.endpoint,
+        endpoint: failedAt(result.error) ?? call.endpoint,
         request: call.request(d, i),
         response: responseOf(result),
         requestId: result.requestId,
@@ -155,24 +184,27 @@ async function addToList(
     error = thrown;
   }
   const listId = typeof list?.id === "number" ? list.id : undefined;
+  const endpoint =
+    listId === undefined ? "/rest/v1/lists.json" : `/rest/v1/lists/${listId}/leads.json`;
+  const request = (d: Delivered) => ({
+    listName,
+    ...(listId === undefined ? {} : { listId }),
+    input: [{ id: d.marketoId }],
+  });
   const results =
     listId === undefined
       ? undefined
       : await ctx.client.addToList(
           listId,
           leads.map((d) => d.marketoId),
+          logTries(ctx, endpoint, leads, request),
         );
   return record(
     ctx,
     leads,
     {
-      endpoint:
-        listId === undefined ? "/rest/v1/lists.json" : `/rest/v1/lists/${listId}/leads.json`,
-      request: (d) => ({
-        listName,
-        ...(listId === undefined ? {} : { listId }),
-        input: [{ id: d.marketoId }],
-      }),
+      endpoint,
+      request,
       results,
       missing: { code: "1013", message: `Static list '${listName}' not found` },
       ...(error ? { error } : {}),
@@ -197,17 +229,23 @@ async function syncCustomObject(
   const started = ctx.now();
   const link = step.linkField ?? "leadId";
   const records = leads.map((d) => ({ ...pick(d.input, step.fields), [link]: d.marketoId }));
-  const results = await ctx.client.syncCustomObjects(step.apiName, records);
+  const endpoint = `/rest/v1/customobjects/${step.apiName}.json`;
+  const request = (_d: Delivered, i: number) => ({
+    action: "createOrUpdate",
+    dedupeBy: "dedupeFields",
+    input: [records[i]],
+  });
+  const results = await ctx.client.syncCustomObjects(
+    step.apiName,
+    records,
+    logTries(ctx, endpoint, leads, request),
+  );
   return record(
     ctx,
     leads,
     {
-      endpoint: `/rest/v1/customobjects/${step.apiName}.json`,
-      request: (_d, i) => ({
-        action: "createOrUpdate",
-        dedupeBy: "dedupeFields",
-        input: [records[i]],
-      }),
+      endpoint,
+      request,
       results,
       delivered: `custom object ${step.apiName} written`,
     },
@@ -231,13 +269,18 @@ async function addActivity(
       .filter((f) => d.input[f] !== undefined)
       .map((f) => ({ apiName: f, value: d.input[f] })),
   }));
-  const results = await ctx.client.addCustomActivities(activities);
+  const endpoint = "/rest/v1/activities/external.json";
+  const request = (_d: Delivered, i: number) => ({ input: [activities[i]] });
+  const results = await ctx.client.addCustomActivities(
+    activities,
+    logTries(ctx, endpoint, leads, request),
+  );
   return record(
     ctx,
     leads,
     {
-      endpoint: "/rest/v1/activities/external.json",
-      request: (_d, i) => ({ input: [activities[i]] }),
+      endpoint,
+      request,
       results,
       delivered: `activity ${step.activityTypeId} added`,
     },

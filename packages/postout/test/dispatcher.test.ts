@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { MarketoClient } from "@postout/marketo";
+import { clearTokenCache, MarketoClient } from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import { Dispatcher } from "../src/dispatcher.ts";
 import type { Route } from "../src/route.ts";
@@ -218,6 +218,85 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(missing?.status, "needs_fix");
     assert.equal(missing?.lastCode, "1013");
     assert.equal(missing?.lastReason, "Static list 'No Such List' not found");
+  });
+
+  it("logs every call that carried a lead: the calls the client retried, then the one that decided", async () => {
+    const { store, now } = setup();
+    const client = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      now,
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: "wlog", now });
+    sandbox.faults.add({ code: "713", endpoint: "/rest/v1/leads.json", method: "POST", count: 1 });
+    sandbox.faults.add({ code: 502, endpoint: "/rest/v1/leads.json", method: "POST", count: 1 });
+    sandbox.faults.add({ code: "611", endpoint: "/rest/v1/lists/", method: "POST", count: 1 });
+    const toList: Route = { ...SYNC, listName: "Newsletter Subscribers" };
+    // Two leads with one email are one record of the call: each gets its own rows.
+    const { ids } = await store.addLeads(
+      [
+        lead(1, {}, toList),
+        lead(2, {}, toList),
+        { ...lead(3, {}, toList), input: { email: "lead1@example.com" } },
+      ],
+      now(),
+    );
+    await dispatcher.drain();
+    for (const id of ids as number[]) {
+      const attempts = await store.getAttempts(id);
+      assert.deepEqual(
+        attempts.map((a) => [a.n, a.endpoint, a.statusCode, a.outcome]),
+        [
+          [1, "/rest/v1/leads.json", "713", "sending"],
+          [1, "/rest/v1/leads.json", "502", "sending"],
+          [1, "/rest/v1/leads.json", "200", "delivered"],
+          [2, "/rest/v1/lists/1001/leads.json", "611", "sending"],
+          [2, "/rest/v1/lists/1001/leads.json", "200", "delivered"],
+        ],
+        `lead ${id}`,
+      );
+      const [first, second] = attempts;
+      assert.match(
+        first?.requestId ?? "",
+        /#/,
+        "a refusal in Marketo's envelope keeps its requestId",
+      );
+      assert.equal(second?.requestId, undefined, "an HTML 502 has none");
+      assert.equal(first?.reason, "Transient Error; the client tried the call again");
+      assert.deepEqual(
+        (first?.request as { input?: unknown } | undefined)?.input,
+        (attempts[2]?.request as { input?: unknown } | undefined)?.input,
+      );
+      const row = await store.getLead(id);
+      assert.deepEqual(
+        [row?.status, row?.attempts],
+        ["delivered", 2],
+        "retried calls do not count as attempts",
+      );
+    }
+    const writes = sandbox
+      .calls()
+      .filter((c) => c.method === "POST" && c.path.startsWith("/rest/v1/"));
+    assert.deepEqual(
+      writes.map((c) => c.code),
+      ["713", "502", "200", "611", "200"],
+    );
+  });
+
+  it("a write never sent because the token request failed is logged at the identity endpoint", async () => {
+    const { store, dispatcher, now } = setup();
+    clearTokenCache();
+    sandbox.faults.add({ code: 503, endpoint: "/identity/", count: 1 });
+    const { ids } = await store.addLeads([lead(1)], now());
+    await dispatcher.runOnce();
+    const [attempt] = await store.getAttempts(ids[0] as number);
+    assert.deepEqual(
+      [attempt?.endpoint, attempt?.statusCode, attempt?.outcome],
+      ["/identity/oauth/token", "503", "retrying"],
+    );
+    assert.equal(sandbox.calls().filter((c) => c.path === "/rest/v1/leads.json").length, 0);
   });
 
   it("a failed list lookup keeps the lead's own attempt, and the retry of a createDuplicate lead finds it instead of creating it twice", async () => {

@@ -203,6 +203,96 @@ export function storeSuite(
         assert.deepEqual(await store.countByCode({}), { "1006": 1, "200": 2, "606": 1 });
       }));
 
+    it("records the calls the client sent again before their attempt's row, without moving the lead", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2)], T0);
+        const [a, b] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 1000 });
+        const call = (leadId: number, n: number, at: number, statusCode: string) => ({
+          leadId,
+          n,
+          at,
+          endpoint: n === 1 ? "/rest/v1/leads.json" : "/rest/v1/lists/1/leads.json",
+          request: { n },
+          response: { success: false, errors: [{ code: statusCode }] },
+          requestId: statusCode === "timeout" ? undefined : `r#${at}`,
+          statusCode,
+          reason: "tried again",
+          durationMs: 40,
+        });
+        const decided = (leadId: number, at: number, endpoint: string) => ({
+          leadId,
+          at,
+          endpoint,
+          request: {},
+          response: { status: "created" },
+          requestId: `r#${at}`,
+          statusCode: "200",
+          reason: undefined,
+          durationMs: 30,
+          status: "delivered" as const,
+          marketoId: 7,
+        });
+        // As a round hands them over: the lead sync's and the list add's tries (collected
+        // while sending), then the sync's rows and the list step's rows.
+        await store.recordAttempts(
+          [
+            decided(a as number, T0 + 3, "/rest/v1/leads.json"),
+            decided(b as number, T0 + 3, "/rest/v1/leads.json"),
+            decided(a as number, T0 + 5, "/rest/v1/lists/1/leads.json"),
+          ],
+          [
+            call(a as number, 1, T0 + 1, "606"),
+            call(b as number, 1, T0 + 1, "606"),
+            call(a as number, 1, T0 + 2, "timeout"),
+            call(a as number, 2, T0 + 4, "611"),
+          ],
+        );
+        const rows = (leadId: number) =>
+          store.getAttempts(leadId).then((list) => list.map((x) => [x.n, x.statusCode, x.outcome]));
+        assert.deepEqual(await rows(a as number), [
+          [1, "606", "sending"],
+          [1, "timeout", "sending"],
+          [1, "200", "delivered"],
+          [2, "611", "sending"],
+          [2, "200", "delivered"],
+        ]);
+        assert.deepEqual(await rows(b as number), [
+          [1, "606", "sending"],
+          [1, "200", "delivered"],
+        ]);
+        // The report reads rows in the order they were written: each lead's in its own order.
+        const reported = [];
+        for await (const row of store.iterateAttempts({ ids: [a as number] })) {
+          reported.push([row.n, row.statusCode]);
+        }
+        assert.deepEqual(reported, [
+          [1, "606"],
+          [1, "timeout"],
+          [1, "200"],
+          [2, "611"],
+          [2, "200"],
+        ]);
+        const la = await store.getLead(a as number);
+        assert.deepEqual(
+          [la?.status, la?.attempts, la?.lastCode],
+          ["delivered", 2, undefined],
+          "calls sent again do not count as attempts",
+        );
+        assert.deepEqual(await store.countByCode({}), { "200": 3, "606": 2, "611": 1, timeout: 1 });
+        const report = [];
+        for await (const row of store.iterateLeadReport({ ids: [a as number] })) report.push(row);
+        assert.equal(report[0]?.last?.endpoint, "/rest/v1/lists/1/leads.json");
+        assert.equal(report[0]?.last?.statusCode, "200", "the last row is the decisive one");
+
+        // A call whose attempt is not among the records (the round gave the lead up) is kept too.
+        const { ids: more } = await store.addLeads([lead(3)], T0);
+        await store.recordAttempts([], [call(more[0] as number, 1, T0 + 9, "502")]);
+        assert.deepEqual(await rows(more[0] as number), [[1, "502", "sending"]]);
+        assert.equal((await store.getLead(more[0] as number))?.status, "queued");
+        await assert.rejects(store.recordAttempts([], [call(999_999, 1, T0, "502")]), /999999/);
+      }));
+
     it("counts attempts by code in time buckets, over a range and a destination", () =>
       withStore(async (store) => {
         const HOUR = 3_600_000;

@@ -8,20 +8,28 @@ import { Verdict } from "../components/Verdict.tsx";
 import type { Attempt, LeadDetail } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
-function AttemptView({ attempt, open }: { readonly attempt: Attempt; readonly open: boolean }) {
+function AttemptView(props: {
+  readonly attempt: Attempt;
+  readonly open: boolean;
+  /** Which call of its attempt this row is, when the client sent the attempt's call again. */
+  readonly call?: { readonly k: number; readonly of: number };
+}) {
+  const { attempt, open, call } = props;
   const failed = attempt.responseStatusCode !== "200";
+  const name = `attempt ${attempt.n}${call ? `, call ${call.k} of ${call.of}` : ""}`;
   return (
     <details className="attempt" open={open}>
       <summary>
         #{attempt.n} · {attempt.at?.replace("T", " ").slice(0, 19) ?? "—"} · {attempt.endpoint} ·{" "}
         <span className={failed ? "code bad" : "code good"}>{attempt.responseStatusCode}</span> ·{" "}
-        {attempt.outcome}
+        {/* A call the client tried again left the lead sending: the next row is what followed. */}
+        {attempt.outcome === "sending" ? "tried again" : attempt.outcome}
         {attempt.durationMs === null ? "" : ` · ${attempt.durationMs} ms`}
       </summary>
       <div className="pair">
         <div>
           <h3>Request</h3>
-          <JsonView value={attempt.request} label={`request of attempt ${attempt.n}`} />
+          <JsonView value={attempt.request} label={`request of ${name}`} />
         </div>
         <div>
           <h3>Response</h3>
@@ -33,7 +41,7 @@ function AttemptView({ attempt, open }: { readonly attempt: Attempt; readonly op
               </>
             ) : null}
           </Verdict>
-          <JsonView value={attempt.response} label={`response of attempt ${attempt.n}`} />
+          <JsonView value={attempt.response} label={`response of ${name}`} />
         </div>
       </div>
     </details>
@@ -199,9 +207,19 @@ export function LeadPage({ id }: { readonly id: number }) {
 
       <h2>Attempts</h2>
       {attempts.length === 0 ? <p className="empty">Not sent yet.</p> : null}
-      {attempts.map((a) => (
-        <AttemptView key={a.n} attempt={a} open={a === latest} />
-      ))}
+      {attempts.map((a, i) => {
+        // Calls the client sent again share their attempt's number: the position tells them apart.
+        const of = attempts.filter((x) => x.n === a.n).length;
+        const k = attempts.slice(0, i).filter((x) => x.n === a.n).length + 1;
+        return (
+          <AttemptView
+            key={`${a.n}.${k}`}
+            attempt={a}
+            open={a === latest}
+            {...(of > 1 ? { call: { k, of } } : {})}
+          />
+        );
+      })}
 
       <div className="pair">
         <MapEditor key={lead.id} initial={detail.data.map} onRepost={repost} />

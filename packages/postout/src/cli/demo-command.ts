@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { SANDBOX_DESTINATION } from "../config.ts";
-import { runDemo } from "../demo.ts";
+import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
 import { configFrom, mapDirBeside, withGateway } from "./open.ts";
 import { reportRows, writeReport } from "./report-command.ts";
 import { printSummary, summarize } from "./summary.ts";
@@ -21,11 +21,10 @@ export function registerDemo(program: Command): void {
     .action(async (o: DemoOptions) => {
       // Always the built-in sandbox: a demo must never post sample leads into a real Marketo.
       const config = configFrom(o.db === undefined ? {} : { db: o.db });
-      // Few client retries: the demo shows the gateway's own retry schedule, not a long wait.
       const demoConfig = { ...config, sandbox: true, destinations: [SANDBOX_DESTINATION] };
       await withGateway(
         demoConfig,
-        { quiet: o.json === true, clientOptions: { retry: { maxAttempts: 1 } } },
+        { quiet: o.json === true, clientOptions: { retry: DEMO_CLIENT_RETRY } },
         async (gateway, store) => {
           const ids = await runDemo(gateway, { mapDir: mapDirBeside(config.db) });
           const summary = await summarize(gateway, ids, {

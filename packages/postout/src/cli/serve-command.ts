@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
-import { runDemo } from "../demo.ts";
+import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
 import { Gateway } from "../gateway.ts";
 import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
@@ -88,12 +88,10 @@ export function registerServe(program: Command): void {
         throw new UsageError("POSTOUT_API_KEY must be at least 16 characters");
       const apiKey = resolveApiKey({ dbPath: config.db });
       const store = new SqliteStore(config.db);
-      // With --demo, one client attempt per call: its 503 leads show the gateway's own retry
-      // schedule at once instead of the client's backoff holding the start for a minute.
       const gateway = await Gateway.open({
         store,
         config,
-        ...(o.demo ? { clientOptions: { retry: { maxAttempts: 1 } } } : {}),
+        ...(o.demo ? { clientOptions: { retry: DEMO_CLIENT_RETRY } } : {}),
       });
       const mapDir = mapDirBeside(config.db);
       const server = serve({

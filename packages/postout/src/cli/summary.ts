@@ -12,7 +12,7 @@ export interface DeliverySummary {
   readonly retrying: number;
   readonly paused: number;
   readonly calls: number;
-  /** Attempts of these leads by ResponseStatusCode ("200", "1006", …). */
+  /** Rows of these leads' post-out log by ResponseStatusCode ("200", "1006", …), calls the client sent again included. */
   readonly codes: Readonly<Record<string, number>>;
 }
 

@@ -21,7 +21,7 @@ export function gatewayMetrics(gateway: Gateway, store: Store): Registry {
   });
   new Gauge({
     name: "postout_attempts",
-    help: "Attempts recorded, by ResponseStatusCode (200 for success).",
+    help: "Rows of the post-out log, by ResponseStatusCode (200 for success); calls the client sent again included.",
     labelNames: ["code"],
     registers: [registry],
     async collect() {

@@ -90,6 +90,27 @@ export interface AttemptRecord {
   readonly uncertain?: boolean;
 }
 
+/**
+ * A call that carried a lead but did not decide its outcome: the client sent the lead again
+ * (after a backoff, a new token, a split or a lookup). Kept in the post-out log as history; the
+ * lead's status and attempt count do not move (the row's outcome reads `sending`).
+ * Recorded with the round's attempts (Store.recordAttempts).
+ */
+export interface TryRecord {
+  readonly leadId: number;
+  /** The lead's attempt this call belongs to: the one its decisive call is then recorded as. */
+  readonly n: number;
+  readonly at: number;
+  readonly endpoint: string;
+  readonly request: unknown;
+  readonly response: unknown;
+  readonly requestId: string | undefined;
+  /** The Marketo code, HTTP status, `network` or `timeout` the call ended with. */
+  readonly statusCode: string;
+  readonly reason: string | undefined;
+  readonly durationMs: number;
+}
+
 /** Filters shared by the list, the report and repost. */
 export interface LeadFilter {
   readonly ids?: readonly number[];
@@ -188,8 +209,12 @@ export interface Store {
   ): Promise<ClaimedLead[]>;
   /** Extends the lease of the leads a worker is sending. */
   renewLeases(worker: string, leaseUntil: number): Promise<void>;
-  /** Records attempts and moves each lead to its new status, in one transaction. */
-  recordAttempts(records: readonly AttemptRecord[]): Promise<void>;
+  /**
+   * Records attempts and moves each lead to its new status, in one transaction, with the calls
+   * the client sent again: each is written just before the row of the attempt it belongs to
+   * (same lead and number), or after the records when that attempt is not among them.
+   */
+  recordAttempts(records: readonly AttemptRecord[], tries?: readonly TryRecord[]): Promise<void>;
   /** Workers that hold leads in `sending` for a destination. */
   sendingWorkers(destination: string): Promise<string[]>;
   /**
@@ -219,6 +244,7 @@ export interface Store {
     page: { readonly limit: number; readonly before?: number },
   ): Promise<LeadRow[]>;
   getLead(id: number): Promise<LeadRow | undefined>;
+  /** A lead's attempts in the order they were made (a retried call before its attempt's last). */
   getAttempts(leadId: number): Promise<AttemptRow[]>;
   countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>>;
   /** Attempts per code over the filter's leads (for the report summary). */

@@ -15,6 +15,7 @@ import type {
   NewLead,
   Requeue,
   Store,
+  TryRecord,
 } from "../store.ts";
 import { LEAD_STATUSES } from "../store.ts";
 
@@ -336,7 +337,10 @@ export class SqliteStore implements Store {
       .run(leaseUntil, worker);
   }
 
-  async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
+  async recordAttempts(
+    records: readonly AttemptRecord[],
+    tries: readonly TryRecord[] = [],
+  ): Promise<void> {
     const update = this.#db.prepare(
       `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
          fix = ?, marketo_id = coalesce(?, marketo_id), uncertain = ?, claimed_by = NULL,
@@ -344,7 +348,34 @@ export class SqliteStore implements Store {
        WHERE id = ?
        RETURNING attempts, destination`,
     );
+    const destinationOf = this.#db.prepare("SELECT destination FROM leads WHERE id = ?").pluck();
     const insert = this.#attemptInsert();
+    // The calls sent again, by the attempt they belong to, so each lands before that attempt's row.
+    const waiting = new Map<string, TryRecord[]>();
+    for (const t of tries) {
+      const key = `${t.leadId}:${t.n}`;
+      const list = waiting.get(key);
+      if (list) list.push(t);
+      else waiting.set(key, [t]);
+    }
+    const insertTries = (list: readonly TryRecord[], destination: string) => {
+      for (const t of list) {
+        insert.run(
+          t.leadId,
+          t.n,
+          t.at,
+          destination,
+          t.endpoint,
+          JSON.stringify(t.request),
+          t.response === undefined ? null : JSON.stringify(t.response),
+          t.requestId ?? null,
+          t.statusCode,
+          t.reason ?? null,
+          "sending",
+          Math.round(t.durationMs),
+        );
+      }
+    };
     this.#db.transaction(() => {
       for (const r of records) {
         const lead = update.get(
@@ -359,6 +390,12 @@ export class SqliteStore implements Store {
           r.leadId,
         ) as { attempts: number; destination: string } | undefined;
         if (!lead) throw new Error(`lead ${r.leadId} does not exist`);
+        const key = `${r.leadId}:${lead.attempts}`;
+        const before = waiting.get(key);
+        if (before) {
+          insertTries(before, lead.destination);
+          waiting.delete(key);
+        }
         insert.run(
           r.leadId,
           lead.attempts,
@@ -373,6 +410,12 @@ export class SqliteStore implements Store {
           r.status,
           Math.round(r.durationMs),
         );
+      }
+      for (const list of waiting.values()) {
+        const leadId = (list[0] as TryRecord).leadId;
+        const destination = destinationOf.get(leadId) as string | undefined;
+        if (destination === undefined) throw new Error(`lead ${leadId} does not exist`);
+        insertTries(list, destination);
       }
     })();
   }
@@ -488,7 +531,7 @@ export class SqliteStore implements Store {
 
   async getAttempts(leadId: number): Promise<AttemptRow[]> {
     const rows = this.#db
-      .prepare("SELECT * FROM attempts WHERE lead_id = ? ORDER BY n")
+      .prepare("SELECT * FROM attempts WHERE lead_id = ? ORDER BY n, id")
       .all(leadId) as AttemptRecordRow[];
     return rows.map(toAttempt);
   }
