@@ -26,11 +26,15 @@ for (const workspace of workspaces) {
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (r.status !== 0) {
-    failed = true;
-    sections.push(`## ${pkg.name}\n\nThe benchmark failed (exit ${r.status}).\n`);
+  const section = r.stdout.trim();
+  if (r.status !== 0) failed = true;
+  // A bench exits 1 when a figure misses its target: its section says which, so it is kept.
+  if (section !== "") {
+    sections.push(r.status === 0 ? section : `${section}\n\n(The bench exited ${r.status}.)`);
   } else {
-    sections.push(r.stdout.trim());
+    sections.push(
+      `## ${pkg.name}\n\nThe benchmark failed (exit ${r.status}) before writing its section.\n`,
+    );
   }
 }
 
