@@ -50,7 +50,7 @@ test("a database from migration 003 keeps its email index, and leads added after
     databaseAt003(path, ["old1@before.example", "old2@before.example"]);
     const store = new SqliteStore(path);
     const emails = async (part: string) =>
-      (await store.listLeads({ email: part }, { limit: 100 })).map((l) => l.email).sort();
+      (await store.listLeads({ email: part }, { limit: 100 })).leads.map((l) => l.email).sort();
     assert.deepEqual(await emails("@before."), ["old1@before.example", "old2@before.example"]);
     await store.addLeads(
       ["new1@after.example", "new2@after.example"].map((email, i) => ({

@@ -427,10 +427,12 @@ export function storeSuite(
           Array.from({ length: 25 }, (_, i) => lead(i, i % 5 === 0 ? { route: PUSH } : {})),
           T0,
         );
-        const page1 = await store.listLeads({}, { limit: 10 });
+        const page1 = (await store.listLeads({}, { limit: 10 })).leads;
         assert.equal(page1.length, 10);
-        const page2 = await store.listLeads({}, { limit: 10, before: page1.at(-1)?.id as number });
-        const page3 = await store.listLeads({}, { limit: 10, before: page2.at(-1)?.id as number });
+        const page2 = (await store.listLeads({}, { limit: 10, before: page1.at(-1)?.id as number }))
+          .leads;
+        const page3 = (await store.listLeads({}, { limit: 10, before: page2.at(-1)?.id as number }))
+          .leads;
         assert.equal(page3.length, 5);
         const all = [...page1, ...page2, ...page3].map((l) => l.id);
         assert.equal(new Set(all).size, 25);
@@ -439,39 +441,47 @@ export function storeSuite(
           [...all].sort((x, y) => y - x),
         );
         assert.equal(
-          (await store.listLeads({ program: "Webinar 2026" }, { limit: 100 })).length,
+          (await store.listLeads({ program: "Webinar 2026" }, { limit: 100 })).leads.length,
           5,
         );
         assert.deepEqual(
-          (await store.listLeads({ email: "lead1" }, { limit: 100 })).map((l) => l.email).sort(),
+          (await store.listLeads({ email: "lead1" }, { limit: 100 })).leads
+            .map((l) => l.email)
+            .sort(),
           [
             "lead1@example.com",
             ...Array.from({ length: 10 }, (_, i) => `lead1${i}@example.com`),
           ].sort(),
         );
         assert.equal(
-          (await store.listLeads({ email: "%" }, { limit: 100 })).length,
+          (await store.listLeads({ email: "%" }, { limit: 100 })).leads.length,
           0,
           "LIKE wildcards are escaped",
         );
         // Any substring, in any case, however long: the part after the @, across the dot, two characters.
-        assert.equal((await store.listLeads({ email: "@EXAMPLE.c" }, { limit: 100 })).length, 25);
+        assert.equal(
+          (await store.listLeads({ email: "@EXAMPLE.c" }, { limit: 100 })).leads.length,
+          25,
+        );
         assert.deepEqual(
-          (await store.listLeads({ email: "d24@e" }, { limit: 100 })).map((l) => l.email),
+          (await store.listLeads({ email: "d24@e" }, { limit: 100 })).leads.map((l) => l.email),
           ["lead24@example.com"],
         );
-        assert.equal((await store.listLeads({ email: "d2" }, { limit: 100 })).length, 6);
-        assert.equal((await store.listLeads({ email: 'lead1"' }, { limit: 100 })).length, 0);
-        assert.equal((await store.listLeads({ email: "%%%" }, { limit: 100 })).length, 0);
+        assert.equal((await store.listLeads({ email: "d2" }, { limit: 100 })).leads.length, 6);
+        assert.equal((await store.listLeads({ email: 'lead1"' }, { limit: 100 })).leads.length, 0);
+        assert.equal((await store.listLeads({ email: "%%%" }, { limit: 100 })).leads.length, 0);
         assert.equal((await store.countByStatus({ email: "lead2" })).queued, 6);
-        assert.equal((await store.listLeads({ status: ["needs_fix"] }, { limit: 100 })).length, 0);
-        assert.equal((await store.listLeads({ ids: [1, 2, 3] }, { limit: 100 })).length, 3);
+        assert.equal(
+          (await store.listLeads({ status: ["needs_fix"] }, { limit: 100 })).leads.length,
+          0,
+        );
+        assert.equal((await store.listLeads({ ids: [1, 2, 3] }, { limit: 100 })).leads.length, 3);
       }));
 
     it("finds a lead by email contains as soon as it is accepted, chunk after chunk", () =>
       withStore(async (store) => {
         const emails = async (part: string) =>
-          (await store.listLeads({ email: part }, { limit: 100 })).map((l) => l.email).sort();
+          (await store.listLeads({ email: part }, { limit: 100 })).leads.map((l) => l.email).sort();
         await store.addLeads([lead(1), lead(2)], T0);
         assert.deepEqual(await emails("@example.com"), ["lead1@example.com", "lead2@example.com"]);
         // A second chunk: new leads, one already accepted, one without an email.
@@ -487,6 +497,76 @@ export function storeSuite(
         const streamed: string[] = [];
         for await (const l of store.iterateLeads({ email: "lead3" })) streamed.push(l.email ?? "");
         assert.deepEqual(streamed, ["lead3@example.com"]);
+      }));
+
+    it("a page's counts are those of its whole filter, however its leads are found", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads(
+          Array.from({ length: 30 }, (_, i) =>
+            lead(i, {
+              input: { email: `p${i}@${i % 3 === 0 ? "acme.example" : "other.example"}` },
+            }),
+          ),
+          T0,
+        );
+        // A third delivered, a third needing a fix, a third left queued.
+        await store.claimDue("main", { now: T0, limit: 20, worker: "w", leaseMs: 1000 });
+        const base = {
+          at: T0 + 5,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          requestId: "r#1",
+          durationMs: 120,
+          response: undefined,
+          reason: undefined,
+        };
+        await store.recordAttempts(
+          ids
+            .slice(0, 20)
+            .map((leadId, k) =>
+              k % 2 === 0
+                ? { ...base, leadId, statusCode: "200", status: "delivered" as const }
+                : { ...base, leadId, statusCode: "1006", status: "needs_fix" as const, fix: "f" },
+            ),
+        );
+        const filters = [
+          {},
+          { email: "acme.example" },
+          { email: "ACME" },
+          { email: "p1" },
+          { email: "@a" },
+          { email: "acme", status: ["needs_fix" as const] },
+          { email: "example", ids: ids.slice(5, 12) },
+          { email: "nobody" },
+        ];
+        for (const filter of filters) {
+          const { leads, counts } = await store.listLeads(filter, { limit: 4 });
+          const name = JSON.stringify(filter);
+          assert.deepEqual(counts, await store.countByStatus(filter), name);
+          const total = Object.values(counts).reduce((a, b) => a + b, 0);
+          assert.equal(leads.length, Math.min(4, total), name);
+          // The page is the newest of the whole filter.
+          const every: number[] = [];
+          for await (const l of store.iterateLeads(filter)) every.push(l.id);
+          assert.deepEqual(
+            leads.map((l) => l.id),
+            every.sort((x, y) => y - x).slice(0, 4),
+            name,
+          );
+        }
+        assert.equal(
+          (await store.listLeads({ email: "acme.example" }, { limit: 100 })).leads.length,
+          10,
+        );
+        // The next page of an email filter, and a filter after it, find what they should.
+        const first = await store.listLeads({ email: "acme" }, { limit: 6 });
+        const next = await store.listLeads(
+          { email: "acme" },
+          { limit: 6, before: first.leads.at(-1)?.id as number },
+        );
+        assert.equal(first.leads.length + next.leads.length, 10);
+        assert.deepEqual(next.counts, first.counts);
+        assert.equal((await store.listLeads({ email: "other" }, { limit: 100 })).leads.length, 20);
       }));
 
     it("streams every attempt of the filtered leads across pages", () =>

@@ -119,17 +119,17 @@ export function leadsRoutes(app: Api, deps: ApiDeps): void {
   app.openapi(list, async (c) => {
     const { limit, cursor, ...query } = c.req.valid("query");
     const filter = leadFilter(query);
-    const rows = await store.listLeads(filter, {
+    const { leads, counts } = await store.listLeads(filter, {
       limit: limit + 1,
       ...(cursor === undefined ? {} : { before: Number(cursor) }),
     });
-    const page = rows.slice(0, limit);
-    const more = rows.length > limit;
+    const page = leads.slice(0, limit);
+    const more = leads.length > limit;
     return c.json(
       {
         leads: page.map(leadJson),
         nextCursor: more ? String(page.at(-1)?.id) : null,
-        counts: await store.countByStatus(filter),
+        counts,
       },
       200,
     );

@@ -125,6 +125,11 @@ export interface LeadFilter {
   readonly email?: string;
 }
 
+export interface LeadPage {
+  readonly leads: LeadRow[];
+  readonly counts: Record<LeadStatus, number>;
+}
+
 export interface LeadRow {
   readonly id: number;
   readonly destination: string;
@@ -238,11 +243,14 @@ export interface Store {
     now: number,
   ): Promise<void>;
 
-  /** Leads matching the filter, newest first, after the cursor (a lead id). */
+  /**
+   * A page of the leads matching the filter, newest first, after the cursor (a lead id), and
+   * the counts by status over the whole filter, read together.
+   */
   listLeads(
     filter: LeadFilter,
     page: { readonly limit: number; readonly before?: number },
-  ): Promise<LeadRow[]>;
+  ): Promise<LeadPage>;
   getLead(id: number): Promise<LeadRow | undefined>;
   /** A lead's attempts in the order they were made (a retried call before its attempt's last). */
   getAttempts(leadId: number): Promise<AttemptRow[]>;

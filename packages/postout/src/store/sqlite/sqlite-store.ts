@@ -10,6 +10,7 @@ import type {
   CodeBucket,
   DestinationState,
   LeadFilter,
+  LeadPage,
   LeadRow,
   LeadStatus,
   NewLead,
@@ -114,8 +115,19 @@ function programOf(route: Route): string | null {
   return route.endpoint === "pushLeads" ? route.programName : null;
 }
 
-/** WHERE clause and parameters for a filter, on the `leads` table aliased `l`. */
-function where(filter: LeadFilter): { sql: string; params: unknown[] } {
+/** The MATCH phrase of an "email contains" part, when it is long enough for the trigram index. */
+function emailPhrase(filter: LeadFilter): string | undefined {
+  if (filter.email === undefined) return undefined;
+  const part = filter.email.toLowerCase();
+  // A quoted phrase is literal.
+  return [...part].length >= 3 ? `"${part.replaceAll('"', '""')}"` : undefined;
+}
+
+/**
+ * WHERE clause and parameters for a filter, on the `leads` table aliased `l`. With
+ * `emailMatched`, the email part's leads are already in temp.email_matches (see listLeads).
+ */
+function where(filter: LeadFilter, emailMatched = false): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.ids) {
@@ -147,17 +159,19 @@ function where(filter: LeadFilter): { sql: string; params: unknown[] } {
     params.push(filter.until);
   }
   if (filter.email !== undefined) {
-    const part = filter.email.toLowerCase();
-    if ([...part].length >= 3) {
-      // The trigram index (migration 003) finds the substring; a quoted phrase is literal.
+    const phrase = emailPhrase(filter);
+    if (emailMatched) {
+      clauses.push("l.id IN (SELECT id FROM temp.email_matches)");
+    } else if (phrase !== undefined) {
+      // The trigram index (migration 003) finds the substring.
       clauses.push(
         "l.id IN (SELECT rowid FROM leads_email_trigram WHERE leads_email_trigram MATCH ?)",
       );
-      params.push(`"${part.replaceAll('"', '""')}"`);
+      params.push(phrase);
     } else {
       // Shorter than one trigram: read every email.
       clauses.push("l.email LIKE ? ESCAPE '\\'");
-      params.push(`%${part.replace(/[\\%_]/g, "\\$&")}%`);
+      params.push(`%${filter.email.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`);
     }
   }
   return { sql: clauses.length > 0 ? clauses.join(" AND ") : "1 = 1", params };
@@ -179,6 +193,9 @@ export class SqliteStore implements Store {
     this.#db.pragma("foreign_keys = ON");
     this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
+    // The leads of a list's "email contains" part, looked up once for its page and its counts.
+    this.#db.pragma("temp_store = MEMORY");
+    this.#db.exec("CREATE TEMP TABLE email_matches (id INTEGER PRIMARY KEY)");
   }
 
   #migrate(): void {
@@ -505,21 +522,35 @@ export class SqliteStore implements Store {
       .run(name, pause?.until ?? null, pause?.code ?? null, pause?.reason ?? null, now);
   }
 
-  async listLeads(
-    filter: LeadFilter,
-    page: { limit: number; before?: number },
-  ): Promise<LeadRow[]> {
-    const w = where(filter);
-    const rows = this.#db
-      // The page's ids first, then their rows: when an index finds the filter's leads in
-      // another order (program, time, email), only ids are sorted, not whole rows.
-      .prepare(
-        `SELECT * FROM leads WHERE id IN (
-           SELECT l.id FROM leads l WHERE ${w.sql} AND l.id < ? ORDER BY l.id DESC LIMIT ?)
-         ORDER BY id DESC`,
-      )
-      .all(...w.params, page.before ?? Number.MAX_SAFE_INTEGER, page.limit) as LeadRecord[];
-    return rows.map(toLead);
+  async listLeads(filter: LeadFilter, page: { limit: number; before?: number }): Promise<LeadPage> {
+    const phrase = emailPhrase(filter);
+    // One snapshot for the page and the counts. A common email part ("company.example") costs
+    // a long walk of the trigram index: its leads are looked up once, into a temp table, and
+    // the page and the counts read that instead of walking the index twice.
+    return this.#db.transaction(() => {
+      if (phrase !== undefined) {
+        this.#db.prepare("DELETE FROM temp.email_matches").run();
+        this.#db
+          .prepare(
+            `INSERT INTO temp.email_matches
+             SELECT rowid FROM leads_email_trigram WHERE leads_email_trigram MATCH ?`,
+          )
+          .run(phrase);
+      }
+      const w = where(filter, phrase !== undefined);
+      const rows = this.#db
+        // The page's ids first, then their rows: when an index finds the filter's leads in
+        // another order (program, time, email), only ids are sorted, not whole rows.
+        .prepare(
+          `SELECT * FROM leads WHERE id IN (
+             SELECT l.id FROM leads l WHERE ${w.sql} AND l.id < ? ORDER BY l.id DESC LIMIT ?)
+           ORDER BY id DESC`,
+        )
+        .all(...w.params, page.before ?? Number.MAX_SAFE_INTEGER, page.limit) as LeadRecord[];
+      const counts = this.#statusCounts(w);
+      if (phrase !== undefined) this.#db.prepare("DELETE FROM temp.email_matches").run();
+      return { leads: rows.map(toLead), counts };
+    })();
   }
 
   async getLead(id: number): Promise<LeadRow | undefined> {
@@ -537,7 +568,10 @@ export class SqliteStore implements Store {
   }
 
   async countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>> {
-    const w = where(filter);
+    return this.#statusCounts(where(filter));
+  }
+
+  #statusCounts(w: { sql: string; params: unknown[] }): Record<LeadStatus, number> {
     const rows = this.#db
       .prepare(
         `SELECT l.status AS status, count(*) AS n FROM leads l WHERE ${w.sql} GROUP BY l.status`,
