@@ -68,18 +68,22 @@ export interface ClaimedLead {
   readonly test: boolean;
 }
 
-/** The result of one attempt for one lead, as the dispatcher records it. */
-export interface AttemptRecord {
+/** One call that carried a lead, as a row of its post-out log holds it. */
+export interface LoggedCall {
   readonly leadId: number;
   readonly at: number;
   readonly endpoint: string;
   readonly request: unknown;
   readonly response: unknown;
   readonly requestId: string | undefined;
-  /** "200" on success, else the Marketo code. */
+  /** "200" on success, else the Marketo code, HTTP status, `network` or `timeout`. */
   readonly statusCode: string;
   readonly reason: string | undefined;
   readonly durationMs: number;
+}
+
+/** The result of one attempt for one lead, as the dispatcher records it. */
+export interface AttemptRecord extends LoggedCall {
   /** The status the lead moves to. */
   readonly status: Exclude<LeadStatus, "queued" | "sending">;
   /** When a retrying or paused lead is due again. */
@@ -96,19 +100,9 @@ export interface AttemptRecord {
  * lead's status and attempt count do not move (the row's outcome reads `sending`).
  * Recorded with the round's attempts (Store.recordAttempts).
  */
-export interface TryRecord {
-  readonly leadId: number;
+export interface TryRecord extends LoggedCall {
   /** The lead's attempt this call belongs to: the one its decisive call is then recorded as. */
   readonly n: number;
-  readonly at: number;
-  readonly endpoint: string;
-  readonly request: unknown;
-  readonly response: unknown;
-  readonly requestId: string | undefined;
-  /** The Marketo code, HTTP status, `network` or `timeout` the call ended with. */
-  readonly statusCode: string;
-  readonly reason: string | undefined;
-  readonly durationMs: number;
 }
 
 /** Filters shared by the list, the report and repost. */

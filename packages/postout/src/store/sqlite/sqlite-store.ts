@@ -13,6 +13,7 @@ import type {
   LeadPage,
   LeadRow,
   LeadStatus,
+  LoggedCall,
   NewLead,
   Requeue,
   Store,
@@ -375,23 +376,24 @@ export class SqliteStore implements Store {
       if (list) list.push(t);
       else waiting.set(key, [t]);
     }
+    // One row of the post-out log: a call sent again reads `sending`, a decisive one the status it set.
+    const logRow = (call: LoggedCall, n: number, destination: string, outcome: string) =>
+      insert.run(
+        call.leadId,
+        n,
+        call.at,
+        destination,
+        call.endpoint,
+        JSON.stringify(call.request),
+        call.response === undefined ? null : JSON.stringify(call.response),
+        call.requestId ?? null,
+        call.statusCode,
+        call.reason ?? null,
+        outcome,
+        Math.round(call.durationMs),
+      );
     const insertTries = (list: readonly TryRecord[], destination: string) => {
-      for (const t of list) {
-        insert.run(
-          t.leadId,
-          t.n,
-          t.at,
-          destination,
-          t.endpoint,
-          JSON.stringify(t.request),
-          t.response === undefined ? null : JSON.stringify(t.response),
-          t.requestId ?? null,
-          t.statusCode,
-          t.reason ?? null,
-          "sending",
-          Math.round(t.durationMs),
-        );
-      }
+      for (const t of list) logRow(t, t.n, destination, "sending");
     };
     this.#db.transaction(() => {
       for (const r of records) {
@@ -413,20 +415,7 @@ export class SqliteStore implements Store {
           insertTries(before, lead.destination);
           waiting.delete(key);
         }
-        insert.run(
-          r.leadId,
-          lead.attempts,
-          r.at,
-          lead.destination,
-          r.endpoint,
-          JSON.stringify(r.request),
-          r.response === undefined ? null : JSON.stringify(r.response),
-          r.requestId ?? null,
-          r.statusCode,
-          r.reason ?? null,
-          r.status,
-          Math.round(r.durationMs),
-        );
+        logRow(r, lead.attempts, lead.destination, r.status);
       }
       for (const list of waiting.values()) {
         const leadId = (list[0] as TryRecord).leadId;
