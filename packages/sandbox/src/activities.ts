@@ -50,7 +50,7 @@ function addActivities(instance: Instance, call: CallInput): Answer {
       if (new TextEncoder().encode(JSON.stringify(item.attributes)).length > maxAttributesBytes) {
         return skip(reason("1049"));
       }
-      const attributes: Record<string, unknown> = {};
+      const attributes: Array<{ name: string; value: unknown }> = [];
       for (const attr of item.attributes) {
         if (!isRecord(attr)) return skip(reason("1003"));
         const name = attr.apiName ?? attr.name;
@@ -59,15 +59,18 @@ function addActivities(instance: Instance, call: CallInput): Answer {
         if (spec === undefined) return skip(reason("1006", name));
         const checked = coerce(attr.value, spec.dataType);
         if (!checked.ok) return skip(reason("1001", shown(attr.value), spec.dataType));
-        attributes[spec.apiName] = checked.value;
+        // Read back under the display name, as the standard types' attributes are
+        // (unverified for custom types); an empty attribute is left out, as for those.
+        if (checked.value !== null)
+          attributes.push({ name: spec.name ?? spec.apiName, value: checked.value });
       }
-      const id = instance.recordActivity(
+      const id = instance.recordActivity({
         leadId,
-        type.name,
-        String(item.primaryAttributeValue),
+        activityTypeId: type.id,
+        at: Date.parse(date.value as string),
+        primaryAttributeValue: String(item.primaryAttributeValue),
         attributes,
-        date.value as string,
-      );
+      });
       return { id, marketoGUID: String(id), status: "added" };
     }),
   );

@@ -1,27 +1,17 @@
 import { activityRoutes } from "./activities.ts";
+import { type Activity, ActivityLog } from "./activity-log.ts";
 import { BulkImports, bulkImportRoutes } from "./bulk-import.ts";
 import type { Clock } from "./clock.ts";
 import { CustomObjectType, customObjectRoutes } from "./custom-objects.ts";
 import { describeRoutes } from "./describe.ts";
+import { leadActivityRoutes } from "./lead-activities.ts";
 import { LeadStore } from "./lead-store.ts";
 import { leadRoutes } from "./leads.ts";
 import { Lists, listRoutes } from "./lists.ts";
 import type { ActivityTypeSpec, ResolvedOptions } from "./options.ts";
 import { Programs, programRoutes } from "./programs.ts";
 import type { Route } from "./routes.ts";
-import { isoSeconds, LeadSchema } from "./schema.ts";
-
-const keptActivities = 10_000;
-
-/** An activity written by Push Lead or Add Custom Activities. */
-export interface Activity {
-  id: number;
-  leadId: number;
-  type: string;
-  primaryAttributeValue: string;
-  attributes: Record<string, unknown>;
-  activityDate: string;
-}
+import { LeadSchema } from "./schema.ts";
 
 /** A lead partition as listed (§4). */
 export interface Partition {
@@ -43,9 +33,8 @@ export class Instance {
   programs: Programs;
   customObjects: Map<string, CustomObjectType>;
   bulk: BulkImports;
-  /** The most recent activities (at most `keptActivities`); `activityCount` counts them all. */
-  activities: Activity[] = [];
-  activityCount = 0;
+  /** Activities written by Push Lead and Add Custom Activities (the latest `keptActivities`). */
+  activities: ActivityLog;
   readonly routes: readonly Route[];
 
   constructor(options: ResolvedOptions, clock: Clock) {
@@ -54,6 +43,7 @@ export class Instance {
     this.createdAt = clock.now();
     this.schema = new LeadSchema(options.customFields);
     this.activityTypes = options.activityTypes;
+    this.activities = new ActivityLog(options.keptActivities);
     let nextPartition = 1;
     this.partitions = options.partitions.map((p) => ({
       id: p.id ?? nextPartition++,
@@ -72,6 +62,7 @@ export class Instance {
       ...programRoutes(this),
       ...customObjectRoutes(this),
       ...activityRoutes(this),
+      ...leadActivityRoutes(this),
       ...bulkImportRoutes(this),
     ];
   }
@@ -83,20 +74,8 @@ export class Instance {
   }
 
   /** Writes an activity and returns its id. */
-  recordActivity(
-    leadId: number,
-    type: string,
-    primaryAttributeValue: string,
-    attributes: Record<string, unknown>,
-    activityDate = isoSeconds(this.clock.now()),
-  ): number {
-    this.activityCount++;
-    const id = this.activityCount;
-    this.activities.push({ id, leadId, type, primaryAttributeValue, attributes, activityDate });
-    // No endpoint reads activities back, so a long benchmark keeps only the latest.
-    if (this.activities.length > keptActivities * 2)
-      this.activities = this.activities.slice(-keptActivities);
-    return id;
+  recordActivity(activity: Omit<Activity, "id">): number {
+    return this.activities.add(activity);
   }
 
   /** Back to the seed data: no leads, empty lists and programs, no jobs or activities. */
@@ -106,8 +85,7 @@ export class Instance {
     this.programs = new Programs(this.options.programs, this.createdAt);
     this.customObjects = this.#customObjects();
     this.bulk = new BulkImports(this);
-    this.activities = [];
-    this.activityCount = 0;
+    this.activities.clear();
   }
 
   /** The data part of /_sandbox/state. */
@@ -126,7 +104,8 @@ export class Instance {
       customObjects: Object.fromEntries(
         [...this.customObjects].map(([name, t]) => [name, t.records.size]),
       ),
-      activities: this.activityCount,
+      activities: this.activities.written,
+      activitiesKept: this.activities.rows.length,
       bulkImports: [...this.bulk.jobs.values()].map((j) => ({
         batchId: j.batchId,
         status: j.status,

@@ -229,6 +229,28 @@ function leadById(instance: Instance, call: CallInput): Answer {
   return ok(lead === undefined ? [] : [projectLead(lead, fields)]);
 }
 
+// Marketo's standard type id of "Push Lead to Marketo" (third-party lists of the standard
+// types, e.g. Talend's Marketo connector; unverified in Adobe's docs).
+const pushLeadActivityTypeId = 145;
+
+/**
+ * The Push Lead activity's attributes. §5.1: source and reason become attributes; empty
+ * ones are left out, as Get Activity Types describes (unverified: the names).
+ */
+function pushAttributes(
+  body: Record<string, unknown>,
+  programStatus: string | undefined,
+): Array<{ name: string; value: unknown }> {
+  const attributes: Array<{ name: string; value: unknown }> = [];
+  const add = (name: string, value: unknown): void => {
+    if (value !== undefined && value !== null && value !== "") attributes.push({ name, value });
+  };
+  add("Source", body.source);
+  add("Reason", body.reason);
+  add("Program Status", programStatus);
+  return attributes;
+}
+
 /** §5.1: Push Lead to Marketo: an upsert attributed to a program, with source and reason. */
 function pushLead(instance: Instance, call: CallInput): Answer {
   const input = checkInput(call.body);
@@ -249,10 +271,13 @@ function pushLead(instance: Instance, call: CallInput): Answer {
     const outcome = syncOne(instance, settings, record);
     if (outcome.lead === undefined) return outcome.result;
     program.push(outcome.lead.id, status, instance.clock.now());
-    instance.recordActivity(outcome.lead.id, "Push Lead to Marketo", program.name, {
-      source: body.source ?? null,
-      reason: body.reason ?? null,
-      programStatus: status?.name ?? null,
+    instance.recordActivity({
+      leadId: outcome.lead.id,
+      activityTypeId: pushLeadActivityTypeId,
+      at: instance.clock.now(),
+      primaryAttributeValueId: program.id,
+      primaryAttributeValue: program.name,
+      attributes: pushAttributes(body, status?.name),
     });
     return outcome.result;
   });

@@ -202,6 +202,12 @@ export interface SandboxOptions {
   scope?: string;
   /** Entries kept in the call log (oldest dropped first). @default 10000 */
   callLogSize?: number;
+  /**
+   * Activities kept for Get Lead Activities; past this the oldest by activity date are
+   * dropped, as Marketo purges old activities. About 35 MB at the default with two short
+   * attributes each. @default 100000
+   */
+  keptActivities?: number;
 }
 
 /** The resolved options: every member present. */
@@ -312,6 +318,7 @@ const defaults = {
   bulkPace: { startupMs: 5000, perRowMs: 5 },
   scope: "postout-sandbox@example.com",
   callLogSize: 10_000,
+  keptActivities: 100_000,
 } satisfies Omit<ResolvedOptions, "clientId" | "clientSecret" | "seed" | "latency" | "clock">;
 
 function positive(name: string, value: unknown, integer = false): number {
@@ -415,5 +422,10 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     bulkPace,
     scope: options.scope ?? defaults.scope,
     callLogSize: positive("callLogSize", options.callLogSize ?? defaults.callLogSize, true),
+    keptActivities: positive(
+      "keptActivities",
+      options.keptActivities ?? defaults.keptActivities,
+      true,
+    ),
   };
 }

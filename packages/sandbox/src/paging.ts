@@ -2,28 +2,7 @@
 // (`PS5VL5WD…===`); ours encode the offset and a hash of the query, so no state is kept and
 // a token from another query is refused (unverified: we answer 1003 "Invalid data").
 
-const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-function base32(text: string): string {
-  let bits = "";
-  for (const byte of new TextEncoder().encode(text)) bits += byte.toString(2).padStart(8, "0");
-  let out = "";
-  for (let i = 0; i < bits.length; i += 5)
-    out += alphabet[parseInt(bits.slice(i, i + 5).padEnd(5, "0"), 2)];
-  return out.padEnd(Math.ceil(out.length / 8) * 8, "=");
-}
-
-function unbase32(token: string): string | undefined {
-  let bits = "";
-  for (const ch of token.replace(/=+$/, "")) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) return undefined;
-    bits += v.toString(2).padStart(5, "0");
-  }
-  const bytes: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return new TextDecoder().decode(new Uint8Array(bytes));
-}
+import { base32, unbase32 } from "./base32.ts";
 
 function hash(text: string): string {
   let h = 0x811c9dc5;
