@@ -1,3 +1,4 @@
+import { type Activity, type ActivityQuery, leadActivities, pagingToken } from "./activities.ts";
 import { TokenSource } from "./auth.ts";
 import {
   type BatchWrite,
@@ -531,6 +532,20 @@ export class MarketoClient {
         );
     }
     return { settled, resend };
+  }
+
+  /** Get Paging Token: the token Get Lead Activities starts from, for activities since `since`. */
+  getPagingToken(since: Date): Promise<string> {
+    return pagingToken(this.#caller, since);
+  }
+
+  /**
+   * Get Lead Activities since a time, page by page until Marketo has no more; each call goes
+   * through the gate, and a URI past 8 KB is sent as POST `_method=GET` (§6.3).
+   * @example for await (const page of client.getLeadActivities({ activityTypeIds: [145], leadIds, since })) …
+   */
+  getLeadActivities(query: ActivityQuery): AsyncGenerator<Activity[], void, undefined> {
+    return leadActivities(this.#caller, query);
   }
 }
 

@@ -1,3 +1,4 @@
+export type { Activity, ActivityQuery } from "./activities.ts";
 export { clearTokenCache } from "./auth.ts";
 export { cutBatches, halves, jsonBytes } from "./batch.ts";
 export type { RetriedCall, WriteOptions } from "./batch-write.ts";

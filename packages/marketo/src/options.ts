@@ -16,7 +16,9 @@ export type Endpoint =
   | "addCustomActivities"
   | "importLeads"
   | "importStatus"
-  | "usage";
+  | "usage"
+  | "getPagingToken"
+  | "getLeadActivities";
 
 // Marketo answers 604 when its own timeout passes; ours waits a little longer so that the
 // server's answer (retryable, and known not to have executed) arrives before we give up.
@@ -40,6 +42,8 @@ export const DEFAULT_TIMEOUTS = {
   importLeads: 300_000 + GRACE_MS,
   importStatus: 30_000 + GRACE_MS,
   usage: 30_000 + GRACE_MS,
+  getPagingToken: 300_000 + GRACE_MS,
+  getLeadActivities: 30_000 + GRACE_MS,
 } as const satisfies Record<Endpoint, number>;
 
 /** How the client retries transient failures. */
