@@ -4,6 +4,7 @@ import type { Core } from "./core.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { ForeignTrafficSpec } from "./foreign.ts";
 import { nextQuotaReset, quotaDay } from "./quota-day.ts";
+import { records } from "./records.ts";
 
 /**
  * `/_sandbox/…`: the sandbox's own controls. They are not Marketo calls: no token, no
@@ -35,6 +36,10 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
       : c.json({ error: "no such fault" }, 404),
   );
   app.get("/state", (c) => c.json(core.state()));
+  app.get("/records", (c) => {
+    core.tick(core.clock.now());
+    return c.json(records(core.instance, c.req.query()));
+  });
   app.get("/calls", (c) => c.json(core.stats.calls()));
   app.post("/reset", (c) => {
     core.reset();

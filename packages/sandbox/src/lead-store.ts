@@ -34,6 +34,20 @@ export class LeadStore {
     return this.#leads.values();
   }
 
+  /** Up to `limit` leads with ids above `id`, ascending, and whether more follow. */
+  after(id: number, limit: number): { leads: Lead[]; more: boolean } {
+    const leads: Lead[] = [];
+    let next = Math.max(0, Math.floor(id)) + 1;
+    // Ids are handed out in order, so walking them from `id` costs the page, not the store.
+    for (; next < this.#nextId && leads.length < limit; next++) {
+      const lead = this.#leads.get(next);
+      if (lead !== undefined) leads.push(lead);
+    }
+    let more = false;
+    for (; next < this.#nextId && !more; next++) more = this.#leads.has(next);
+    return { leads, more };
+  }
+
   #index(field: string): Map<string, Set<number>> {
     let index = this.#indexes.get(field);
     if (index === undefined) {
