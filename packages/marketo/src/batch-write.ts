@@ -5,11 +5,15 @@ import type { Endpoint } from "./options.ts";
 import { type BatchResult, failed, matchItems, merge, type RecordResult } from "./results.ts";
 import { mayHaveExecuted, type Transport } from "./transport.ts";
 
-/** Looks up records whose write may have run; returns their results, or indices safe to resend. */
+/**
+ * Looks up records whose write may have run; returns their results, or indices safe to resend.
+ * `sentAt` (epoch ms) is when the first call that may have run them was handed to the network.
+ */
 export type Verify<I> = (
   batch: readonly number[],
   inputs: readonly I[],
   error: MarketoError,
+  sentAt: number,
 ) => Promise<{ readonly settled: RecordResult<I>[]; readonly resend: number[] }>;
 
 /**
@@ -28,14 +32,31 @@ export interface RetriedCall {
   readonly then: "retry" | "split" | "verify";
 }
 
+/** A call of a batch write about to be handed to the network (it holds its slot and token). */
+export interface SendingCall {
+  readonly endpoint: Endpoint;
+  /** Indices into the write's inputs of the records the call carries. */
+  readonly records: readonly number[];
+  /** The call's try number within its batch, from 1. */
+  readonly attempt: number;
+}
+
 /** Options every batch write takes. */
 export interface WriteOptions {
   /**
    * Told of each call whose records were sent again; with the results, which come from each
    * record's last call, every call that carried a record is accounted for (a post-out log).
+   * Awaited before the records are sent again.
    * @default none
    */
-  onRetriedCall?: (call: RetriedCall) => void;
+  onRetriedCall?: (call: RetriedCall) => unknown;
+  /**
+   * Awaited before each call leaves, once it holds its gate slot: the caller can note durably
+   * which records may reach Marketo (a crash after this point leaves them uncertain; before
+   * it, they were never sent). When it throws, the call is not sent.
+   * @default none
+   */
+  onSending?: (call: SendingCall) => unknown;
 }
 
 export interface BatchWrite<I> extends WriteOptions {
@@ -58,6 +79,8 @@ export interface BatchWriterConfig {
   readonly maxRecords: number;
   readonly maxBytes: number;
   readonly bisectFloor: number;
+  /** Epoch ms: when a call was handed to the network, for verifying a lost create. */
+  readonly now: () => number;
 }
 
 /**
@@ -90,11 +113,14 @@ export async function writeBatches<I>(
   const send = async (batch: number[], verifyDepth: number): Promise<RecordResult<I>[]> => {
     // The try the caller gave up on, kept in case this layer sends the records again.
     let lastTry: FailedTry | undefined;
-    const retried = (t: FailedTry, then: RetriedCall["then"], records: readonly number[]) => {
+    // When the first try that may have run these records left: a lost create is looked for
+    // among the leads Marketo created from then on.
+    let firstSentAt: number | undefined;
+    const retried = async (t: FailedTry, then: RetriedCall["then"], records: readonly number[]) => {
       if (!write.onRetriedCall) return;
       try {
         const { error, attempt, durationMs } = t;
-        write.onRetriedCall({
+        await write.onRetriedCall({
           endpoint: write.endpoint,
           records,
           error,
@@ -117,9 +143,13 @@ export async function writeBatches<I>(
         {
           replaySafe: write.replaySafe,
           bisect: batch.length > config.bisectFloor,
-          onFailedTry: (t) => {
-            if (t.retried) retried(t, "retry", batch);
+          onFailedTry: async (t) => {
+            if (t.retried) await retried(t, "retry", batch);
             else lastTry = t;
+          },
+          onSend: async (attempt) => {
+            firstSentAt ??= config.now();
+            await write.onSending?.({ endpoint: write.endpoint, records: batch, attempt });
           },
         },
       );
@@ -131,7 +161,7 @@ export async function writeBatches<I>(
       const splitBy413 = error.code === "413" && batch.length > 1;
       const bisectBy604 = error.code === "604" && batch.length > config.bisectFloor;
       if (splitBy413 || bisectBy604) {
-        if (lastTry) retried(lastTry, "split", batch);
+        if (lastTry) await retried(lastTry, "split", batch);
         config.transport.emit({
           type: "split",
           endpoint: write.endpoint,
@@ -146,10 +176,11 @@ export async function writeBatches<I>(
         if (!write.verify || verifyDepth >= 2) {
           return batch.map((i) => unknownAfter(i, inputs[i] as I, error));
         }
-        const { settled, resend } = await write.verify(batch, inputs, error);
+        const sentAt = firstSentAt ?? config.now();
+        const { settled, resend } = await write.verify(batch, inputs, error, sentAt);
         // Only the records sent again: for the ones the lookup settled, the lost call stays
         // their last call (their result says what the lookup found).
-        if (lastTry && resend.length > 0) retried(lastTry, "verify", resend);
+        if (lastTry && resend.length > 0) await retried(lastTry, "verify", resend);
         const again = resend.length > 0 ? await send(resend, verifyDepth + 1) : [];
         return [...settled, ...again];
       }

@@ -26,8 +26,17 @@ export interface CallOptions {
   readonly replaySafe?: boolean;
   /** Throw 604 at once, so the batch layer can bisect instead of resending the same batch. */
   readonly bisect?: boolean;
-  /** Told of every try that was sent and failed, whether or not the call tries again. */
-  readonly onFailedTry?: (failure: FailedTry) => void;
+  /**
+   * Told of every try that was sent and failed, whether or not the call tries again; awaited
+   * before the call goes on, so what it records is in place before the next try is sent.
+   */
+  readonly onFailedTry?: (failure: FailedTry) => unknown;
+  /**
+   * Awaited once a try holds its gate slot and token, just before it is handed to the network:
+   * the last moment a caller can durably note that the request may reach Marketo. When it
+   * throws, the try is not sent and the call fails with that error.
+   */
+  readonly onSend?: (attempt: number) => unknown;
 }
 
 /** One try of a call that reached the wire and ended in an error instead of a value. */
@@ -115,6 +124,7 @@ export class Caller {
           // The token is taken once the slot is granted: a call can wait a whole window for
           // its slot, and a token read before that wait may have expired by the time it is sent.
           token = await auth.token();
+          await options.onSend?.(attempt);
           // The transport times answers with performance.now(); failures are timed the same way.
           sentAt = performance.now();
           const sent = await transport.send(request, { token, attempt, forceMethodGet });
@@ -154,10 +164,10 @@ export class Caller {
         // A network failure or timeout thrown by the transport: it ran from sentAt until now.
         if (sentAt !== undefined) durationMs ??= performance.now() - sentAt;
       }
-      const failedTry = (retried: boolean) => {
+      const failedTry = async (retried: boolean) => {
         if (sentAt === undefined || !options.onFailedTry) return;
         try {
-          options.onFailedTry({ error, attempt, durationMs: durationMs ?? 0, retried });
+          await options.onFailedTry({ error, attempt, durationMs: durationMs ?? 0, retried });
         } catch (hookError) {
           transport.logger?.warn?.("onFailedTry hook threw", { error: String(hookError) });
         }
@@ -171,21 +181,21 @@ export class Caller {
       }
       if (error instanceof DailyQuotaError) {
         await gate.quotaReached(error.resetsAt);
-        failedTry(false);
+        await failedTry(false);
         throw error;
       }
       if (error instanceof AccessTokenError && token) auth.invalidate(token);
       if (error.code === "414" && !forceMethodGet && transport.usesMethodGet(request, true)) {
         // A 414 although the URI was under our limit: resend the read as POST _method=GET.
         forceMethodGet = true;
-        failedTry(true);
+        await failedTry(true);
         continue;
       }
       const handBack =
         (options.bisect && error.code === "604") ||
         (options.replaySafe === false && mayHaveExecuted(error));
       if (handBack) {
-        failedTry(false);
+        await failedTry(false);
         throw error;
       }
 
@@ -198,10 +208,10 @@ export class Caller {
         now: now(),
       };
       if (!shouldRetry(outcome, attempt, this.#c.retry)) {
-        failedTry(false);
+        await failedTry(false);
         throw error;
       }
-      failedTry(true);
+      await failedTry(true);
       if (error.recovery === "reauthenticate") reauthenticated = true;
       const wait = delayMs(attempt, outcome, this.#c.retry, this.#c.random);
       transport.emit({

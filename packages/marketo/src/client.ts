@@ -16,6 +16,7 @@ import {
 import { Caller } from "./call.ts";
 import { isMarketoError, type MarketoError } from "./errors.ts";
 import { Gate, type GateSnapshot, MemoryGateStore } from "./gate.ts";
+import { type FindCreatedOptions, type FoundCreate, findCreated, lookupKey } from "./lookup.ts";
 import {
   DEFAULT_GATE,
   DEFAULT_RETRY,
@@ -133,6 +134,7 @@ export class MarketoClient {
   readonly #writer: BatchWriterConfig;
   readonly #imports: ImportRunner;
   readonly #now: () => number;
+  readonly #verifyOptions: FindCreatedOptions;
 
   constructor(options: MarketoClientOptions) {
     const baseUrl = options.baseUrl.replace(/\/+$/, "").replace(/\/rest$/, "");
@@ -176,12 +178,14 @@ export class MarketoClient {
       maxRecords: options.maxBatchRecords ?? DEFAULTS.maxBatchRecords,
       maxBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       bisectFloor: options.bisectFloor ?? DEFAULTS.bisectFloor,
+      now,
     };
     this.#imports = new ImportRunner({
       caller: this.#caller,
       maxFileBytes: options.maxImportBytes ?? DEFAULTS.maxImportBytes,
     });
     this.#now = now;
+    this.#verifyOptions = { skewMs: options.createdSkewMs ?? DEFAULTS.createdSkewMs };
   }
 
   /** Sync Leads (§4): create or update any number of leads; one result per lead, in order. */
@@ -206,8 +210,8 @@ export class MarketoClient {
       ...(replaySafe
         ? {}
         : {
-            verify: (batch, inputs) =>
-              this.#verifyCreated(batch, inputs, lookupField, action === "createOnly"),
+            verify: (batch, inputs, _error, sentAt) =>
+              this.#verifyCreated(batch, inputs, lookupField, action === "createOnly", sentAt),
           }),
     };
     return writeBatches(this.#writer, write);
@@ -460,18 +464,24 @@ export class MarketoClient {
     });
   }
 
-  /** After a lost createOnly/createDuplicate answer: which leads exist now, and which can be resent. */
+  /**
+   * After a lost createOnly/createDuplicate answer: the leads the call is proven to have created
+   * (see findCreated), and which records can be resent. createOnly can always be resent:
+   * Marketo refuses (1005) what already exists. A createDuplicate not found may still be on
+   * its way in Marketo and is left `unknown` for the caller to verify later.
+   */
   async #verifyCreated<L extends Lead>(
     batch: readonly number[],
     inputs: readonly L[],
     lookupField: string,
     resendMissing: boolean,
+    sentAt: number,
   ): Promise<{ settled: RecordResult<L>[]; resend: number[] }> {
     const settled: RecordResult<L>[] = [];
     const keyed: number[] = [];
     for (const index of batch) {
-      const value = inputs[index]?.[lookupField];
-      if (typeof value === "string" || typeof value === "number") keyed.push(index);
+      if (lookupKey(inputs[index]?.[lookupField]) !== undefined) keyed.push(index);
+      else if (resendMissing) keyed.push(index);
       else
         settled.push(
           unknown(
@@ -481,19 +491,14 @@ export class MarketoClient {
           ),
         );
     }
-    const found = new Map<string, number | string>();
+    let found: (FoundCreate | undefined)[];
     try {
-      const values = keyed.map((i) => inputs[i]?.[lookupField] as string | number);
-      for await (const page of this.getLeadsByFilter({
-        filterType: lookupField,
-        filterValues: values,
-        fields: ["id", lookupField],
-      })) {
-        for (const lead of page) {
-          const key = lead[lookupField];
-          if (key !== undefined) found.set(String(key).toLowerCase(), lead.id as number);
-        }
-      }
+      found = await findCreated(
+        this,
+        lookupField,
+        keyed.map((i) => ({ input: inputs[i] as L, sentAt })),
+        this.#verifyOptions,
+      );
     } catch {
       for (const index of keyed) {
         settled.push(
@@ -507,30 +512,19 @@ export class MarketoClient {
       return { settled, resend: [] };
     }
     const resend: number[] = [];
-    for (const index of keyed) {
-      const key = String(inputs[index]?.[lookupField]).toLowerCase();
-      const id = found.get(key);
-      // createOnly can be resent safely: Marketo refuses (1005) what already exists. A
-      // createDuplicate could not be: the lost call may still be running and would add a second.
-      if (id === undefined && resendMissing) resend.push(index);
-      else if (id === undefined)
-        settled.push(
-          unknown(
-            index,
-            inputs[index] as L,
-            `The call's answer was lost and no lead with this ${lookupField} exists yet; the call may still be running. Not resent (createDuplicate); verify it.`,
-          ),
-        );
+    keyed.forEach((index, i) => {
+      const lead = found[i];
+      if (lead) settled.push(createdByLostCall(index, inputs[index] as L, lead.id));
+      else if (resendMissing) resend.push(index);
       else
         settled.push(
           unknown(
             index,
             inputs[index] as L,
-            `The call's answer was lost; a lead with this ${lookupField} exists now (id ${id}), created by that call or before it. Not resent; verify it.`,
-            id,
+            `The call's answer was lost and no lead it created is in Marketo yet; the call may still be running. Not resent (createDuplicate); verify it.`,
           ),
         );
-    }
+    });
     return { settled, resend };
   }
 
@@ -549,9 +543,25 @@ export class MarketoClient {
   }
 }
 
+/** A record a lost create call is proven to have created (see findCreated). */
+function createdByLostCall<I>(index: number, input: I, id: number): RecordResult<I> {
+  return {
+    index,
+    input,
+    status: "created",
+    id,
+    marketoStatus: "created",
+    reasons: [],
+    requestId: undefined,
+  };
+}
+
 export type { MarketoError };
 
 /** The write's hooks, without undefined members (exactOptionalPropertyTypes). */
 function observed(options: WriteOptions): WriteOptions {
-  return options.onRetriedCall ? { onRetriedCall: options.onRetriedCall } : {};
+  return {
+    ...(options.onRetriedCall ? { onRetriedCall: options.onRetriedCall } : {}),
+    ...(options.onSending ? { onSending: options.onSending } : {}),
+  };
 }

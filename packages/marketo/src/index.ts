@@ -1,7 +1,7 @@
 export type { Activity, ActivityQuery } from "./activities.ts";
 export { clearTokenCache } from "./auth.ts";
 export { cutBatches, halves, jsonBytes } from "./batch.ts";
-export type { RetriedCall, WriteOptions } from "./batch-write.ts";
+export type { RetriedCall, SendingCall, WriteOptions } from "./batch-write.ts";
 export {
   attributeRows,
   type ImportFile,
@@ -71,6 +71,14 @@ export {
   type ShareState,
   type Ticket,
 } from "./gate.ts";
+export {
+  type CreateProbe,
+  type FindCreatedOptions,
+  type FoundCreate,
+  findCreated,
+  type LeadReader,
+  lookupKey,
+} from "./lookup.ts";
 export {
   DEFAULT_GATE,
   DEFAULT_RETRY,

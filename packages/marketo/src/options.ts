@@ -174,6 +174,12 @@ export interface MarketoClientOptions {
    */
   bisectFloor?: number;
   /**
+   * How far Marketo's clock may lag ours when a lost create is looked for: a lead created (by
+   * its `createdAt`) up to this long before the call went out still counts as the call's.
+   * @default 60000
+   */
+  createdSkewMs?: number;
+  /**
    * Receives log lines (already redacted).
    * @default no logging
    */
@@ -224,4 +230,5 @@ export const DEFAULTS = {
   maxBodyBytes: 1_000_000,
   maxImportBytes: 10_000_000,
   bisectFloor: 25,
+  createdSkewMs: 60_000,
 } satisfies Partial<MarketoClientOptions>;
