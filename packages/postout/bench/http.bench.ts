@@ -126,6 +126,7 @@ async function fill(path: string, end: number): Promise<void> {
                 },
           requestId: `${(i * 31).toString(16)}#${n}`,
           durationMs: 280 + (i % 90),
+          step: "lead",
           ...outcome,
           ...(outcome.status === "retrying" ? { nextAt: end + DAY } : {}),
           ...(outcome.status === "delivered" ? { marketoId: 1_000_000 + i } : {}),

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_RETRY_SCHEDULE_MS, type OutcomePolicy } from "./outcome.ts";
+import type { VerifyOptions } from "./verify.ts";
 
 /** A Marketo instance leads are posted to. Credentials come from the environment or the config file, never the database. */
 export interface DestinationConfig {
@@ -24,6 +25,8 @@ export interface Config {
   readonly sandbox: boolean;
   /** When failed leads are tried again; `undefined` for the default schedule (1 min … 6 h). */
   readonly retry: OutcomePolicy | undefined;
+  /** How leads whose call may be in Marketo are verified; `undefined` for the defaults (60 s each). */
+  readonly verify?: Partial<VerifyOptions>;
 }
 
 /** A configuration mistake: the CLI exits 2 with this message. */
@@ -83,6 +86,17 @@ const fileSchema = z
       .strict()
       .optional(),
     destinations: z.array(destinationSchema).min(1).optional(),
+    /**
+     * A lead whose call was cut off (a crash, a lost answer) is looked for in Marketo `settleMs`
+     * after the call went out; a lead created up to `skewMs` before that still counts as its.
+     */
+    verify: z
+      .object({
+        settleMs: z.number().int().min(100).max(3_600_000).optional(),
+        skewMs: z.number().int().min(0).max(3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -142,6 +156,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ...(file.retry.perCode ? { perCode: file.retry.perCode } : {}),
   };
 
+  const verify = file.verify && {
+    ...(file.verify.settleMs === undefined ? {} : { settleMs: file.verify.settleMs }),
+    ...(file.verify.skewMs === undefined ? {} : { skewMs: file.verify.skewMs }),
+  };
   const fromEnv = env.MARKETO_BASE_URL || env.MARKETO_CLIENT_ID || env.MARKETO_CLIENT_SECRET;
   if (fromEnv) {
     const missing = ["MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET"].filter(
@@ -155,6 +173,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     return {
       db,
       retry,
+      ...(verify ? { verify } : {}),
       sandbox: false,
       destinations: [
         {
@@ -199,8 +218,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         concurrency: d.concurrency,
       };
     });
-    return { db, retry, sandbox: false, destinations };
+    return { db, retry, ...(verify ? { verify } : {}), sandbox: false, destinations };
   }
 
-  return { db, retry, sandbox: true, destinations: [SANDBOX_DESTINATION] };
+  return {
+    db,
+    retry,
+    ...(verify ? { verify } : {}),
+    sandbox: true,
+    destinations: [SANDBOX_DESTINATION],
+  };
 }

@@ -1,14 +1,10 @@
-import {
-  type BatchResult,
-  isMarketoError,
-  type MarketoClient,
-  type WriteOptions,
-} from "@postout/marketo";
-import { type Delivered, failedAt, responseOf, runFollowUps, type Sent } from "./follow-ups.ts";
-import { type LeadOutcome, type OutcomePolicy, outcomeOf, retryOrGiveUp } from "./outcome.ts";
-import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import type { MarketoClient } from "@postout/marketo";
+import { crashPoint } from "./crash-point.ts";
+import { deliverRound } from "./delivery.ts";
+import type { OutcomePolicy } from "./outcome.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
 import { TryLog } from "./try-log.ts";
+import { DEFAULT_VERIFY, type VerifyOptions } from "./verify.ts";
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -45,6 +41,11 @@ export interface DispatcherOptions {
   readonly minRoundIntervalMs?: number;
   readonly policy?: OutcomePolicy;
   /**
+   * When leads whose call may be in Marketo are looked for, and how far Marketo's clock may lag.
+   * @default DEFAULT_VERIFY (60 s each)
+   */
+  readonly verify?: Partial<VerifyOptions>;
+  /**
    * Called when a background round fails (e.g. the database stays busy); the loop goes on.
    * @default writes the message to stderr
    */
@@ -55,51 +56,16 @@ export interface DispatcherOptions {
   readonly now?: () => number;
 }
 
-function endpointPath(route: Route): string {
-  return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
-}
-
-interface Merged {
-  readonly input: Record<string, unknown>;
-  readonly leads: ClaimedLead[];
-}
-
 /**
- * Leads with the same lookup value go into one record (later fields win): Marketo would
- * otherwise answer 1007/1036 for duplicates within a call, or race two upserts.
- */
-export function mergeByLookup(leads: readonly ClaimedLead[], lookupField: string): Merged[] {
-  const merged: Merged[] = [];
-  const byKey = new Map<string, Merged>();
-  for (const lead of leads) {
-    const value = lead.input[lookupField];
-    const key =
-      typeof value === "string"
-        ? value.trim().toLowerCase()
-        : value === undefined
-          ? undefined
-          : String(value);
-    const existing = key === undefined ? undefined : byKey.get(key);
-    if (existing) {
-      Object.assign(existing.input, lead.input);
-      existing.leads.push(lead);
-      continue;
-    }
-    const entry = { input: { ...lead.input }, leads: [lead] };
-    merged.push(entry);
-    if (key !== undefined) byKey.set(key, entry);
-  }
-  return merged;
-}
-
-/**
- * One per destination: claims due leads, sends them in batches by route, and records an
- * attempt per lead. The only writer of delivery state.
+ * The scheduler of one destination: wakes, ends pauses, claims due leads and holds their
+ * leases, hands each round to the delivery pipeline (delivery.ts) and records what it returns.
+ * The only writer of delivery state.
  */
 export class Dispatcher {
-  readonly #o: Required<Omit<DispatcherOptions, "policy" | "onRecorded">> & {
+  readonly #o: Required<Omit<DispatcherOptions, "policy" | "onRecorded" | "verify">> & {
     readonly policy: OutcomePolicy | undefined;
     readonly onRecorded: DispatcherOptions["onRecorded"] | undefined;
+    readonly verify: VerifyOptions;
   };
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -121,6 +87,7 @@ export class Dispatcher {
       ...options,
       policy: options.policy,
       onRecorded: options.onRecorded,
+      verify: { ...DEFAULT_VERIFY, ...options.verify },
     };
   }
 
@@ -220,6 +187,31 @@ export class Dispatcher {
     return total;
   }
 
+  /**
+   * Drains, then waits for the leads whose calls were cut off (a crash, a lost answer) to be
+   * verified: they are due `verify.settleMs` after their call at the latest, so a batch job can
+   * end with their outcome instead of leaving them retrying. `onWait` is told how long and for
+   * how many before each wait. Resolves to the number of leads handled.
+   */
+  async drainSettled(onWait?: (ms: number, leads: number) => void): Promise<number> {
+    const { store, destination, verify } = this.#o;
+    let total = await this.drain();
+    for (let round = 0; round < 100; round++) {
+      const waiting = await store.countByStatus({
+        destination,
+        status: ["retrying"],
+        code: ["uncertain"],
+      });
+      if (waiting.retrying === 0) break;
+      const next = (await store.nextDueAt(destination)) ?? this.#o.now();
+      const ms = Math.min(Math.max(0, next - this.#o.now()), verify.settleMs);
+      onWait?.(ms, waiting.retrying);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      total += await this.drain();
+    }
+    return total;
+  }
+
   /** One round: claim due leads, send them, record the outcomes. Resolves to how many leads it handled. */
   async runOnce(): Promise<number> {
     const claimed = await this.#claim();
@@ -246,257 +238,29 @@ export class Dispatcher {
     return store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
   }
 
-  /** Sends claimed leads by route and records an attempt for each. */
+  /** Sends claimed leads through their steps and records an attempt for each step made. */
   async #deliver(claimed: readonly ClaimedLead[]): Promise<void> {
-    const { store, destination, worker, leaseMs } = this.#o;
+    const { store, destination, worker, leaseMs, client, now, policy, verify } = this.#o;
     const renew = setInterval(
       () => {
-        void store.renewLeases(worker, this.#o.now() + leaseMs);
+        void store.renewLeases(worker, now() + leaseMs);
       },
       Math.max(1000, leaseMs / 3),
     );
     try {
-      const groups = new Map<string, ClaimedLead[]>();
-      for (const lead of claimed) {
-        const group = groups.get(lead.routeKey);
-        if (group) group.push(lead);
-        else groups.set(lead.routeKey, [lead]);
-      }
-      const tries = new TryLog(this.#o.now);
-      const records = (
-        await Promise.all([...groups.values()].map((leads) => this.#sendOrRetry(leads, tries)))
-      ).flat();
-      await store.recordAttempts(
-        records.map((r) => r.record),
-        tries.take(),
+      const tries = new TryLog(now);
+      const sent = await deliverRound(
+        { store, destination, worker, client, now, policy, tries, verify },
+        claimed,
       );
-      this.#o.onRecorded?.(records.map((r) => r.record));
-      const pauseOutcome = records.find((r) => r.outcome.pauseDestination)?.outcome
-        .pauseDestination;
-      if (pauseOutcome) await store.setDestinationPause(destination, pauseOutcome, this.#o.now());
+      const records = sent.map((s) => s.record);
+      await store.recordAttempts(records, tries.take());
+      crashPoint("recorded");
+      this.#o.onRecorded?.(records);
+      const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;
+      if (pause) await store.setDestinationPause(destination, pause, now());
     } finally {
       clearInterval(renew);
     }
-  }
-
-  /** Sends one route's leads; an unexpected failure schedules them for retry instead of losing the round. */
-  async #sendOrRetry(
-    claimed: ClaimedLead[],
-    tries: TryLog,
-  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
-    try {
-      return await this.#send(claimed, tries);
-    } catch (error) {
-      const at = this.#o.now();
-      const code = isMarketoError(error) ? error.code : "internal_error";
-      const reason = error instanceof Error ? error.message : String(error);
-      return claimed.map((lead) => {
-        // Whether the call reached Marketo is unknown: retry on the schedule, keeping the lead uncertain.
-        const retry = retryOrGiveUp(code, reason, undefined, lead.attempts + 1, at, this.#o.policy);
-        return {
-          outcome: retry,
-          record: {
-            leadId: lead.id,
-            at,
-            endpoint: endpointPath(lead.route),
-            request: requestContent(lead.route, lead.input),
-            response: undefined,
-            requestId: undefined,
-            statusCode: code,
-            reason,
-            durationMs: 0,
-            status: retry.status,
-            ...(retry.nextAt === undefined ? {} : { nextAt: retry.nextAt }),
-            uncertain: true,
-          },
-        };
-      });
-    }
-  }
-
-  async #send(
-    claimed: ClaimedLead[],
-    tries: TryLog,
-  ): Promise<{ record: AttemptRecord; outcome: LeadOutcome }[]> {
-    const route = (claimed[0] as ClaimedLead).route;
-    const { found, leads } = await this.#verifyInterrupted(route, claimed);
-    if (leads.length === 0)
-      return [...found, ...(await this.#followUps(route, claimed, found, tries))];
-    // Fields meant for follow-up steps (custom object, activity) are not lead fields.
-    const merged = mergeByLookup(
-      leads.map((l) => ({ ...l, input: leadFields(route, l.input) })),
-      lookupFieldOf(route),
-    );
-    const started = this.#o.now();
-    const batch = await this.#call(
-      route,
-      merged.map((m) => m.input),
-      tries.options(endpointPath(route), (i) =>
-        (merged[i]?.leads ?? []).map((lead) => ({
-          leadId: lead.id,
-          n: lead.attempts + 1,
-          request: requestContent(route, lead.input),
-        })),
-      ),
-    );
-    const at = this.#o.now();
-    const perLead = Math.max(0, at - started);
-    const out: Sent[] = [];
-    batch.results.forEach((result, i) => {
-      const entry = merged[i] as Merged;
-      for (const lead of entry.leads) {
-        const sent = outcomeOf(result, lead.attempts + 1, at, this.#o.policy);
-        // A lead sent by test-integration ends as `test`, so reports tell it from real leads.
-        const outcome: LeadOutcome =
-          lead.test && sent.status === "delivered" ? { ...sent, status: "test" } : sent;
-        out.push({
-          outcome,
-          record: {
-            leadId: lead.id,
-            at,
-            endpoint: failedAt(result.error) ?? endpointPath(route),
-            request: requestContent(route, lead.input),
-            response: responseOf(result),
-            requestId: result.requestId,
-            statusCode: outcome.statusCode,
-            reason: outcome.reason,
-            durationMs: perLead,
-            status: outcome.status,
-            ...(outcome.nextAt === undefined ? {} : { nextAt: outcome.nextAt }),
-            ...(outcome.marketoId === undefined ? {} : { marketoId: outcome.marketoId }),
-            ...(outcome.fix === undefined ? {} : { fix: outcome.fix }),
-          },
-        });
-      }
-    });
-    // A lead found after an interrupted send still needs its follow-up steps (list, object, activity).
-    return [
-      ...found,
-      ...out,
-      ...(await this.#followUps(route, claimed, [...found, ...out], tries)),
-    ];
-  }
-
-  /** Runs the route's follow-up steps for the leads whose own call delivered them. */
-  async #followUps(
-    route: Route,
-    claimed: readonly ClaimedLead[],
-    sent: readonly Sent[],
-    tries: TryLog,
-  ) {
-    const byId = new Map(claimed.map((l) => [l.id, l]));
-    const delivered = sent.flatMap((s): Delivered[] => {
-      const lead = byId.get(s.record.leadId);
-      return lead &&
-        s.outcome.marketoId !== undefined &&
-        (s.outcome.status === "delivered" || s.outcome.status === "test")
-        ? [
-            {
-              leadId: lead.id,
-              marketoId: s.outcome.marketoId,
-              input: lead.input,
-              attempts: lead.attempts + 1,
-              test: lead.test,
-            },
-          ]
-        : [];
-    });
-    return runFollowUps(
-      { client: this.#o.client, now: this.#o.now, policy: this.#o.policy, tries },
-      route,
-      delivered,
-    );
-  }
-
-  /**
-   * A lead whose send was interrupted (the process died mid-call) may already be in Marketo.
-   * Upserts (createOrUpdate, updateOnly, Push Lead) are safe to send again; createOnly and
-   * createDuplicate are not, so those leads are looked up by their lookup field first and
-   * recorded as delivered when found.
-   */
-  async #verifyInterrupted(
-    route: Route,
-    claimed: ClaimedLead[],
-  ): Promise<{ found: { record: AttemptRecord; outcome: LeadOutcome }[]; leads: ClaimedLead[] }> {
-    const risky =
-      route.endpoint === "syncLeads" &&
-      (route.action === "createOnly" || route.action === "createDuplicate");
-    const uncertain = risky ? claimed.filter((l) => l.uncertain) : [];
-    if (uncertain.length === 0) return { found: [], leads: claimed };
-    const field = lookupFieldOf(route);
-    const values = uncertain.flatMap((l) => {
-      const v = l.input[field];
-      return typeof v === "string" || typeof v === "number" ? [v] : [];
-    });
-    const existing = new Map<string, number>();
-    for await (const page of this.#o.client.getLeadsByFilter({
-      filterType: field,
-      filterValues: values,
-      fields: ["id", field],
-    })) {
-      for (const row of page) {
-        const key = row[field];
-        if ((typeof key === "string" || typeof key === "number") && typeof row.id === "number") {
-          existing.set(String(key).toLowerCase(), row.id);
-        }
-      }
-    }
-    const at = this.#o.now();
-    const found: { record: AttemptRecord; outcome: LeadOutcome }[] = [];
-    const leads = claimed.filter((lead) => {
-      if (!lead.uncertain) return true;
-      const id = existing.get(String(lead.input[field]).toLowerCase());
-      if (id === undefined) return true;
-      const outcome: LeadOutcome = {
-        status: "delivered",
-        statusCode: "200",
-        reason: "found in Marketo after an interrupted send",
-        fix: undefined,
-        marketoId: id,
-      };
-      found.push({
-        outcome,
-        record: {
-          leadId: lead.id,
-          at,
-          endpoint: "/rest/v1/leads.json?_method=GET",
-          request: { filterType: field, filterValues: [lead.input[field]] },
-          response: { success: true, result: [{ id }] },
-          requestId: undefined,
-          statusCode: "200",
-          reason: outcome.reason,
-          durationMs: 0,
-          status: "delivered",
-          marketoId: id,
-        },
-      });
-      return false;
-    });
-    return { found, leads };
-  }
-
-  #call(
-    route: Route,
-    inputs: Record<string, unknown>[],
-    observe: WriteOptions,
-  ): Promise<BatchResult<Record<string, unknown>>> {
-    const { client } = this.#o;
-    if (route.endpoint === "pushLeads") {
-      return client.pushLeads(inputs, {
-        ...observe,
-        programName: route.programName,
-        ...(route.source === undefined ? {} : { source: route.source }),
-        ...(route.reason === undefined ? {} : { reason: route.reason }),
-        ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
-        ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
-        ...(route.programStatus === undefined ? {} : { programStatus: route.programStatus }),
-      });
-    }
-    return client.syncLeads(inputs, {
-      ...observe,
-      ...(route.action === undefined ? {} : { action: route.action }),
-      ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
-      ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
-    });
   }
 }

@@ -300,6 +300,8 @@ describe("crash: kill -9 a post mid-delivery, run it again", () => {
             concurrency: 1,
           },
         ],
+        // A cut-off call is looked for 2 s after it went out (the sandbox answers at once).
+        verify: { settleMs: 2000 },
       }),
     );
     const rows = Array.from({ length: 2000 }, (_, i) => `crash${i}@example.com,C${i}`);

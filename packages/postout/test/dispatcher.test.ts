@@ -299,7 +299,7 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(sandbox.calls().filter((c) => c.path === "/rest/v1/leads.json").length, 0);
   });
 
-  it("a failed list lookup keeps the lead's own attempt, and the retry of a createDuplicate lead finds it instead of creating it twice", async () => {
+  it("a failed list lookup keeps the lead's own attempt, and the retry of a createDuplicate lead resumes at its list step instead of creating it twice", async () => {
     const { store, dispatcher, now } = setup();
     const route: Route = {
       endpoint: "syncLeads",
@@ -324,10 +324,7 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal((await store.getLead(id))?.status, "delivered");
     assert.deepEqual(
       (await store.getAttempts(id)).slice(2).map((a) => [a.endpoint, a.statusCode]),
-      [
-        ["/rest/v1/leads.json?_method=GET", "200"],
-        ["/rest/v1/lists/1001/leads.json", "200"],
-      ],
+      [["/rest/v1/lists/1001/leads.json", "200"]],
     );
     assert.equal(sandbox.state().leads, 1, "created once");
   });
@@ -529,27 +526,44 @@ describe("dispatcher against the sandbox over HTTP", () => {
     );
   });
 
-  it("verifies a createOnly lead whose send was interrupted instead of sending it twice", async () => {
+  it("after a crash, a createDuplicate lead whose call went out is looked for; one whose call never left is simply sent", async () => {
     const { store, dispatcher, client, now } = setup();
-    const createOnly: Route = {
+    const createDuplicate: Route = {
       endpoint: "syncLeads",
       action: "createDuplicate",
       lookupField: "email",
     };
-    const { ids } = await store.addLeads([lead(1, {}, createOnly), lead(2, {}, createOnly)], now());
-    // The process "died" after Marketo created lead 1 but before its answer was recorded.
-    await client.syncLeads([{ email: "lead1@example.com", firstName: "L1" }], {
+    const { ids } = await store.addLeads(
+      [lead(1, {}, createDuplicate), lead(2, {}, createDuplicate)],
+      now(),
+    );
+    const [one, two] = ids as number[];
+    // The dead process marked lead 1's call, Marketo created it, and the process died before
+    // the answer was recorded. Lead 2's call was still waiting in the gate.
+    await store.claimDue("main", { now: now(), limit: 10, worker: "dead", leaseMs: 60_000 });
+    await store.markOnWire([{ id: one as number }], {
+      step: "lead",
+      done: undefined,
+      at: now(),
+      worker: "dead",
+    });
+    const made = await client.syncLeads([{ email: "lead1@example.com", firstName: "L1" }], {
       action: "createDuplicate",
     });
-    await store.claimDue("main", { now: now(), limit: 10, worker: "dead", leaseMs: 60_000 });
     assert.equal(await store.releaseClaims("main", { workers: ["dead"] }), 2);
     await dispatcher.drain();
-    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
     assert.deepEqual(
-      rows.map((r) => r?.status),
-      ["delivered", "delivered"],
+      [(await store.getLead(one as number))?.status, (await store.getLead(two as number))?.status],
+      ["retrying", "delivered"],
+      "lead 1 waits until Marketo has surely finished the call; lead 2 is sent at once",
     );
-    assert.equal(rows[0]?.lastReason, "found in Marketo after an interrupted send");
+    assert.equal((await store.getLead(one as number))?.lastCode, "uncertain");
+    sandbox.clock.set(new Date(now() + 61_000));
+    await dispatcher.drain();
+    const found = await store.getLead(one as number);
+    assert.equal(found?.status, "delivered");
+    assert.equal(found?.marketoId, made.results[0]?.id);
+    assert.match(found?.lastReason ?? "", /^created by the interrupted call: lead \d+/);
     assert.equal(sandbox.state().leads, 2, "lead 1 exists once, lead 2 was created");
   });
 });

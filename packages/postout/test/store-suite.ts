@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
-import type { NewLead, Store } from "../src/store/store.ts";
+import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../src/store/store.ts";
 
 /**
  * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,
@@ -126,6 +126,7 @@ export function storeSuite(
           request: {},
           requestId: "r#1",
           durationMs: 120,
+          step: "lead" as const,
         };
         await store.recordAttempts([
           {
@@ -219,6 +220,7 @@ export function storeSuite(
           statusCode,
           reason: "tried again",
           durationMs: 40,
+          step: "lead" as const,
         });
         const decided = (leadId: number, at: number, endpoint: string) => ({
           leadId,
@@ -230,6 +232,7 @@ export function storeSuite(
           statusCode: "200",
           reason: undefined,
           durationMs: 30,
+          step: "lead" as const,
           status: "delivered" as const,
           marketoId: 7,
         });
@@ -311,6 +314,7 @@ export function storeSuite(
           statusCode,
           reason: undefined,
           durationMs: 1,
+          step: "lead" as const,
           status: (statusCode === "200" ? "delivered" : "needs_fix") as "delivered" | "needs_fix",
         });
         await store.recordAttempts([
@@ -352,12 +356,24 @@ export function storeSuite(
         );
       }));
 
-    it("gives back leads a dead worker left in sending, marked uncertain", () =>
+    it("gives back leads a dead worker left in sending; only those with a wire mark are uncertain", () =>
       withStore(async (store) => {
-        await store.addLeads([lead(1), lead(2)], T0);
-        await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
+        await store.addLeads([lead(1), lead(2), lead(3)], T0);
+        const dead = await store.claimDue("main", {
+          now: T0,
+          limit: 2,
+          worker: "dead",
+          leaseMs: 60_000,
+        });
         await store.claimDue("main", { now: T0, limit: 1, worker: "alive", leaseMs: 60_000 });
-        assert.equal(await store.releaseClaims("main", { workers: ["dead"] }), 1);
+        // The dead worker's call for its first lead had gone out; the second never left.
+        await store.markOnWire([{ id: (dead[0] as ClaimedLead).id }], {
+          step: "lead",
+          done: undefined,
+          at: T0 + 3,
+          worker: "dead",
+        });
+        assert.equal(await store.releaseClaims("main", { workers: ["dead"] }), 2);
         const back = await store.claimDue("main", {
           now: T0 + 1,
           limit: 10,
@@ -365,12 +381,15 @@ export function storeSuite(
           leaseMs: 1,
         });
         assert.deepEqual(
-          back.map((l) => [l.input.email, l.uncertain]),
-          [["lead1@example.com", true]],
+          back.map((l) => [l.input.email, l.onWire]),
+          [
+            ["lead1@example.com", { step: "lead", at: T0 + 3 }],
+            ["lead2@example.com", undefined],
+          ],
         );
         assert.equal(
           await store.releaseClaims("main", { expiredBefore: T0 + 59_999 }),
-          1,
+          2,
           "the expired lease of w",
         );
         await store.renewLeases("alive", T0 + 120_000);
@@ -396,6 +415,7 @@ export function storeSuite(
             statusCode: "401",
             reason: "bad credentials",
             durationMs: 5,
+            step: "lead" as const,
             status: "paused",
           },
         ]);
@@ -517,6 +537,7 @@ export function storeSuite(
           request: {},
           requestId: "r#1",
           durationMs: 120,
+          step: "lead" as const,
           response: undefined,
           reason: undefined,
         };
@@ -587,6 +608,7 @@ export function storeSuite(
             statusCode: "200",
             reason: undefined,
             durationMs: 1,
+            step: "lead" as const,
             status: "delivered" as const,
           })),
         );
@@ -616,6 +638,7 @@ export function storeSuite(
           requestId: "r",
           reason: undefined,
           durationMs: 1,
+          step: "lead" as const,
         };
         await store.recordAttempts([
           {
@@ -687,6 +710,12 @@ export function storeSuite(
       withStore(async (store) => {
         const { ids } = await store.addLeads([lead(1)], T0);
         await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
+        await store.markOnWire([{ id: ids[0] as number }], {
+          step: "lead",
+          done: undefined,
+          at: T0 + 2,
+          worker: "dead",
+        });
         await store.releaseClaims("main", { workers: ["dead"] });
         const id = ids[0] as number;
         assert.equal(
@@ -699,7 +728,178 @@ export function storeSuite(
           worker: "w",
           leaseMs: 60_000,
         });
-        assert.equal(back?.uncertain, true);
+        assert.deepEqual(back?.onWire, { step: "lead", at: T0 + 2 });
+      }));
+
+    it("a wire mark is only made on leads the worker holds, all or none", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2)], T0);
+        const [a, b] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 1, worker: "w1", leaseMs: 60_000 });
+        await store.claimDue("main", { now: T0, limit: 1, worker: "w2", leaseMs: 60_000 });
+        await assert.rejects(
+          store.markOnWire([{ id: a as number }, { id: b as number }], {
+            step: "lead",
+            done: undefined,
+            at: T0 + 1,
+            worker: "w1",
+          }),
+          (error: unknown) => error instanceof LeaseLostError && error.leadIds.join() === String(b),
+        );
+        await store.releaseClaims("main", { workers: ["w1", "w2"] });
+        const back = await store.claimDue("main", {
+          now: T0 + 2,
+          limit: 10,
+          worker: "w3",
+          leaseMs: 60_000,
+        });
+        assert.deepEqual(
+          back.map((l) => l.onWire),
+          [undefined, undefined],
+          "the failed mark left no lead marked",
+        );
+      }));
+
+    it("the first call of a step keeps its time; a call not carried out takes the mark back", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1)], T0);
+        const id = ids[0] as number;
+        const mark = (step: "lead" | "list", at: number, marketoId?: number) =>
+          store.markOnWire([marketoId === undefined ? { id } : { id, marketoId }], {
+            step,
+            done: step === "list" ? "lead" : undefined,
+            at,
+            worker: "w",
+          });
+        const claimBack = async () => {
+          await store.releaseClaims("main", { workers: ["w"] });
+          const [back] = await store.claimDue("main", {
+            now: T0 + 100,
+            limit: 1,
+            worker: "w",
+            leaseMs: 60_000,
+          });
+          return back as ClaimedLead;
+        };
+        await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+        await mark("lead", T0 + 1);
+        await mark("lead", T0 + 5);
+        assert.deepEqual((await claimBack()).onWire, { step: "lead", at: T0 + 1 });
+        await store.clearWire([id], "lead");
+        const cleared = await claimBack();
+        assert.equal(cleared.onWire, undefined);
+        // On to the list step: the lead step is confirmed and the lead's id kept with it.
+        await mark("list", T0 + 7, 42);
+        const atList = await claimBack();
+        assert.deepEqual(
+          [atList.onWire, atList.done, atList.marketoId],
+          [{ step: "list", at: T0 + 7 }, "lead", 42],
+        );
+      }));
+
+    it("records the steps Marketo confirmed; an uncertain attempt keeps the wire mark", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2)], T0);
+        const [a, b] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 2, worker: "w", leaseMs: 60_000 });
+        for (const id of [a, b] as number[]) {
+          await store.markOnWire([{ id }], { step: "lead", done: undefined, at: T0, worker: "w" });
+        }
+        const row = {
+          at: T0 + 5,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: undefined,
+          requestId: undefined,
+          reason: undefined,
+          durationMs: 1,
+        };
+        await store.recordAttempts([
+          {
+            ...row,
+            leadId: a as number,
+            step: "lead",
+            statusCode: "200",
+            status: "delivered",
+            marketoId: 9,
+          },
+          {
+            ...row,
+            leadId: a as number,
+            step: "list",
+            statusCode: "611",
+            status: "retrying",
+            nextAt: T0 + 10,
+          },
+          {
+            ...row,
+            leadId: b as number,
+            step: "lead",
+            statusCode: "unknown",
+            status: "retrying",
+            nextAt: T0 + 10,
+            uncertain: true,
+          },
+        ]);
+        const back = await store.claimDue("main", {
+          now: T0 + 10,
+          limit: 2,
+          worker: "w",
+          leaseMs: 60_000,
+        });
+        assert.deepEqual(
+          back.map((l) => [l.id, l.done, l.marketoId, l.onWire]),
+          [
+            [a, "lead", 9, undefined],
+            [b, undefined, undefined, { step: "lead", at: T0 }],
+          ],
+        );
+        assert.deepEqual(await store.attributedIds("main", [9, 10]), new Set([9]));
+        assert.deepEqual(await store.attributedIds("other", [9]), new Set());
+      }));
+
+    it("a repost of a delivered lead starts over; of a lead stopped at a follow-up, resumes there", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2)], T0);
+        const [a, b] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 2, worker: "w", leaseMs: 60_000 });
+        const row = {
+          at: T0 + 5,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: undefined,
+          requestId: undefined,
+          reason: undefined,
+          durationMs: 1,
+          statusCode: "200",
+          status: "delivered" as const,
+        };
+        await store.recordAttempts([
+          { ...row, leadId: a as number, step: "lead", marketoId: 1 },
+          { ...row, leadId: b as number, step: "lead", marketoId: 2 },
+          { ...row, leadId: b as number, step: "list", statusCode: "1013", status: "needs_fix" },
+        ]);
+        const input = { email: "x@example.com" };
+        await store.requeue(
+          [
+            { id: a as number, route: SYNC, input },
+            { id: b as number, route: SYNC, input },
+          ],
+          T0 + 6,
+        );
+        const back = await store.claimDue("main", {
+          now: T0 + 6,
+          limit: 2,
+          worker: "w",
+          leaseMs: 60_000,
+        });
+        assert.deepEqual(
+          back.map((l) => [l.id, l.done]),
+          [
+            [a, undefined],
+            [b, "lead"],
+          ],
+        );
       }));
 
     it("keeps what it accepted across a reopen", async () => {

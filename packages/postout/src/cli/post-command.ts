@@ -249,7 +249,11 @@ export function registerPost(program: Command): void {
       say(
         `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
       );
-      await destination.dispatcher.drain();
+      await destination.dispatcher.drainSettled((ms, waiting) =>
+        say(
+          `${waiting} lead(s) whose call was cut off: looking for them in Marketo in ${Math.ceil(ms / 1000)} s, when Marketo has surely finished those calls…`,
+        ),
+      );
       const summary = await summarize(gateway, intake.ids, {
         accepted: intake.accepted,
         alreadyAccepted: intake.duplicates,

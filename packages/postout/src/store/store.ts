@@ -55,6 +55,19 @@ export interface AddResult {
   readonly duplicates: number;
 }
 
+/**
+ * One call of a lead's delivery, in route order: the lead itself (Sync Leads or Push Lead),
+ * then its follow-ups (static list, custom object, custom activity).
+ */
+export type Step = "lead" | "list" | "customObject" | "activity";
+
+/** A call for a lead that may have reached Marketo and whose answer was never recorded. */
+export interface OnWire {
+  readonly step: Step;
+  /** Epoch ms the first such call was handed to the network. */
+  readonly at: number;
+}
+
 /** A lead claimed for sending. */
 export interface ClaimedLead {
   readonly id: number;
@@ -63,9 +76,15 @@ export interface ClaimedLead {
   readonly routeKey: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly attempts: number;
-  /** The last send was interrupted: whether Marketo got it is unknown. */
-  readonly uncertain: boolean;
+  /** The last step Marketo confirmed for this delivery; the round starts after it. */
+  readonly done: Step | undefined;
+  /** The lead's Marketo id, once its lead step is done. */
+  readonly marketoId: number | undefined;
+  /** Set when a call for the lead may be in Marketo (the process died, or its answer was lost): verify before sending again. */
+  readonly onWire: OnWire | undefined;
   readonly test: boolean;
+  /** Epoch ms the lead was accepted: the date of its custom activity, the same on every resend. */
+  readonly acceptedAt: number;
 }
 
 /** One call that carried a lead, as a row of its post-out log holds it. */
@@ -84,13 +103,19 @@ export interface LoggedCall {
 
 /** The result of one attempt for one lead, as the dispatcher records it. */
 export interface AttemptRecord extends LoggedCall {
+  /** The step the attempt was for; a delivered (or test) attempt marks the step done. */
+  readonly step: Step;
   /** The status the lead moves to. */
   readonly status: Exclude<LeadStatus, "queued" | "sending">;
   /** When a retrying or paused lead is due again. */
   readonly nextAt?: number;
   readonly marketoId?: number;
   readonly fix?: string;
-  /** Keep the lead marked uncertain: whether an earlier send reached Marketo is still unknown. */
+  /**
+   * Whether the call may have reached Marketo is still unknown: the lead's wire mark (see
+   * Store.markOnWire) stays, and the next round verifies before it sends. Otherwise the mark
+   * is cleared: the answer is known.
+   */
   readonly uncertain?: boolean;
 }
 
@@ -209,6 +234,25 @@ export interface Store {
   /** Extends the lease of the leads a worker is sending. */
   renewLeases(worker: string, leaseUntil: number): Promise<void>;
   /**
+   * Notes durably, before a call leaves, that it may put these leads' `step` into Marketo
+   * (the wire mark; the first call of a step keeps its time). `done` is the step before, now
+   * confirmed, and `marketoId` the lead's id once known. Throws LeaseLostError, and nothing
+   * is marked, when a lead is no longer claimed by `worker`: the call must not be sent.
+   */
+  markOnWire(
+    leads: readonly { readonly id: number; readonly marketoId?: number }[],
+    mark: {
+      readonly step: Step;
+      readonly done: Step | undefined;
+      readonly at: number;
+      readonly worker: string;
+    },
+  ): Promise<void>;
+  /** Takes back the wire mark of leads whose call Marketo answered without carrying it out (606, 413 …). */
+  clearWire(leadIds: readonly number[], step: Step): Promise<void>;
+  /** Of these Marketo ids, those already recorded for a lead of the destination. */
+  attributedIds(destination: string, marketoIds: readonly number[]): Promise<Set<number>>;
+  /**
    * Records attempts and moves each lead to its new status, in one transaction, with the calls
    * the client sent again: each is written just before the row of the attempt it belongs to
    * (same lead and number), or after the records when that attempt is not among them.
@@ -218,7 +262,7 @@ export interface Store {
   sendingWorkers(destination: string): Promise<string[]>;
   /**
    * Gives back the leads a dead worker (or an expired lease) left in `sending`: they are
-   * queued again and marked uncertain, so the dispatcher verifies before it resends.
+   * queued again; those with a wire mark are verified before anything is sent again.
    */
   releaseClaims(
     destination: string,
@@ -273,8 +317,23 @@ export interface Store {
   ): AsyncIterable<{ readonly lead: LeadRow; readonly last: AttemptRow | undefined }>;
   /** Every lead matching the filter, oldest first, in pages. */
   iterateLeads(filter: LeadFilter, pageSize?: number): AsyncIterable<LeadRow>;
-  /** Queues leads again with their re-mapped input; history is kept. Returns how many were requeued. */
+  /**
+   * Queues leads again with their re-mapped input; history is kept. A delivered lead starts
+   * over from its lead step; any other keeps the steps Marketo confirmed and its wire mark.
+   * Returns how many were requeued.
+   */
   requeue(leads: readonly Requeue[], now: number): Promise<number>;
 
   close(): Promise<void>;
+}
+
+/** A lead's claim passed to another worker (its lease ran out): this worker must not send it. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+  readonly leadIds: readonly number[];
+
+  constructor(leadIds: readonly number[]) {
+    super(`lead(s) ${leadIds.slice(0, 10).join(", ")} are no longer claimed by this worker`);
+    this.leadIds = leadIds;
+  }
 }

@@ -16,10 +16,11 @@ import type {
   LoggedCall,
   NewLead,
   Requeue,
+  Step,
   Store,
   TryRecord,
 } from "../store.ts";
-import { LEAD_STATUSES } from "../store.ts";
+import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
 
 const MIGRATIONS = new URL("./migrations/", import.meta.url);
 
@@ -316,7 +317,8 @@ export class SqliteStore implements Store {
            SELECT id FROM leads
            WHERE destination = ? AND status IN ('queued', 'retrying', 'paused') AND next_at <= ?
            ORDER BY next_at, id LIMIT ?)
-         RETURNING id, destination, route, route_key, input, attempts, uncertain, test`,
+         RETURNING id, destination, route, route_key, input, attempts, done_step, marketo_id,
+           wire_step, wire_at, test, created_at`,
       )
       .all(
         options.worker,
@@ -332,8 +334,12 @@ export class SqliteStore implements Store {
       route_key: string;
       input: string | null;
       attempts: number;
-      uncertain: number;
+      done_step: Step | null;
+      marketo_id: number | null;
+      wire_step: Step | null;
+      wire_at: number | null;
       test: number;
+      created_at: number;
     }[];
     return rows
       .sort((a, b) => a.id - b.id)
@@ -344,8 +350,14 @@ export class SqliteStore implements Store {
         routeKey: r.route_key,
         input: r.input === null ? {} : (JSON.parse(r.input) as Record<string, unknown>),
         attempts: r.attempts,
-        uncertain: r.uncertain === 1,
+        done: opt(r.done_step),
+        marketoId: opt(r.marketo_id),
+        onWire:
+          r.wire_step === null || r.wire_at === null
+            ? undefined
+            : { step: r.wire_step, at: r.wire_at },
         test: r.test === 1,
+        acceptedAt: r.created_at,
       }));
   }
 
@@ -355,14 +367,68 @@ export class SqliteStore implements Store {
       .run(leaseUntil, worker);
   }
 
+  async markOnWire(
+    leads: readonly { readonly id: number; readonly marketoId?: number }[],
+    mark: { step: Step; done: Step | undefined; at: number; worker: string },
+  ): Promise<void> {
+    // The first call of a step keeps its time: a create is looked for from the earliest call
+    // that may have made it.
+    const update = this.#db.prepare(
+      `UPDATE leads SET
+         wire_at = CASE WHEN wire_step IS ? THEN coalesce(wire_at, ?) ELSE ? END,
+         wire_step = ?, done_step = ?, marketo_id = coalesce(?, marketo_id)
+       WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+    );
+    this.#db.transaction(() => {
+      const lost: number[] = [];
+      for (const lead of leads) {
+        const { changes } = update.run(
+          mark.step,
+          mark.at,
+          mark.at,
+          mark.step,
+          mark.done ?? null,
+          lead.marketoId ?? null,
+          lead.id,
+          mark.worker,
+        );
+        if (changes === 0) lost.push(lead.id);
+      }
+      // Thrown inside the transaction: it rolls back, so no lead is marked for a call not sent.
+      if (lost.length > 0) throw new LeaseLostError(lost);
+    })();
+  }
+
+  async clearWire(leadIds: readonly number[], step: Step): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE leads SET wire_at = NULL, wire_step = NULL
+         WHERE id IN (SELECT value FROM json_each(?)) AND wire_step = ?`,
+      )
+      .run(JSON.stringify(leadIds), step);
+  }
+
+  async attributedIds(destination: string, marketoIds: readonly number[]): Promise<Set<number>> {
+    const rows = this.#db
+      .prepare(
+        `SELECT DISTINCT marketo_id FROM leads
+         WHERE destination = ? AND marketo_id IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck()
+      .all(destination, JSON.stringify(marketoIds)) as number[];
+    return new Set(rows);
+  }
+
   async recordAttempts(
     records: readonly AttemptRecord[],
     tries: readonly TryRecord[] = [],
   ): Promise<void> {
     const update = this.#db.prepare(
       `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
-         fix = ?, marketo_id = coalesce(?, marketo_id), uncertain = ?, claimed_by = NULL,
-         lease_until = NULL, updated_at = ?
+         fix = ?, marketo_id = coalesce(?, marketo_id),
+         done_step = CASE WHEN ? THEN ? ELSE done_step END,
+         wire_at = CASE WHEN ? THEN wire_at END, wire_step = CASE WHEN ? THEN wire_step END,
+         claimed_by = NULL, lease_until = NULL, updated_at = ?
        WHERE id = ?
        RETURNING attempts, destination`,
     );
@@ -404,6 +470,9 @@ export class SqliteStore implements Store {
           r.reason ?? null,
           r.fix ?? null,
           r.marketoId ?? null,
+          r.status === "delivered" || r.status === "test" ? 1 : 0,
+          r.step,
+          r.uncertain ? 1 : 0,
           r.uncertain ? 1 : 0,
           r.at,
           r.leadId,
@@ -441,7 +510,7 @@ export class SqliteStore implements Store {
   ): Promise<number> {
     const info = this.#db
       .prepare(
-        `UPDATE leads SET status = 'queued', uncertain = 1, claimed_by = NULL, lease_until = NULL,
+        `UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
            next_at = coalesce(next_at, updated_at)
          WHERE destination = ? AND status = 'sending'
            AND (claimed_by IN (SELECT value FROM json_each(?)) OR lease_until < ?)`,
@@ -698,11 +767,12 @@ export class SqliteStore implements Store {
     const queue = this.#db.prepare(
       `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, map_path = coalesce(?, map_path),
          status = ?, next_at = ?,
-         last_code = ?, last_reason = ?, fix = ?, attempts = attempts + ?, updated_at = ?
+         last_code = ?, last_reason = ?, fix = ?, attempts = attempts + ?, updated_at = ?,
+         done_step = CASE WHEN status IN ('delivered', 'test') THEN NULL ELSE done_step END
        WHERE id = ? AND status <> 'sending'
        RETURNING attempts, destination`,
     );
-    // `uncertain` stays: a repost does not tell whether an interrupted send reached Marketo,
+    // The wire mark stays: a repost does not tell whether an interrupted send reached Marketo,
     // so a createOnly/createDuplicate lead is still looked up before it is sent again.
     const insertAttempt = this.#attemptInsert();
     let changed = 0;

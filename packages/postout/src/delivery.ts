@@ -1,0 +1,200 @@
+import { isMarketoError, type MarketoClient } from "@postout/marketo";
+import { attemptRow, type Sent } from "./attempt-row.ts";
+import { crashPoint } from "./crash-point.ts";
+import { addActivity, addToList, syncCustomObject } from "./follow-ups.ts";
+import { endpointPath, sendLeads } from "./lead-step.ts";
+import { type OutcomePolicy, retryOrGiveUp } from "./outcome.ts";
+import { type Route, requestContent } from "./route.ts";
+import type { ClaimedLead, Step, Store } from "./store/store.ts";
+import type { TryLog } from "./try-log.ts";
+import { type VerifyOptions, verifyOnWire } from "./verify.ts";
+
+/**
+ * The delivery pipeline: one round of claimed leads → one attempt row per lead per step.
+ *
+ * Words, as the code uses them:
+ * - **step**: one call a lead's route makes of Marketo, in order: the lead itself (Sync Leads or
+ *   Push Lead), then its static list, custom object and custom activity. A lead is delivered
+ *   when its last step is; the steps Marketo confirmed are kept, so a retry never repeats them.
+ * - **attempt**: one step tried for one lead: one decisive row of the post-out log, numbered
+ *   per lead from 1; it moves the lead's status.
+ * - **call**: one HTTP request to Marketo. A call carries up to 300 leads; one attempt may take
+ *   several calls when the client sends its leads again.
+ * - **try**: a call of an attempt that did not decide it (the client sent the leads again after
+ *   a 606, a new token, a split): a `sending` row before the attempt's decisive row.
+ * - **wire mark**: the durable note, made before a call leaves, that it may put a step into
+ *   Marketo; cleared when its answer is recorded. After a crash only marked leads are
+ *   uncertain, and they are verified by what Marketo can prove (verify.ts) before anything is
+ *   sent again.
+ */
+export interface DeliveryContext {
+  readonly store: Store;
+  readonly destination: string;
+  /** The worker whose claims these leads are: a wire mark is only made on leads it holds. */
+  readonly worker: string;
+  readonly client: MarketoClient;
+  readonly now: () => number;
+  readonly policy: OutcomePolicy | undefined;
+  /** Where the calls the client sent again are logged. */
+  readonly tries: TryLog;
+  readonly verify: VerifyOptions;
+}
+
+/** A lead about to make one step this round. */
+export interface AtStep {
+  readonly lead: ClaimedLead;
+  /** Attempts recorded for the lead before this step: its stored ones plus this round's. */
+  readonly attempts: number;
+  /** Its Marketo id, once the lead step is done. */
+  readonly marketoId: number | undefined;
+}
+
+/** The route's steps, in the order they run. */
+export function stepsOf(route: Route): Step[] {
+  const steps: Step[] = ["lead"];
+  if (route.listName !== undefined) steps.push("list");
+  if (route.customObject) steps.push("customObject");
+  if (route.activity) steps.push("activity");
+  return steps;
+}
+
+/** The step a route makes before `step`: Marketo confirmed it once `step` is sent. */
+export function stepBefore(route: Route, step: Step): Step | undefined {
+  const steps = stepsOf(route);
+  return steps[steps.indexOf(step) - 1];
+}
+
+/** Whether an outcome lets the lead go on to its next step. */
+function passed(sent: Sent): boolean {
+  return sent.outcome.status === "delivered" || sent.outcome.status === "test";
+}
+
+/** Runs one round: each route's leads through their steps. Every claimed lead gets at least one row. */
+export async function deliverRound(
+  ctx: DeliveryContext,
+  claimed: readonly ClaimedLead[],
+): Promise<Sent[]> {
+  const routes = new Map<string, ClaimedLead[]>();
+  for (const lead of claimed) {
+    const group = routes.get(lead.routeKey);
+    if (group) group.push(lead);
+    else routes.set(lead.routeKey, [lead]);
+  }
+  const rounds = await Promise.all(
+    [...routes.values()].map((leads) => deliverRouteOrRetry(ctx, leads)),
+  );
+  return rounds.flat();
+}
+
+/** One route's leads; an unexpected failure schedules them for a retry instead of losing the round. */
+async function deliverRouteOrRetry(
+  ctx: DeliveryContext,
+  claimed: readonly ClaimedLead[],
+): Promise<Sent[]> {
+  try {
+    return await deliverRoute(ctx, claimed);
+  } catch (error) {
+    const at = ctx.now();
+    const code = isMarketoError(error) ? error.code : "internal_error";
+    const reason = error instanceof Error ? error.message : String(error);
+    // A lead whose call went out keeps its wire mark: the next round verifies it.
+    return claimed.map((lead) =>
+      attemptRow(
+        {
+          leadId: lead.id,
+          step: "lead",
+          at,
+          endpoint: endpointPath(lead.route),
+          request: requestContent(lead.route, lead.input),
+          response: undefined,
+          requestId: undefined,
+          durationMs: 0,
+          uncertain: true,
+        },
+        retryOrGiveUp(code, reason, undefined, lead.attempts + 1, at, ctx.policy),
+      ),
+    );
+  }
+}
+
+async function deliverRoute(ctx: DeliveryContext, claimed: readonly ClaimedLead[]) {
+  const route = (claimed[0] as ClaimedLead).route;
+  const steps = stepsOf(route);
+  const entering = new Map<Step, AtStep[]>();
+  const enter = (step: Step, at: AtStep) => {
+    const list = entering.get(step);
+    if (list) list.push(at);
+    else entering.set(step, [at]);
+  };
+  const out: Sent[] = [];
+  const verified = await verifyOnWire(
+    ctx,
+    route,
+    claimed.filter((l) => l.onWire),
+  );
+  for (const { at, sent, step } of verified) {
+    if (sent) {
+      out.push(sent);
+      // Proven done (a lead the lost call created): on to its next step.
+      const next = steps[steps.indexOf(step) + 1];
+      if (passed(sent) && next !== undefined) {
+        enter(next, {
+          lead: at.lead,
+          attempts: at.attempts + 1,
+          marketoId: sent.outcome.marketoId ?? at.marketoId,
+        });
+      }
+    } else enter(step, at);
+  }
+  for (const lead of claimed) {
+    if (lead.onWire) continue;
+    // A retry starts after the last step Marketo confirmed.
+    const next = lead.done === undefined ? "lead" : steps[steps.indexOf(lead.done) + 1];
+    enter(next ?? "lead", { lead, attempts: lead.attempts, marketoId: lead.marketoId });
+  }
+  let carried: AtStep[] = [];
+  for (const step of steps) {
+    const batch = [...(entering.get(step) ?? []), ...carried];
+    carried = [];
+    if (batch.length === 0) continue;
+    crashPoint("gate", step);
+    const sent = await runStep(ctx, route, step, batch);
+    crashPoint("answer", step);
+    out.push(...sent);
+    sent.forEach((s, i) => {
+      const at = batch[i] as AtStep;
+      if (passed(s)) {
+        carried.push({
+          lead: at.lead,
+          attempts: at.attempts + 1,
+          marketoId: s.outcome.marketoId ?? at.marketoId,
+        });
+      }
+    });
+  }
+  return out;
+}
+
+/** One step for a batch of leads: one row per lead, in the batch's order. */
+function runStep(
+  ctx: DeliveryContext,
+  route: Route,
+  step: Step,
+  batch: readonly AtStep[],
+): Promise<Sent[]> {
+  switch (step) {
+    case "lead":
+      return sendLeads(ctx, route, batch);
+    case "list":
+      return addToList(ctx, route, route.listName as string, batch);
+    case "customObject":
+      return syncCustomObject(
+        ctx,
+        route,
+        route.customObject as NonNullable<Route["customObject"]>,
+        batch,
+      );
+    case "activity":
+      return addActivity(ctx, route, route.activity as NonNullable<Route["activity"]>, batch);
+  }
+}

@@ -1,0 +1,134 @@
+import {
+  type BatchResult,
+  lookupKey,
+  type MarketoClient,
+  type RecordResult,
+  type WriteOptions,
+} from "@postout/marketo";
+import { attemptRow, type Sent } from "./attempt-row.ts";
+import { callHooks } from "./call-hooks.ts";
+import type { AtStep, DeliveryContext } from "./delivery.ts";
+import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import { failedAt, responseOf, stepOutcome, uncertainAfter } from "./step-result.ts";
+
+export function endpointPath(route: Route): string {
+  return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
+}
+
+/** One record of the write and the leads of the batch it stands for (by batch position). */
+interface Merged {
+  readonly input: Record<string, unknown>;
+  readonly positions: number[];
+}
+
+/** Upserts: Marketo treats two records with the same lookup value as one lead. */
+function merges(route: Route): boolean {
+  return (
+    route.endpoint === "pushLeads" ||
+    route.action === undefined ||
+    route.action === "createOrUpdate" ||
+    route.action === "updateOnly"
+  );
+}
+
+/**
+ * The records of the write. For an upsert, leads with the same lookup value go into one record
+ * (later fields win): Marketo would otherwise answer 1007/1036 for duplicates within a call, or
+ * race two upserts of the same person. createOnly and createDuplicate never merge: two
+ * records there are two people.
+ */
+export function mergeByLookup(
+  route: Route,
+  inputs: readonly Readonly<Record<string, unknown>>[],
+): Merged[] {
+  const field = lookupFieldOf(route);
+  const merged: Merged[] = [];
+  const byKey = new Map<string, Merged>();
+  inputs.forEach((input, position) => {
+    const key = merges(route) ? lookupKey(input[field]) : undefined;
+    const existing = key === undefined ? undefined : byKey.get(key);
+    if (existing) {
+      Object.assign(existing.input, input);
+      existing.positions.push(position);
+      return;
+    }
+    const entry = { input: { ...input }, positions: [position] };
+    merged.push(entry);
+    if (key !== undefined) byKey.set(key, entry);
+  });
+  return merged;
+}
+
+function write(
+  client: MarketoClient,
+  route: Route,
+  inputs: Record<string, unknown>[],
+  hooks: WriteOptions,
+): Promise<BatchResult<Record<string, unknown>>> {
+  if (route.endpoint === "pushLeads") {
+    return client.pushLeads(inputs, {
+      ...hooks,
+      programName: route.programName,
+      ...(route.source === undefined ? {} : { source: route.source }),
+      ...(route.reason === undefined ? {} : { reason: route.reason }),
+      ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
+      ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
+      ...(route.programStatus === undefined ? {} : { programStatus: route.programStatus }),
+    });
+  }
+  return client.syncLeads(inputs, {
+    ...hooks,
+    ...(route.action === undefined ? {} : { action: route.action }),
+    ...(route.lookupField === undefined ? {} : { lookupField: route.lookupField }),
+    ...(route.partitionName === undefined ? {} : { partitionName: route.partitionName }),
+  });
+}
+
+/** The lead step (Sync Leads or Push Lead) for a batch: one row per lead, in the batch's order. */
+export async function sendLeads(
+  ctx: DeliveryContext,
+  route: Route,
+  batch: readonly AtStep[],
+): Promise<Sent[]> {
+  // Fields meant for follow-up steps (custom object, activity) are not lead fields.
+  const merged = mergeByLookup(
+    route,
+    batch.map((at) => leadFields(route, at.lead.input)),
+  );
+  const endpoint = endpointPath(route);
+  const requestOf = (at: AtStep) => requestContent(route, at.lead.input);
+  const started = ctx.now();
+  const answer = await write(
+    ctx.client,
+    route,
+    merged.map((m) => m.input),
+    callHooks(ctx, route, "lead", endpoint, (i) =>
+      (merged[i]?.positions ?? []).map((p) => {
+        const at = batch[p] as AtStep;
+        return { at, request: requestOf(at) };
+      }),
+    ),
+  );
+  const at = ctx.now();
+  const rows: Sent[] = new Array(batch.length);
+  answer.results.forEach((result: RecordResult, i) => {
+    for (const position of (merged[i] as Merged).positions) {
+      const lead = batch[position] as AtStep;
+      rows[position] = attemptRow(
+        {
+          leadId: lead.lead.id,
+          step: "lead",
+          at,
+          endpoint: failedAt(result.error) ?? endpoint,
+          request: requestOf(lead),
+          response: responseOf(result),
+          requestId: result.requestId,
+          durationMs: Math.max(0, at - started),
+          uncertain: uncertainAfter(result),
+        },
+        stepOutcome(ctx, lead, result, at),
+      );
+    }
+  });
+  return rows;
+}

@@ -1,0 +1,335 @@
+import { type FoundCreate, findCreated, isMarketoError, lookupKey } from "@postout/marketo";
+import { attemptRow, type Sent } from "./attempt-row.ts";
+import type { AtStep, DeliveryContext } from "./delivery.ts";
+import { activityOf } from "./follow-ups.ts";
+import { endpointPath } from "./lead-step.ts";
+import { type LeadOutcome, retryOrGiveUp } from "./outcome.ts";
+import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import { VERIFY_FIX } from "./step-result.ts";
+import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
+
+/**
+ * Leads with a wire mark: a call that may have put a step of theirs into Marketo went out and
+ * its answer was never recorded (the process died, or the answer was lost). Each is settled by
+ * what Marketo can prove, per step:
+ * - the lead step of an upsert (createOrUpdate, updateOnly, Push Lead), a static list add and a
+ *   custom object upsert are sent again: a second time changes nothing;
+ * - a createOnly or createDuplicate lead is looked for (findCreated): a lead with the lookup
+ *   value we sent, created after the call went out, with the fields we sent, not attributed to
+ *   another lead of ours. Found: delivered with that id. Not found: sent again. A
+ *   createDuplicate lead without a lookup value cannot be looked for: a person decides;
+ * - a custom activity is looked for among the lead's activities of its type, by its date (the
+ *   lead's acceptance time, see activityOf) and primary value.
+ * Lookups wait until Marketo has surely finished the call (`settleMs` after it went out).
+ */
+export interface VerifyOptions {
+  /**
+   * How long after a call went out Marketo has surely carried it out or dropped it: a lost
+   * create is only looked for after that, so a call still running is not missed.
+   * @default 60_000
+   */
+  readonly settleMs: number;
+  /**
+   * How far Marketo's clock may lag ours when comparing its createdAt with the call's time.
+   * @default 60_000
+   */
+  readonly skewMs: number;
+}
+
+export const DEFAULT_VERIFY: VerifyOptions = { settleMs: 60_000, skewMs: 60_000 };
+
+/** A marked lead, settled: a row to record (`sent`), or the step to send it at again. */
+export interface Verified {
+  readonly at: AtStep;
+  readonly step: Step;
+  readonly sent?: Sent;
+}
+
+/** Code of a lead whose delivery Marketo cannot prove or disprove: a person decides. */
+export const UNCERTAIN = "uncertain";
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function atStep(lead: ClaimedLead): AtStep {
+  return { lead, attempts: lead.attempts, marketoId: lead.marketoId };
+}
+
+function isCreate(route: Route): boolean {
+  return (
+    route.endpoint === "syncLeads" &&
+    (route.action === "createOnly" || route.action === "createDuplicate")
+  );
+}
+
+export async function verifyOnWire(
+  ctx: DeliveryContext,
+  route: Route,
+  leads: readonly ClaimedLead[],
+): Promise<Verified[]> {
+  const out: Verified[] = [];
+  const lookups: ClaimedLead[] = [];
+  const activities: ClaimedLead[] = [];
+  const now = ctx.now();
+  for (const lead of leads) {
+    const wire = lead.onWire as OnWire;
+    const needsLook =
+      (wire.step === "lead" && isCreate(route)) || (wire.step === "activity" && route.activity);
+    if (!needsLook) {
+      out.push({ at: atStep(lead), step: wire.step });
+    } else if (now < wire.at + ctx.verify.settleMs) {
+      out.push({ at: atStep(lead), step: wire.step, sent: waiting(ctx, route, lead, wire, now) });
+    } else if (wire.step === "lead") lookups.push(lead);
+    else activities.push(lead);
+  }
+  if (lookups.length > 0) out.push(...(await verifyCreates(ctx, route, lookups)));
+  if (activities.length > 0) out.push(...(await verifyActivities(ctx, route, activities)));
+  return out;
+}
+
+/** The row of a lead whose call may still be running in Marketo: looked for once it surely is not. */
+function waiting(
+  ctx: DeliveryContext,
+  route: Route,
+  lead: ClaimedLead,
+  wire: OnWire,
+  now: number,
+): Sent {
+  const due = wire.at + ctx.verify.settleMs;
+  return attemptRow(
+    {
+      leadId: lead.id,
+      step: wire.step,
+      at: now,
+      endpoint: endpointPath(route),
+      request: requestContent(route, lead.input),
+      response: undefined,
+      requestId: undefined,
+      durationMs: 0,
+      uncertain: true,
+    },
+    {
+      status: "retrying",
+      statusCode: UNCERTAIN,
+      reason: `A call for this lead (${wire.step} step) went out at ${iso(wire.at)} and its answer was never read; Postout looks for it in Marketo at ${iso(due)}, when Marketo has surely finished it.`,
+      fix: VERIFY_FIX,
+      nextAt: due,
+    },
+  );
+}
+
+/** A lead Marketo cannot prove or disprove: it goes to a person, never resent, never marked delivered. */
+function toPerson(lead: ClaimedLead, route: Route, at: number, reason: string, fix: string): Sent {
+  return attemptRow(
+    {
+      leadId: lead.id,
+      step: "lead",
+      at,
+      endpoint: endpointPath(route),
+      request: requestContent(route, lead.input),
+      response: undefined,
+      requestId: undefined,
+      durationMs: 0,
+    },
+    { status: "needs_fix", statusCode: UNCERTAIN, reason, fix },
+  );
+}
+
+/** The lookup failed (a 606, a network failure …): try again later, the mark kept. */
+function lookupFailed(
+  ctx: DeliveryContext,
+  lead: ClaimedLead,
+  step: Step,
+  error: unknown,
+  request: unknown,
+  endpoint: string,
+  at: number,
+): Sent {
+  const code = isMarketoError(error) ? error.code : "internal_error";
+  const text = `Looking for an interrupted call's ${step} step in Marketo failed: ${error instanceof Error ? error.message : String(error)}`;
+  const outcome: LeadOutcome = retryOrGiveUp(
+    code,
+    text,
+    `Postout looks again later. If it gives up, look the lead up in Marketo before reposting it.`,
+    lead.attempts + 1,
+    at,
+    ctx.policy,
+  );
+  return attemptRow(
+    {
+      leadId: lead.id,
+      step,
+      at,
+      endpoint,
+      request,
+      response: undefined,
+      requestId: isMarketoError(error) ? error.requestId : undefined,
+      durationMs: 0,
+      uncertain: true,
+    },
+    outcome,
+  );
+}
+
+async function verifyCreates(
+  ctx: DeliveryContext,
+  route: Route,
+  leads: readonly ClaimedLead[],
+): Promise<Verified[]> {
+  const field = lookupFieldOf(route);
+  const at = ctx.now();
+  const out: Verified[] = [];
+  const keyed: ClaimedLead[] = [];
+  for (const lead of leads) {
+    if (lookupKey(lead.input[field]) !== undefined) keyed.push(lead);
+    else if (route.endpoint === "syncLeads" && route.action === "createOnly") {
+      // Nothing to look it up by, and createOnly is refused (1005) for what exists: send it.
+      out.push({ at: atStep(lead), step: "lead" });
+    } else {
+      const wire = lead.onWire as OnWire;
+      out.push({
+        at: atStep(lead),
+        step: "lead",
+        sent: toPerson(
+          lead,
+          route,
+          at,
+          `A createDuplicate call for this lead went out at ${iso(wire.at)} and its answer was never read. The lead has no ${field}, so Marketo cannot be asked whether the call created it; sending it again could create it twice.`,
+          `Look in Marketo for a lead created around ${iso(wire.at)} with this lead's fields. If there is none, repost it; if there is one, leave it.`,
+        ),
+      });
+    }
+  }
+  if (keyed.length === 0) return out;
+  const request = {
+    filterType: field,
+    filterValues: keyed.map((l) => l.input[field]),
+  };
+  const endpoint = "/rest/v1/leads.json?_method=GET";
+  let found: (FoundCreate | undefined)[];
+  try {
+    found = await findCreated(
+      ctx.client,
+      field,
+      keyed.map((lead) => ({
+        input: leadFields(route, lead.input),
+        sentAt: (lead.onWire as OnWire).at,
+      })),
+      {
+        skewMs: ctx.verify.skewMs,
+        taken: (ids) => ctx.store.attributedIds(ctx.destination, ids),
+      },
+    );
+  } catch (error) {
+    return [
+      ...out,
+      ...keyed.map((lead) => ({
+        at: atStep(lead),
+        step: "lead" as const,
+        sent: lookupFailed(ctx, lead, "lead", error, request, endpoint, at),
+      })),
+    ];
+  }
+  keyed.forEach((lead, i) => {
+    const created = found[i];
+    if (!created) {
+      // No lead proves the call ran: it did not create one, and sending it now is the only send.
+      out.push({ at: atStep(lead), step: "lead" });
+      return;
+    }
+    const wire = lead.onWire as OnWire;
+    out.push({
+      at: atStep(lead),
+      step: "lead",
+      sent: attemptRow(
+        {
+          leadId: lead.id,
+          step: "lead",
+          at,
+          endpoint,
+          request: { filterType: field, filterValues: [lead.input[field]] },
+          response: { success: true, result: [{ id: created.id, createdAt: created.createdAt }] },
+          requestId: undefined,
+          durationMs: 0,
+        },
+        {
+          status: lead.test ? "test" : "delivered",
+          statusCode: "200",
+          reason: `created by the interrupted call: lead ${created.id} has this ${field} and the fields sent, and was created at ${created.createdAt}, after the call went out at ${iso(wire.at)}`,
+          fix: undefined,
+          marketoId: created.id,
+        },
+      ),
+    });
+  });
+  return out;
+}
+
+async function verifyActivities(
+  ctx: DeliveryContext,
+  route: Route,
+  leads: readonly ClaimedLead[],
+): Promise<Verified[]> {
+  const step = route.activity as NonNullable<Route["activity"]>;
+  const at = ctx.now();
+  // Activities are found by their date, which is the lead's acceptance time (activityOf).
+  const since = Math.min(...leads.map((l) => l.acceptedAt)) - ctx.verify.skewMs;
+  const leadIds = [...new Set(leads.map((l) => l.marketoId as number))];
+  const endpoint = "/rest/v1/activities.json";
+  const request = { activityTypeIds: [step.activityTypeId], leadIds, sinceDatetime: iso(since) };
+  // Activities already present, by lead, date (to the second) and primary value.
+  const present = new Map<string, number>();
+  const keyOf = (leadId: unknown, date: unknown, value: unknown) =>
+    `${String(leadId)}|${String(Math.floor(Date.parse(String(date)) / 1000))}|${String(value)}`;
+  try {
+    for await (const page of ctx.client.getLeadActivities({
+      activityTypeIds: [step.activityTypeId],
+      leadIds,
+      since: new Date(since),
+    })) {
+      for (const activity of page) {
+        const key = keyOf(activity.leadId, activity.activityDate, activity.primaryAttributeValue);
+        present.set(key, (present.get(key) ?? 0) + 1);
+      }
+    }
+  } catch (error) {
+    return leads.map((lead) => ({
+      at: atStep(lead),
+      step: "activity" as const,
+      sent: lookupFailed(ctx, lead, "activity", error, request, endpoint, at),
+    }));
+  }
+  return leads.map((lead) => {
+    const mine = activityOf(step, atStep(lead));
+    const key = keyOf(mine.leadId, mine.activityDate, mine.primaryAttributeValue);
+    const count = present.get(key) ?? 0;
+    if (count === 0) return { at: atStep(lead), step: "activity" as const };
+    // Each activity found settles one lead at most.
+    present.set(key, count - 1);
+    const wire = lead.onWire as OnWire;
+    return {
+      at: atStep(lead),
+      step: "activity" as const,
+      sent: attemptRow(
+        {
+          leadId: lead.id,
+          step: "activity",
+          at,
+          endpoint,
+          request,
+          response: { success: true, result: [mine] },
+          requestId: undefined,
+          durationMs: 0,
+        },
+        {
+          status: lead.test ? "test" : "delivered",
+          statusCode: "200",
+          reason: `activity ${step.activityTypeId} added by the interrupted call (found on lead ${mine.leadId} dated ${mine.activityDate}; the call went out at ${iso(wire.at)})`,
+          fix: undefined,
+          ...(lead.marketoId === undefined ? {} : { marketoId: lead.marketoId }),
+        },
+      ),
+    };
+  });
+}

@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { MarketoClient } from "@postout/marketo";
+import { type Sandbox, startSandbox } from "@postout/sandbox";
+import { Dispatcher } from "../src/dispatcher.ts";
+import { activityOf } from "../src/follow-ups.ts";
+import type { Route } from "../src/route.ts";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
+import type { ClaimedLead, NewLead, Step } from "../src/store/store.ts";
+
+// The findings of the exactly-once review, each as the moment it went wrong: a process that
+// dies with a call out, two people in one batch, a follow-up that fails after the lead step.
+// The dead process is played by a claim of worker "dead" with the wire mark it would have made.
+
+const CREATE_DUPLICATE: Route = {
+  endpoint: "syncLeads",
+  action: "createDuplicate",
+  lookupField: "email",
+};
+const CREATE_ONLY: Route = { endpoint: "syncLeads", action: "createOnly", lookupField: "email" };
+
+describe("exactly once: what a crash or a lost answer leaves, settled by what Marketo proves", () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  before(async () => {
+    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed: 11 });
+    dir = mkdtempSync(join(tmpdir(), "postout-once-"));
+  });
+  after(async () => {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  function setup() {
+    n += 1;
+    sandbox.reset();
+    sandbox.faults.clear();
+    const store = new SqliteStore(join(dir, `t${n}.db`));
+    const now = () => sandbox.clock.now();
+    const client = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      now,
+      retry: { maxAttempts: 1 },
+    });
+    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
+    /** Plays a process that claimed the leads, marked them on the wire at `step`, and died. */
+    const diedWithCallOut = async (ids: readonly number[], step: Step, marketoId?: number) => {
+      await store.claimDue("main", { now: now(), limit: 100, worker: "dead", leaseMs: 60_000 });
+      await store.markOnWire(
+        ids.map((id) => (marketoId === undefined ? { id } : { id, marketoId })),
+        { step, done: step === "lead" ? undefined : "lead", at: now(), worker: "dead" },
+      );
+      await store.releaseClaims("main", { workers: ["dead"] });
+    };
+    /** Past the time Marketo surely finished any call of the dead process. */
+    const settle = () => sandbox.clock.set(new Date(now() + 61_000));
+    const byEmail = async (email: string) => {
+      const rows: Record<string, unknown>[] = [];
+      for await (const page of client.getLeadsByFilter({
+        filterType: "email",
+        filterValues: [email],
+        fields: ["id", "email", "firstName", "company"],
+      })) {
+        rows.push(...page);
+      }
+      return rows;
+    };
+    return { store, client, dispatcher, now, diedWithCallOut, settle, byEmail };
+  }
+  const lead = (route: Route, input: Record<string, unknown>, key: string): NewLead => ({
+    destination: "main",
+    route,
+    raw: input,
+    input,
+    intakeKey: key,
+  });
+
+  it("a createDuplicate whose call never reached Marketo is created, not taken for the older lead with its email", async () => {
+    const { store, client, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
+    const older = await client.syncLeads([{ email: "ann@example.com", firstName: "Old" }], {
+      action: "createOrUpdate",
+    });
+    const olderId = older.results[0]?.id;
+    const { ids } = await store.addLeads(
+      [lead(CREATE_DUPLICATE, { email: "ann@example.com", firstName: "Ann" }, "a")],
+      now(),
+    );
+    const id = ids[0] as number;
+    // Its call was answered 606 (never carried out) and the process died waiting for the window.
+    await diedWithCallOut([id], "lead");
+    settle();
+    await dispatcher.drain();
+    const row = await store.getLead(id);
+    assert.equal(row?.status, "delivered");
+    assert.notEqual(row?.marketoId, olderId, "not the older lead's id");
+    const people = await byEmail("ann@example.com");
+    assert.deepEqual(people.map((p) => p.firstName).sort(), ["Ann", "Old"]);
+    assert.ok(people.some((p) => p.id === row?.marketoId && p.firstName === "Ann"));
+  });
+
+  it("a createOnly whose call never reached Marketo ends 1005 when the email exists, as without the crash", async () => {
+    const { store, client, dispatcher, diedWithCallOut, settle, now } = setup();
+    await client.syncLeads([{ email: "bo@example.com", firstName: "Old" }]);
+    const { ids } = await store.addLeads(
+      [lead(CREATE_ONLY, { email: "bo@example.com", firstName: "Bo" }, "b")],
+      now(),
+    );
+    await diedWithCallOut([ids[0] as number], "lead");
+    settle();
+    await dispatcher.drain();
+    const row = await store.getLead(ids[0] as number);
+    assert.deepEqual([row?.status, row?.lastCode], ["needs_fix", "1005"]);
+  });
+
+  it("a lead created by the interrupted call but already attributed to another lead of ours is not taken twice", async () => {
+    const { store, client, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
+    const { ids } = await store.addLeads(
+      [
+        lead(CREATE_DUPLICATE, { email: "cy@example.com", firstName: "Cy" }, "c1"),
+        lead(CREATE_DUPLICATE, { email: "cy@example.com", firstName: "Cy" }, "c2"),
+      ],
+      now(),
+    );
+    const [first, second] = ids as number[];
+    // The first lead was delivered a moment ago (inside the clock-skew allowance); then the
+    // second one's call went out and its process died.
+    await diedWithCallOut([second as number], "lead");
+    const firstOnly = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: "first",
+      now,
+      claimLimit: 1,
+    });
+    await firstOnly.runOnce();
+    const made = (await store.getLead(first as number))?.marketoId;
+    assert.equal(typeof made, "number");
+    settle();
+    await dispatcher.drain();
+    const people = await byEmail("cy@example.com");
+    const secondRow = await store.getLead(second as number);
+    assert.equal(secondRow?.status, "delivered");
+    assert.notEqual(secondRow?.marketoId, made);
+    assert.equal(people.length, 2, "one Marketo lead for each of our two leads");
+  });
+
+  it("a createDuplicate lead without an email whose call went out goes to a person; one whose call never left is sent", async () => {
+    const { store, dispatcher, settle, now } = setup();
+    const { ids } = await store.addLeads(
+      [
+        lead(CREATE_DUPLICATE, { firstName: "Nomail", company: "Out" }, "d1"),
+        lead(CREATE_DUPLICATE, { firstName: "Nomail", company: "Gate" }, "d2"),
+      ],
+      now(),
+    );
+    const [out, gate] = ids as number[];
+    await store.claimDue("main", { now: now(), limit: 100, worker: "dead", leaseMs: 60_000 });
+    await store.markOnWire([{ id: out as number }], {
+      step: "lead",
+      done: undefined,
+      at: now(),
+      worker: "dead",
+    });
+    await store.releaseClaims("main", { workers: ["dead"] });
+    const leadsBefore = Number(sandbox.state().leads);
+    settle();
+    await dispatcher.drain();
+    const [outRow, gateRow] = await Promise.all([
+      store.getLead(out as number),
+      store.getLead(gate as number),
+    ]);
+    assert.deepEqual([outRow?.status, outRow?.lastCode], ["needs_fix", "uncertain"]);
+    assert.match(outRow?.fix ?? "", /Look in Marketo for a lead created around/);
+    assert.equal(gateRow?.status, "delivered");
+    assert.equal(
+      sandbox.state().leads,
+      leadsBefore + 1,
+      "only the lead whose call never left was sent",
+    );
+  });
+
+  it("a custom activity whose call went out is looked for among the lead's activities, never added twice", async () => {
+    const { store, client, dispatcher, settle, now } = setup();
+    const activity = {
+      activityTypeId: 100001,
+      primaryAttributeField: "boothName",
+      attributeFields: ["minutes"],
+    };
+    const route: Route = { ...CREATE_DUPLICATE, activity };
+    const made = await client.syncLeads(
+      [{ email: "act1@example.com" }, { email: "act2@example.com" }],
+      { action: "createDuplicate" },
+    );
+    const marketoIds = made.results.map((r) => r.id as number);
+    const { ids } = await store.addLeads(
+      [1, 2].map((i) =>
+        lead(route, { email: `act${i}@example.com`, boothName: "Booth 7", minutes: 15 }, `g${i}`),
+      ),
+      now(),
+    );
+    // Both leads were created and their activity calls went out; Marketo added the first
+    // lead's activity, the second call never arrived. Then the process died.
+    const claimed = await store.claimDue("main", {
+      now: now(),
+      limit: 10,
+      worker: "dead",
+      leaseMs: 60_000,
+    });
+    for (const [k, c] of claimed.entries()) {
+      await store.markOnWire([{ id: c.id, marketoId: marketoIds[k] as number }], {
+        step: "activity",
+        done: "lead",
+        at: now(),
+        worker: "dead",
+      });
+    }
+    const first = claimed[0] as ClaimedLead;
+    await client.addCustomActivities([
+      activityOf(activity, {
+        lead: first,
+        attempts: 0,
+        marketoId: marketoIds[0] as number,
+      }),
+    ]);
+    await store.releaseClaims("main", { workers: ["dead"] });
+    settle();
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.deepEqual(
+      rows.map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.match(rows[0]?.lastReason ?? "", /added by the interrupted call/);
+    assert.equal(rows[1]?.lastReason, "activity 100001 added");
+    const counts = new Map<number, number>();
+    for await (const page of client.getLeadActivities({
+      activityTypeIds: [100001],
+      leadIds: marketoIds,
+      since: new Date(now() - 3_600_000),
+    })) {
+      for (const a of page) counts.set(a.leadId, (counts.get(a.leadId) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      marketoIds.map((id) => counts.get(id)),
+      [1, 1],
+      "one activity per lead",
+    );
+    assert.equal(sandbox.state().leads, 2, "the lead step was not repeated");
+  });
+
+  it("two createDuplicate leads with one email in one batch are two people, never merged", async () => {
+    const { store, dispatcher, byEmail, now } = setup();
+    const { ids } = await store.addLeads(
+      [
+        lead(CREATE_DUPLICATE, { email: "twin@example.com", firstName: "Ada", company: "A" }, "e1"),
+        lead(CREATE_DUPLICATE, { email: "twin@example.com", firstName: "Bea" }, "e2"),
+      ],
+      now(),
+    );
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.deepEqual(
+      rows.map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.notEqual(rows[0]?.marketoId, rows[1]?.marketoId);
+    const people = await byEmail("twin@example.com");
+    const byId = new Map(people.map((p) => [p.id, p]));
+    assert.equal(byId.get(rows[0]?.marketoId)?.firstName, "Ada");
+    assert.equal(byId.get(rows[1]?.marketoId)?.firstName, "Bea");
+    assert.equal(byId.get(rows[1]?.marketoId)?.company ?? null, null, "no field of Ada's in Bea");
+  });
+
+  it("upserts with one email in one batch are merged into one record, as Marketo treats them as one lead", async () => {
+    const { store, dispatcher, byEmail, now } = setup();
+    const upsert: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
+    const { ids } = await store.addLeads(
+      [
+        lead(upsert, { email: "one@example.com", firstName: "Ann", company: "A" }, "f1"),
+        lead(upsert, { email: "ONE@example.com", firstName: "Anne" }, "f2"),
+      ],
+      now(),
+    );
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.equal(rows[0]?.marketoId, rows[1]?.marketoId);
+    const people = await byEmail("one@example.com");
+    assert.deepEqual(
+      people.map((p) => [p.firstName, p.company]),
+      [["Anne", "A"]],
+    );
+  });
+});
