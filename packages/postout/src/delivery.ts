@@ -161,18 +161,39 @@ async function deliverRoute(ctx: DeliveryContext, claimed: readonly ClaimedLead[
     const sent = await runStep(ctx, route, step, batch);
     crashPoint("answer", step);
     out.push(...sent);
+    const next = steps[steps.indexOf(step) + 1];
     sent.forEach((s, i) => {
       const at = batch[i] as AtStep;
-      if (passed(s)) {
-        carried.push({
-          lead: at.lead,
-          attempts: at.attempts + 1,
-          marketoId: s.outcome.marketoId ?? at.marketoId,
-        });
-      }
+      if (!passed(s) || next === undefined) return;
+      const marketoId = s.outcome.marketoId ?? at.marketoId;
+      // A follow-up needs the lead's id; Marketo gives one for every lead it wrote.
+      if (marketoId === undefined) out.push(noId(at, next, ctx.now()));
+      else carried.push({ lead: at.lead, attempts: at.attempts + 1, marketoId });
     });
   }
   return out;
+}
+
+/** A lead whose lead step Marketo confirmed without its id: its follow-ups cannot run. */
+function noId(at: AtStep, step: Step, now: number): Sent {
+  return attemptRow(
+    {
+      leadId: at.lead.id,
+      step,
+      at: now,
+      endpoint: endpointPath(at.lead.route),
+      request: requestContent(at.lead.route, at.lead.input),
+      response: undefined,
+      requestId: undefined,
+      durationMs: 0,
+    },
+    {
+      status: "needs_fix",
+      statusCode: "no_id",
+      reason: `Marketo confirmed the lead without its id, so its ${step} step cannot be sent`,
+      fix: "Marketo gives an id for every lead it writes: look the lead up in Marketo and make its remaining steps there by hand, or ask Adobe support why the id was missing.",
+    },
+  );
 }
 
 /** One step for a batch of leads: one row per lead, in the batch's order. */

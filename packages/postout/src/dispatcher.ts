@@ -200,7 +200,8 @@ export class Dispatcher {
       const waiting = await store.countByStatus({
         destination,
         status: ["retrying"],
-        code: ["uncertain"],
+        // Waiting for a cut-off call to settle (verify.ts), or for a lost answer to be looked for.
+        code: ["uncertain", "unknown"],
       });
       if (waiting.retrying === 0) break;
       const next = (await store.nextDueAt(destination)) ?? this.#o.now();

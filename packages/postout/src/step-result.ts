@@ -58,10 +58,10 @@ export function stepOutcome(
   const attempt = at.attempts + 1;
   if (result.status === "unknown") {
     const text = result.reasons[0]?.message ?? "Marketo's answer for this lead was lost";
+    // Looked for once Marketo has surely finished the call, not on the retry schedule; the
+    // schedule still bounds how often (its end hands the lead to a person).
     const later = retryOrGiveUp("unknown", text, VERIFY_FIX, attempt, now, ctx.policy);
-    return later.nextAt === undefined
-      ? later
-      : { ...later, nextAt: Math.max(later.nextAt, now + ctx.verify.settleMs) };
+    return later.nextAt === undefined ? later : { ...later, nextAt: now + ctx.verify.settleMs };
   }
   const outcome = outcomeOf(result, attempt, now, ctx.policy);
   if (outcome.status !== "delivered") return outcome;
