@@ -34,8 +34,9 @@ export interface FoundCreate {
 export interface FindCreatedOptions {
   /**
    * How far Marketo's clock may lag ours: a lead created up to this long before the call went
-   * out (by its `createdAt`) still counts as the call's.
-   * @default 60_000
+   * out (by its `createdAt`) still counts as the call's. Kept short: a lead another app created
+   * just before our call, with the same values, would fall inside it.
+   * @default 5_000
    */
   readonly skewMs?: number;
   /**
@@ -87,7 +88,7 @@ export async function findCreated(
   probes: readonly CreateProbe[],
   options: FindCreatedOptions = {},
 ): Promise<(FoundCreate | undefined)[]> {
-  const skewMs = options.skewMs ?? 60_000;
+  const skewMs = options.skewMs ?? 5_000;
   const keys = probes.map((p) => lookupKey(p.input[lookupField]));
   const values = [
     ...new Set(

@@ -176,7 +176,7 @@ export interface MarketoClientOptions {
   /**
    * How far Marketo's clock may lag ours when a lost create is looked for: a lead created (by
    * its `createdAt`) up to this long before the call went out still counts as the call's.
-   * @default 60000
+   * @default 5000
    */
   createdSkewMs?: number;
   /**
@@ -230,5 +230,5 @@ export const DEFAULTS = {
   maxBodyBytes: 1_000_000,
   maxImportBytes: 10_000_000,
   bisectFloor: 25,
-  createdSkewMs: 60_000,
+  createdSkewMs: 5_000,
 } satisfies Partial<MarketoClientOptions>;

@@ -90,11 +90,14 @@ describe("onRetriedCall: every call of a write is accounted for", () => {
     await new Promise((resolve) => setTimeout(resolve, 700)); // let the slow call finish
   });
 
-  test("after a lost createOnly answer, only the records the lookup did not find are reported", async () => {
+  test("after a lost createOnly answer, the records the lookup did not prove created are reported as sent again", async () => {
     const r = await open();
     const client = r.make({ timeouts: { syncLeads: 300 } });
     const input = leads(3, "part");
+    // Lead 0 is created 10 s before the lost call (beyond the 5 s clock skew allowed) (the sandbox's clock set back meanwhile).
+    r.sb.clock.set(new Date(Date.now() - 10_000));
     await client.syncLeads([input[0] as (typeof input)[number]]);
+    r.sb.clock.set(new Date());
     r.sb.faults.add({
       code: "slow",
       endpoint: "/rest/v1/leads.json",
@@ -107,14 +110,15 @@ describe("onRetriedCall: every call of a write is accounted for", () => {
       action: "createOnly",
       onRetriedCall: (call) => retried.push(call),
     });
-    // Lead 0 existed: the lookup settles it (its last call is the lost one); 1 and 2 are resent.
+    // Lead 0 existed before the call: not the lost call's lead, so it is resent and refused
+    // (1005) as it would have been; 1 and 2 are not in Marketo yet, so they are resent too.
     assert.deepEqual(
       result.results.map((x) => x.status),
-      ["unknown", "created", "created"],
+      ["skipped", "created", "created"],
     );
     assert.deepEqual(
       retried.map((c) => [c.then, [...c.records]]),
-      [["verify", [1, 2]]],
+      [["verify", [0, 1, 2]]],
     );
     await new Promise((resolve) => setTimeout(resolve, 700)); // let the slow call finish
   });

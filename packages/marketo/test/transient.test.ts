@@ -105,28 +105,36 @@ describe("writes whose answer was lost are not blindly replayed", () => {
   const isSync = (url: string, method: string) =>
     method === "POST" && url.endsWith("/rest/v1/leads.json");
 
-  test("createOnly: leads that now exist are unknown with their id, and not resent", async () => {
+  test("createOnly: the leads the lost call created are found and not resent; one that existed before is resent and refused", async () => {
     const r = await open();
+    // Created 10 s before the lost call, beyond the 5 s clock skew allowed (the sandbox's clock set back while it is made).
+    r.sb.clock.set(new Date(Date.now() - 10_000));
     await r.client.syncLeads([{ email: "before@x.com" }]);
+    r.sb.clock.set(new Date());
     const client = r.make({ fetch: losesFirstAnswer(isSync) });
-    const result = await client.syncLeads([{ email: "lost1@x.com" }, { email: "lost2@x.com" }], {
-      action: "createOnly",
-    });
-    assert.deepEqual(
-      result.results.map((x) => x.status),
-      ["unknown", "unknown"],
+    const result = await client.syncLeads(
+      [{ email: "before@x.com" }, { email: "lost1@x.com" }, { email: "lost2@x.com" }],
+      { action: "createOnly" },
     );
-    assert.equal(typeof result.results[0]?.id, "number");
-    assert.equal(result.results[0]?.reasons[0]?.code, "verify");
+    assert.deepEqual(
+      result.results.map((x) => [x.status, x.reasons[0]?.code]),
+      [
+        ["skipped", "1005"],
+        ["created", undefined],
+        ["created", undefined],
+      ],
+    );
+    assert.equal(typeof result.results[1]?.id, "number");
     const posts = restCalls(r.sb).filter((c) => c.method === "POST");
-    assert.equal(posts.length, 2, "the first sync, and the lost one; no replay");
+    assert.equal(posts.length, 3, "the first sync, the lost one, and before@x.com again");
   });
 
-  test("createDuplicate: unknown, not resent", async () => {
+  test("createDuplicate: found when the lost call created it, else unknown; never resent", async () => {
     const r = await open();
     const client = r.make({ fetch: losesFirstAnswer(isSync) });
     const result = await client.syncLeads([{ email: "dup@x.com" }], { action: "createDuplicate" });
-    assert.equal(result.results[0]?.status, "unknown");
+    assert.equal(result.results[0]?.status, "created");
+    assert.equal(typeof result.results[0]?.id, "number");
     assert.equal(restCalls(r.sb).filter((c) => c.method === "POST").length, 1);
     // and when the lookup finds nothing (the lost call never ran), still not resent
     const never = r.make({

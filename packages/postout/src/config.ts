@@ -25,7 +25,7 @@ export interface Config {
   readonly sandbox: boolean;
   /** When failed leads are tried again; `undefined` for the default schedule (1 min … 6 h). */
   readonly retry: OutcomePolicy | undefined;
-  /** How leads whose call may be in Marketo are verified; `undefined` for the defaults (60 s each). */
+  /** How leads whose call may be in Marketo are verified; `undefined` for the defaults (settle 60 s, skew 5 s). */
   readonly verify?: Partial<VerifyOptions>;
 }
 

@@ -42,7 +42,7 @@ export interface DispatcherOptions {
   readonly policy?: OutcomePolicy;
   /**
    * When leads whose call may be in Marketo are looked for, and how far Marketo's clock may lag.
-   * @default DEFAULT_VERIFY (60 s each)
+   * @default DEFAULT_VERIFY (settle 60 s, skew 5 s)
    */
   readonly verify?: Partial<VerifyOptions>;
   /**

@@ -31,12 +31,12 @@ export interface VerifyOptions {
   readonly settleMs: number;
   /**
    * How far Marketo's clock may lag ours when comparing its createdAt with the call's time.
-   * @default 60_000
+   * @default 5_000
    */
   readonly skewMs: number;
 }
 
-export const DEFAULT_VERIFY: VerifyOptions = { settleMs: 60_000, skewMs: 60_000 };
+export const DEFAULT_VERIFY: VerifyOptions = { settleMs: 60_000, skewMs: 5_000 };
 
 /** A marked lead, settled: a row to record (`sent`), or the step to send it at again. */
 export interface Verified {
