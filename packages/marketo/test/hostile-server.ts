@@ -65,3 +65,38 @@ export function json(res: ServerResponse, body: unknown, status = 200): void {
 export function token(res: ServerResponse, value = "tok-hostile:int"): void {
   json(res, { access_token: value, token_type: "bearer", expires_in: 3600, scope: "x" });
 }
+
+/**
+ * Streams a body of `total` bytes (`{"a":"xxxx…` or any filler), 64 KiB at a time, stopping
+ * as soon as the client drops the connection. Returns how many bytes were written by then.
+ */
+export function stream(
+  res: ServerResponse,
+  options: { status?: number; contentType?: string; total: number; head?: string },
+): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, "x");
+  res.writeHead(options.status ?? 200, {
+    "content-type": options.contentType ?? "application/json",
+    "content-length": String(options.total),
+  });
+  let written = 0;
+  let closed = false;
+  return new Promise<number>((resolve) => {
+    res.on("close", () => {
+      closed = true;
+      resolve(written);
+    });
+    const head = Buffer.from(options.head ?? "");
+    res.write(head);
+    written += head.byteLength;
+    const more = () => {
+      while (!closed && written < options.total) {
+        const part = chunk.subarray(0, Math.min(chunk.byteLength, options.total - written));
+        written += part.byteLength;
+        if (!res.write(part)) return void res.once("drain", more);
+      }
+      if (!closed) res.end();
+    };
+    more();
+  });
+}
