@@ -214,4 +214,51 @@ describe("bounds on what a hostile answer can make the client keep", () => {
     const sent = await Promise.all(written);
     assert.ok((sent[0] ?? 0) < 12 * MiB, `${sent[0]} bytes written before the client hung up`);
   });
+
+  test("bulk import: a 200 KB job message and a 200 KB row reason are kept cut", async () => {
+    const huge = "r".repeat(200_000);
+    const bulk = (jobStatus: string, message: string | undefined) =>
+      rest((req, res) => {
+        if (req.url.startsWith("/bulk/v1/leads.json")) {
+          return json(res, {
+            requestId: "b#1",
+            success: true,
+            result: [{ batchId: 4, status: "Queued" }],
+          });
+        }
+        if (req.url.startsWith("/bulk/v1/leads/batch/4.json")) {
+          return json(res, {
+            requestId: "b#2",
+            success: true,
+            result: [
+              {
+                batchId: 4,
+                status: jobStatus,
+                numOfLeadsProcessed: 0,
+                numOfRowsFailed: 1,
+                numOfRowsWithWarning: 0,
+                message,
+              },
+            ],
+          });
+        }
+        res.writeHead(200, { "content-type": "text/csv" });
+        res.end(`email,postoutRowId,Import Failure Reason\na@example.com,0,${huge}\n`);
+      });
+
+    bulk("Failed", huge);
+    const failed = await (await client().importLeads([{ email: "a@example.com" }])).wait({
+      pollIntervalMs: 1,
+    });
+    assert.equal(failed.rows[0]?.status, "failed");
+    assert.match(failed.rows[0]?.reason ?? "", CUT);
+    assert.match(failed.batches[0]?.message ?? "", CUT);
+
+    bulk("Complete", undefined);
+    const done = await (await client().importLeads([{ email: "a@example.com" }])).wait({
+      pollIntervalMs: 1,
+    });
+    assert.equal(done.rows[0]?.status, "failed");
+    assert.match(done.rows[0]?.reason ?? "", CUT);
+  });
 });
