@@ -61,16 +61,17 @@ export class TokenSource {
   async #fetchToken(): Promise<CachedToken> {
     const { transport, now } = this.#config;
     const previous = cache.get(this.#key);
+    // §2.1 accepts GET or POST. A form-encoded POST keeps the secret out of the URL, where
+    // proxies and server logs would keep it; the transport never follows a redirect with it.
     const request = {
       endpoint: "identity" as const,
-      method: "GET" as const,
+      method: "POST" as const,
       path: `${this.#config.identityUrl}/oauth/token`,
-      query: {
+      formFields: {
         grant_type: "client_credentials",
         client_id: this.#config.clientId,
         client_secret: this.#config.clientSecret,
       },
-      methodGet: false,
     };
     const started = now();
     const sent = await transport.send(request, { attempt: 1 });

@@ -1,5 +1,6 @@
 import { stringify } from "csv-stringify/sync";
 import type { Caller } from "./call.ts";
+import { clip, MAX_CHARS } from "./clip.ts";
 import { parseCsv } from "./csv.ts";
 import { isMarketoError, type MarketoError } from "./errors.ts";
 
@@ -220,11 +221,11 @@ export class ImportRunner {
       const s = envelope.result[0];
       return {
         batchId,
-        status: s?.status ?? "Unknown",
+        status: typeof s?.status === "string" ? clip(s.status, MAX_CHARS.code) : "Unknown",
         numOfLeadsProcessed: s?.numOfLeadsProcessed ?? 0,
         numOfRowsFailed: s?.numOfRowsFailed ?? 0,
         numOfRowsWithWarning: s?.numOfRowsWithWarning ?? 0,
-        message: s?.message,
+        message: typeof s?.message === "string" ? clip(s.message, MAX_CHARS.message) : undefined,
       };
     };
     const status = () => Promise.all(batchIds.map(statusOf));
@@ -380,7 +381,8 @@ function lineOf(
 /**
  * Reads a failures or warnings file — the original columns plus one reason column at the end
  * (§11.3) — and finds each line's input row: by the row id column when it is there, else by
- * the row's content (the first unclaimed input row with the same cells).
+ * the row's content (the first unclaimed input row with the same cells). Each reason is cut to
+ * `MAX_CHARS.message`.
  */
 export function attributeRows(
   text: string,
@@ -395,7 +397,8 @@ export function attributeRows(
   const out: { index: number; reason: string | undefined }[] = [];
   const unclaimed = new Set(indices);
   for (const record of records) {
-    const reason = record[header.length - 1];
+    const last = record[header.length - 1];
+    const reason = last === undefined ? undefined : clip(last, MAX_CHARS.message);
     let index: number | undefined;
     if (idAt >= 0) {
       const n = Number(record[idAt]);

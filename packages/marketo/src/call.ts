@@ -86,9 +86,10 @@ export class Caller {
 
   /** A call answered by a file (bulk failures/warnings): the body as text, unless it is an error. */
   text(request: MarketoRequest, options: CallOptions = {}): Promise<string> {
-    return this.#run(request, options, (raw, summary) => {
+    return this.#run({ ...request, download: true }, options, (raw, summary) => {
       const looksLikeEnvelope = raw.body.trimStart().startsWith("{");
-      const failed = raw.status < 200 || raw.status >= 300 || looksLikeEnvelope;
+      const failed =
+        raw.status < 200 || raw.status >= 300 || looksLikeEnvelope || raw.cutAtBytes !== undefined;
       const error = failed ? this.#errorOf(raw, summary) : undefined;
       return error ? { error } : { value: raw.body };
     });

@@ -1,6 +1,26 @@
 import type { CodeEntry } from "./codes.ts";
 
 /**
+ * A redirect status. A redirect is never followed: the request would carry its body (leads,
+ * or the client secret on the identity call) and its token to a host that is not the
+ * configured Marketo instance, and that host's answer would be taken for Marketo's. A base
+ * URL that redirects is a configuration problem, so resending cannot help.
+ */
+function redirect(code: string, message: string): CodeEntry {
+  return {
+    code,
+    level: "http",
+    message,
+    meaning:
+      "The Marketo base URL answered with a redirect to another address. Postout never follows redirects from a Marketo host, so the request was not carried out there or anywhere else.",
+    recovery: "none",
+    counted: null,
+    fix: "Check the Marketo base URL: it must be the REST API endpoint from Admin → Integration → Web Services, https://NNN-XXX-NNN.mktorest.com (https, no path beyond /rest). The error names where the redirect pointed.",
+    common: false,
+  };
+}
+
+/**
  * Every code Marketo documents, at all three levels. Messages are Marketo's own templates
  * (`%s` = a value Marketo fills in); meanings and fixes are ours, written for a person running
  * Postout. Sources: shared/seeds (Marketo's error-code page, its error-handling blog series, a
@@ -10,9 +30,17 @@ import type { CodeEntry } from "./codes.ts";
  * 605, 608, 611) are not counted against the daily quota or the rate limit. For every other
  * code the docs are silent or unverified, so `counted` is `null` and callers must assume the
  * call was counted (the safe reading for a budget).
+ *
+ * The redirect statuses (3xx) are not Marketo's: Marketo documents none. They are here because
+ * Postout refuses to follow them and a person needs to be told why the call failed.
  */
 export const CATALOG: readonly CodeEntry[] = [
   // ── HTTP level ────────────────────────────────────────────────────────────────────────────
+  redirect("301", "Moved Permanently"),
+  redirect("302", "Found"),
+  redirect("303", "See Other"),
+  redirect("307", "Temporary Redirect"),
+  redirect("308", "Permanent Redirect"),
   {
     code: "401",
     level: "http",

@@ -137,20 +137,24 @@ export class MarketoClient {
   readonly #verifyOptions: FindCreatedOptions;
 
   constructor(options: MarketoClientOptions) {
-    const baseUrl = options.baseUrl.replace(/\/+$/, "").replace(/\/rest$/, "");
+    const base = new URL(options.baseUrl);
+    const baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, "").replace(/\/rest$/, "")}`;
     const now = options.now ?? Date.now;
     const gateOptions = { ...DEFAULT_GATE, ...options.gate };
     const transport = new Transport({
       baseUrl,
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       maxUriLength: options.maxUriLength ?? DEFAULTS.maxUriLength,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      maxDownloadBytes: options.maxDownloadBytes ?? DEFAULTS.maxDownloadBytes,
       fetch: options.fetch ?? globalThis.fetch,
       secrets: [options.clientSecret],
       logger: options.logger,
       onEvent: options.onEvent,
     });
     const auth = new TokenSource({
-      identityUrl: (options.identityUrl ?? `${baseUrl}/identity`).replace(/\/+$/, ""),
+      // The secret goes to the configured origin only: never to a path or query of the base URL.
+      identityUrl: (options.identityUrl ?? `${base.origin}/identity`).replace(/\/+$/, ""),
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       refreshMarginMs: options.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,

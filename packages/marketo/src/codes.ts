@@ -1,4 +1,5 @@
 import { CATALOG } from "./catalog.ts";
+import { clip, MAX_CHARS } from "./clip.ts";
 
 /** Where Marketo reports a code: the HTTP status, `errors[]` of the envelope, or a record's `reasons[]`. */
 export type Level = "http" | "response" | "record";
@@ -73,14 +74,16 @@ export function lookupCode(code: string | number): CodeEntry | undefined {
 export function nearestCodes(code: string | number, count = 3): CodeEntry[] {
   const n = Number(code);
   if (!Number.isFinite(n)) return [];
-  return [...CATALOG]
+  return CATALOG.filter((entry) => Number.isFinite(Number(entry.code)))
     .sort((a, b) => Math.abs(Number(a.code) - n) - Math.abs(Number(b.code) - n))
     .slice(0, count);
 }
 
 /** A code and message as Marketo sent them, with the catalog's reading of them. */
 export interface ExplainedCode {
+  /** Cut to `MAX_CHARS.code` (see {@link clip}). */
   readonly code: string;
+  /** As Marketo sent it, cut to `MAX_CHARS.message` with a marker. */
   readonly message: string;
   readonly entry: CodeEntry | undefined;
   /** Values found in the message by its template, e.g. `{ field: "role" }` for 1006. */
@@ -123,12 +126,14 @@ function extract(t: CompiledTemplate, text: string): Record<string, string> | un
 /**
  * Reads a code and message as Marketo sent them: the catalog entry for the code, and the values
  * its message template holds ("Field 'role' not found" → `{ field: "role" }`). This is the one
- * place that reads message text; everything else branches on the code.
+ * place that reads message text; everything else branches on the code. The code and message
+ * come from outside, so both are cut to their `MAX_CHARS` bound before anything keeps them.
  */
 export function explainCode(code: string | number, message = ""): ExplainedCode {
-  const codeText = String(code).trim();
+  const codeText = clip(String(code).trim(), MAX_CHARS.code);
   const entry = lookupCode(codeText);
-  const text = normalizeQuotes(message).slice(0, 4096);
+  const kept = clip(message, MAX_CHARS.message);
+  const text = normalizeQuotes(kept);
   let values: Record<string, string> = {};
   if (entry) {
     for (const t of templates) {
@@ -140,7 +145,7 @@ export function explainCode(code: string | number, message = ""): ExplainedCode 
       }
     }
   }
-  return { code: codeText, message, entry, values };
+  return { code: codeText, message: kept, entry, values };
 }
 
 /**
@@ -148,12 +153,13 @@ export function explainCode(code: string | number, message = ""): ExplainedCode 
  * e.g. "Field 'role' not found" → 1006 with `{ field: "role" }`.
  */
 export function matchMessage(message: string): ExplainedCode[] {
-  const text = normalizeQuotes(message).slice(0, 4096);
+  const kept = clip(message, MAX_CHARS.message);
+  const text = normalizeQuotes(kept);
   const found: ExplainedCode[] = [];
   for (const t of templates) {
     const values = extract(t, text);
     if (values && !found.some((f) => f.entry === t.entry)) {
-      found.push({ code: t.entry.code, message, entry: t.entry, values });
+      found.push({ code: t.entry.code, message: kept, entry: t.entry, values });
     }
   }
   return found;

@@ -1,3 +1,4 @@
+import { clip, MAX_CHARS, MAX_REASONS } from "./clip.ts";
 import {
   type CodeEntry,
   type ExplainedCode,
@@ -13,6 +14,11 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /**
+   * Set when the body was longer than the transport reads (`maxResponseBytes`): `body` holds
+   * only the first this many bytes, and the rest was never read.
+   */
+  readonly cutAtBytes?: number;
 }
 
 /** The request an error belongs to, with credentials removed. */
@@ -50,10 +56,10 @@ interface ErrorInit {
  */
 export class MarketoError extends Error {
   override name = "MarketoError";
-  /** The Marketo code (`"606"`), the HTTP status (`"413"`), or one of ours: `network`, `timeout`, `invalid_response`. */
+  /** The Marketo code (`"606"`), the HTTP status (`"413"`, `"307"`), or one of ours: `network`, `timeout`, `invalid_response`, `response_too_large`. */
   readonly code: string;
   readonly requestId: string | undefined;
-  /** The response as received, headers redacted. */
+  /** The response as received, headers and body redacted, the body cut to `MAX_CHARS.body`. */
   readonly raw: RawResponse | undefined;
   /** The request, credentials removed. */
   readonly request: RequestSummary | undefined;
@@ -62,11 +68,13 @@ export class MarketoError extends Error {
   constructor(init: ErrorInit) {
     super(redactText(init.message), init.cause === undefined ? undefined : { cause: init.cause });
     this.code = init.code;
-    this.requestId = init.requestId;
+    this.requestId =
+      init.requestId === undefined ? undefined : clip(init.requestId, MAX_CHARS.requestId);
+    // Redacted before cut: a cut could leave a credential too short for its pattern to match.
     this.raw = init.raw && {
       ...init.raw,
       headers: redactHeaders(init.raw.headers),
-      body: redactText(init.raw.body),
+      body: clip(redactText(init.raw.body), MAX_CHARS.body),
     };
     this.request = init.request && {
       method: init.request.method,
@@ -81,7 +89,10 @@ export class MarketoError extends Error {
   }
 }
 
-/** A non-2xx HTTP status: 413, 414, 5xx, … (Marketo answers its own errors with 200). */
+/**
+ * A non-2xx HTTP status: 413, 414, 5xx, … (Marketo answers its own errors with 200), and any
+ * redirect (3xx), which is never followed.
+ */
 export class HttpLevelError extends MarketoError {
   override name = "HttpLevelError";
   readonly status: number;
@@ -136,7 +147,10 @@ export class DailyQuotaError extends ResponseLevelError {
   }
 }
 
-/** HTTP 2xx whose body is not Marketo's JSON envelope: HTML, empty, truncated or garbage. */
+/**
+ * HTTP 2xx whose body is not Marketo's JSON envelope: HTML, empty, truncated or garbage
+ * (`invalid_response`), or longer than the client reads (`response_too_large`).
+ */
 export class InvalidResponseError extends MarketoError {
   override name = "InvalidResponseError";
   override get recovery(): Recovery {
@@ -193,18 +207,29 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The first {@link MAX_REASONS} well-formed members of an `errors[]` or `reasons[]`. */
 function readApiErrors(value: unknown): ApiError[] {
   if (!Array.isArray(value)) return [];
-  return value.flatMap((e) =>
-    isObject(e) && (typeof e.code === "string" || typeof e.code === "number")
-      ? [explainCode(e.code, typeof e.message === "string" ? e.message : "")]
-      : [],
-  );
+  const out: ApiError[] = [];
+  for (const e of value) {
+    if (out.length >= MAX_REASONS) break;
+    if (isObject(e) && (typeof e.code === "string" || typeof e.code === "number")) {
+      out.push(explainCode(e.code, typeof e.message === "string" ? e.message : ""));
+    }
+  }
+  return out;
 }
 
 function snippet(body: string): string {
-  const text = body.replace(/\s+/g, " ").trim();
+  // Cut before normalizing: the body can be megabytes long.
+  const text = body.slice(0, 400).replace(/\s+/g, " ").trim();
   return text.length > 120 ? `${text.slice(0, 120)}…` : text || "(empty body)";
+}
+
+function requestIdOf(json: unknown): string | undefined {
+  return isObject(json) && typeof json.requestId === "string"
+    ? clip(json.requestId, MAX_CHARS.requestId)
+    : undefined;
 }
 
 function responseLevelError(
@@ -238,9 +263,9 @@ export function errorFromResponse(
   raw: RawResponse,
   options: { readonly request?: RequestSummary; readonly now?: Date } = {},
 ): MarketoError | undefined {
-  const json = parseJson(raw.body);
-  const requestId =
-    isObject(json) && typeof json.requestId === "string" ? json.requestId : undefined;
+  // A body cut short is never parsed: its first bytes can be well-formed JSON on their own.
+  const json = raw.cutAtBytes === undefined ? parseJson(raw.body) : undefined;
+  const requestId = requestIdOf(json);
   const base = { raw, requestId, request: options.request };
 
   if (raw.status === 401) {
@@ -251,6 +276,19 @@ export function errorFromResponse(
       message: "Marketo refused the client id or client secret (HTTP 401)",
     });
   }
+  if (raw.status >= 300 && raw.status < 400) {
+    // Never followed (see the catalog's 3xx entries): say where it pointed, redacted and cut.
+    const location = raw.headers.location;
+    const entry = lookupCode(raw.status);
+    return new HttpLevelError({
+      ...base,
+      code: String(raw.status),
+      status: raw.status,
+      message: `HTTP ${raw.status}${entry ? ` ${entry.message}` : ""}, a redirect ${
+        location === undefined ? "without a Location" : `to ${clip(location, MAX_CHARS.url)}`
+      }: not followed; check the Marketo base URL`,
+    });
+  }
   if (raw.status < 200 || raw.status >= 300) {
     const entry = lookupCode(raw.status);
     return new HttpLevelError({
@@ -258,6 +296,13 @@ export function errorFromResponse(
       code: String(raw.status),
       status: raw.status,
       message: `HTTP ${raw.status}${entry ? ` ${entry.message}` : ""}: ${snippet(raw.body)}`,
+    });
+  }
+  if (raw.cutAtBytes !== undefined) {
+    return new InvalidResponseError({
+      ...base,
+      code: "response_too_large",
+      message: `HTTP ${raw.status} with a body over ${raw.cutAtBytes.toLocaleString("en-US")} bytes, the most Postout reads; the rest was not read: ${snippet(raw.body)}`,
     });
   }
   if (!isObject(json) || typeof json.success !== "boolean") {
@@ -289,7 +334,7 @@ export function readEnvelope<T = unknown>(
   if (error) throw error;
   const json = JSON.parse(raw.body) as Record<string, unknown>;
   return {
-    requestId: typeof json.requestId === "string" ? json.requestId : undefined,
+    requestId: requestIdOf(json),
     success: true,
     result: Array.isArray(json.result) ? (json.result as T[]) : [],
     errors: [],

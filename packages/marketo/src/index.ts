@@ -25,6 +25,7 @@ export {
   type SyncLeadsOptions,
   type UsageReport,
 } from "./client.ts";
+export { clip, MAX_CHARS, MAX_REASONS } from "./clip.ts";
 export {
   allCodes,
   type CodeEntry,

@@ -120,7 +120,8 @@ export interface GateOptions {
 /** Options of {@link MarketoClient}. Only `baseUrl`, `clientId` and `clientSecret` are required. */
 export interface MarketoClientOptions {
   /**
-   * The instance's base URL, without `/rest`.
+   * The instance's base URL, without `/rest`: the REST API endpoint of Admin → Integration →
+   * Web Services. Its query and fragment, if any, are dropped.
    * @example "https://284-RPR-133.mktorest.com"
    */
   baseUrl: string;
@@ -129,8 +130,8 @@ export interface MarketoClientOptions {
   /** The custom service's client secret. Never logged, never put into an error. */
   clientSecret: string;
   /**
-   * Identity base URL.
-   * @default `${baseUrl}/identity`
+   * Identity base URL. The client secret is sent here, in the body of a form-encoded POST.
+   * @default `${origin of baseUrl}/identity`
    */
   identityUrl?: string;
   /**
@@ -152,6 +153,19 @@ export interface MarketoClientOptions {
    * @default 8192
    */
   maxUriLength?: number;
+  /**
+   * The most bytes read of one answer. A longer body is not read further (the connection is
+   * dropped) and the call fails with `response_too_large`. Marketo's largest JSON answers,
+   * a page of 300 leads with every field, stay far below it.
+   * @default 16777216 (16 MiB)
+   */
+  maxResponseBytes?: number;
+  /**
+   * The most bytes read of a downloaded bulk file (import failures or warnings). Such a file
+   * repeats the rows of one import (at most `maxImportBytes`) with a reason added to each.
+   * @default 67108864 (64 MiB)
+   */
+  maxDownloadBytes?: number;
   /**
    * Records per batch write (§12: 300).
    * @default 300
@@ -226,6 +240,8 @@ export const DEFAULT_GATE = {
 export const DEFAULTS = {
   tokenRefreshMarginMs: 60_000,
   maxUriLength: 8_192,
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxDownloadBytes: 64 * 1024 * 1024,
   maxBatchRecords: 300,
   maxBodyBytes: 1_000_000,
   maxImportBytes: 10_000_000,

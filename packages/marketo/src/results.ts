@@ -1,3 +1,4 @@
+import { clip, MAX_CHARS } from "./clip.ts";
 import { type ExplainedCode, explainCode } from "./codes.ts";
 import { type MarketoError, ResponseLevelError, recordReasons } from "./errors.ts";
 
@@ -15,9 +16,9 @@ export interface RecordResult<I = unknown> {
   readonly index: number;
   readonly input: I;
   readonly status: RecordStatus;
-  /** Lead id, `marketoGUID`, or activity id, when Marketo gave one. */
+  /** Lead id, `marketoGUID`, or activity id, when Marketo gave one (a positive integer, or a GUID). */
   readonly id: number | string | undefined;
-  /** Marketo's own status word (`created`, `added`, `skipped`, …), when it sent one. */
+  /** Marketo's own status word (`created`, `added`, `skipped`, …), when it sent one; cut to `MAX_CHARS.code`. */
   readonly marketoStatus: string | undefined;
   /** Record-level codes (1xxx) or the call's error codes, each with its catalog entry. */
   readonly reasons: readonly ExplainedCode[];
@@ -53,7 +54,22 @@ function statusOf(word: string | undefined, reasons: readonly ExplainedCode[]): 
   }
 }
 
-/** Reads one item of `result[]` as the result of input record `index`. */
+/**
+ * Whether a value is an id of its key as Marketo sends it: a lead, list member or activity id
+ * (`id`, `leadId`) is a positive integer; a custom object's `marketoGUID` a short string.
+ */
+function isId(key: string, value: unknown): value is number | string {
+  if (key === "marketoGUID") {
+    return typeof value === "string" && value !== "" && value.length <= MAX_CHARS.requestId;
+  }
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * Reads one item of `result[]` as the result of input record `index`. An item that is not an
+ * object, or that reports a write with an id that is not an id (`"abc"`, `-1`, a megabyte of
+ * text), is `unknown`: the write may have happened, and only a lookup can tell which record.
+ */
 export function fromItem<I>(
   index: number,
   input: I,
@@ -61,21 +77,32 @@ export function fromItem<I>(
   requestId: string | undefined,
   idKeys: readonly string[] = ["id", "marketoGUID", "leadId"],
 ): RecordResult<I> {
+  if (!isObject(item)) {
+    return unknown(index, input, "Marketo's result for this record was not an object; verify it.");
+  }
   const reasons = recordReasons(item);
-  const fields = isObject(item) ? item : {};
-  const word = typeof fields.status === "string" ? fields.status : undefined;
+  const word = typeof item.status === "string" ? clip(item.status, MAX_CHARS.code) : undefined;
+  const status = statusOf(word, reasons);
   let id: number | string | undefined;
   for (const key of idKeys) {
-    const value = fields[key];
-    if (typeof value === "number" || typeof value === "string") {
+    const value = item[key];
+    if (value === undefined || value === null) continue;
+    if (isId(key, value)) {
       id = value;
       break;
+    }
+    if (status === "created" || status === "updated") {
+      return unknown(
+        index,
+        input,
+        `Marketo reported this record ${word} with an unreadable ${key}; verify it.`,
+      );
     }
   }
   return {
     index,
     input,
-    status: statusOf(word, reasons),
+    status,
     id,
     marketoStatus: word,
     reasons,
@@ -129,10 +156,14 @@ export function matchItems<I>(
   requestId: string | undefined,
 ): RecordResult<I>[] {
   const bySeq = items.every((item) => isObject(item) && typeof item.seq === "number");
+  // One pass over the items, however many a hostile answer holds; the first of a seq wins.
+  const seqs = new Map<unknown, unknown>();
+  for (const item of bySeq ? items : []) {
+    const seq = (item as Record<string, unknown>).seq;
+    if (!seqs.has(seq)) seqs.set(seq, item);
+  }
   return batch.map((index, position) => {
-    const item = bySeq
-      ? items.find((candidate) => isObject(candidate) && candidate.seq === position)
-      : items[position];
+    const item = bySeq ? seqs.get(position) : items[position];
     const input = inputs[index] as I;
     if (item === undefined) {
       return unknown(index, input, "Marketo's answer had no result for this record; verify it.");

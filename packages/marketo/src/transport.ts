@@ -1,3 +1,4 @@
+import { clip, MAX_CHARS } from "./clip.ts";
 import {
   HttpLevelError,
   InvalidResponseError,
@@ -7,6 +8,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { Endpoint } from "./options.ts";
+import { readBounded } from "./read-body.ts";
 import { redactText, redactValues } from "./redact.ts";
 import type { ThrottleCause } from "./throttle-cause.ts";
 
@@ -83,6 +85,13 @@ export interface MarketoRequest {
   /** JSON body, or a function building multipart form data. */
   readonly body?: unknown;
   readonly form?: () => FormData;
+  /** An `application/x-www-form-urlencoded` body: keeps values such as the client secret out of the URL. */
+  readonly formFields?: Readonly<Record<string, string>>;
+  /**
+   * The answer is a file (bulk failures or warnings): read up to `maxDownloadBytes` instead
+   * of `maxResponseBytes`.
+   */
+  readonly download?: boolean;
   /**
    * Whether a long GET may become POST `_method=GET` (§6.3). Asset APIs stopped accepting
    * `_method` in 2020 and allow 65 KiB URIs instead.
@@ -108,6 +117,10 @@ export interface TransportConfig {
   readonly baseUrl: string;
   readonly timeouts: Readonly<Record<Endpoint, number>>;
   readonly maxUriLength: number;
+  /** The most bytes read of an answer; see MarketoClientOptions.maxResponseBytes. */
+  readonly maxResponseBytes: number;
+  /** The most bytes read of a downloaded file; see MarketoClientOptions.maxDownloadBytes. */
+  readonly maxDownloadBytes: number;
   readonly fetch: typeof fetch;
   readonly secrets: readonly string[];
   readonly logger?: Logger | undefined;
@@ -145,9 +158,14 @@ export class Transport {
     return redactValues(redactText(text), [...this.#config.secrets, ...this.#tokens]);
   }
 
-  /** A copy of an answer whose body is safe to put into an error (headers are redacted there). */
+  /**
+   * A copy of an answer whose body and headers are safe to put into an error: a header such as
+   * `Location` can echo a credential anywhere in its query.
+   */
   redactRaw(raw: RawResponse): RawResponse {
-    return { ...raw, body: this.redact(raw.body) };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw.headers)) headers[name] = this.redact(value);
+    return { ...raw, headers, body: this.redact(raw.body) };
   }
 
   /** Adds an access token to the values {@link redact} removes. */
@@ -184,7 +202,10 @@ export class Transport {
     return /^https?:\/\//.test(path) ? path : `${this.#config.baseUrl}${path}`;
   }
 
-  /** Sends once. Resolves with any HTTP answer; rejects only with NetworkError or TimeoutError. */
+  /**
+   * Sends once. Resolves with any HTTP answer, redirects included (never followed) and the body
+   * read up to its bound; rejects only with NetworkError or TimeoutError.
+   */
   async send(request: MarketoRequest, options: SendOptions): Promise<Sent> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -203,6 +224,9 @@ export class Transport {
       if (qs) url += `?${qs}`;
       if (request.form) {
         body = request.form();
+      } else if (request.formFields) {
+        body = new URLSearchParams(request.formFields).toString();
+        headers["content-type"] = "application/x-www-form-urlencoded";
       } else if (request.body !== undefined) {
         body = JSON.stringify(request.body);
         headers["content-type"] = "application/json";
@@ -226,15 +250,24 @@ export class Transport {
     });
 
     const started = performance.now();
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
+    const init: RequestInit = {
+      method,
+      headers,
+      // A redirect is answered, never followed: following it would send the body and the
+      // credentials to another host and take its answer for Marketo's (see the 3xx entries).
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    };
     if (body !== undefined) init.body = body;
+    const maxBytes = request.download
+      ? this.#config.maxDownloadBytes
+      : this.#config.maxResponseBytes;
     try {
       const response = await this.#config.fetch(url, init);
-      const text = await response.text();
       const raw: RawResponse = {
         status: response.status,
         headers: Object.fromEntries(response.headers),
-        body: text,
+        ...(await readBounded(response, maxBytes)),
       };
       return { raw, request: summary, durationMs: performance.now() - started };
     } catch (error) {
@@ -275,13 +308,16 @@ export class Transport {
       requestId,
       durationMs: sent.durationMs,
     });
-    this.#config.logger?.debug?.(
-      `← ${sent.raw.status} ${code} ${sent.request.method} ${sent.request.url}`,
-      {
-        requestId,
-        durationMs: Math.round(sent.durationMs),
-      },
-    );
+    const line = `← ${sent.raw.status} ${code} ${sent.request.method} ${sent.request.url}`;
+    const data = { requestId, durationMs: Math.round(sent.durationMs) };
+    const location = sent.raw.headers.location;
+    if (sent.raw.status >= 300 && sent.raw.status < 400) {
+      // Redacted before cut, as errors are: a cut could leave a credential unrecognised.
+      const to = location === undefined ? undefined : clip(this.redact(location), MAX_CHARS.url);
+      this.#config.logger?.warn?.(`${line}: redirect not followed`, { ...data, location: to });
+    } else {
+      this.#config.logger?.debug?.(line, data);
+    }
   }
 }
 

@@ -10,7 +10,9 @@ import {
   InvalidResponseError,
   isMarketoError,
   type MarketoError,
+  mayHaveExecuted,
   RateLimitError,
+  type RawResponse,
   ResponseLevelError,
   readEnvelope,
   recordReasons,
@@ -89,7 +91,7 @@ type Expected = { cls: typeof MarketoError; code: string; recovery: string } | u
 
 const TABLE: {
   name: string;
-  raw: { status: number; headers: Record<string, string>; body: string };
+  raw: RawResponse;
   expected: Expected;
 }[] = [
   { name: "seed 003: success", raw: json(SEED_003_SUCCESS), expected: undefined },
@@ -221,6 +223,39 @@ const TABLE: {
     },
   },
   {
+    name: "307 to another host: never followed",
+    raw: {
+      status: 307,
+      headers: { location: "https://elsewhere.example/rest/v1/leads.json?access_token=t0k3n-xyz" },
+      body: "",
+    },
+    expected: { cls: HttpLevelError, code: "307", recovery: "none" },
+  },
+  {
+    name: "302 without a Location",
+    raw: { status: 302, headers: {}, body: "<html>Found</html>" },
+    expected: { cls: HttpLevelError, code: "302", recovery: "none" },
+  },
+  {
+    name: "300, a 3xx that is not a redirect status of the catalog",
+    raw: { status: 300, headers: {}, body: "" },
+    expected: { cls: HttpLevelError, code: "300", recovery: "none" },
+  },
+  {
+    name: "200 whose body was cut at the byte bound, although its first bytes parse",
+    raw: { ...json("{}        "), cutAtBytes: 10 },
+    expected: {
+      cls: InvalidResponseError,
+      code: "response_too_large",
+      recovery: "retry-with-backoff",
+    },
+  },
+  {
+    name: "500 whose body was cut keeps its HTTP class",
+    raw: { ...html(500, "Internal Server Error"), cutAtBytes: 40 },
+    expected: { cls: HttpLevelError, code: "500", recovery: "retry-with-backoff" },
+  },
+  {
     name: "200 with garbage bytes",
     raw: { status: 200, headers: {}, body: "\u0000\uFFFD\u0001garbage" },
     expected: {
@@ -255,6 +290,19 @@ describe("errorFromResponse: raw HTTP answer → typed outcome", () => {
       assert.ok(isMarketoError(error));
     });
   }
+
+  it("names a redirect's Location, redacted, in the message; the call never ran", () => {
+    const error = errorFromResponse({
+      status: 307,
+      headers: { location: "https://elsewhere.example/x?client_secret=s3cr3t-abc&a=1" },
+      body: "",
+    });
+    assert.ok(error instanceof HttpLevelError);
+    assert.ok(error.message.includes("https://elsewhere.example/x?client_secret=[REDACTED]&a=1"));
+    assert.ok(!JSON.stringify([error.message, error.raw]).includes("s3cr3t-abc"));
+    assert.equal(mayHaveExecuted(error), false);
+    assert.equal(error.entry?.recovery, "none");
+  });
 
   it("keeps the requestId and every member of errors[]", () => {
     const error = errorFromResponse(

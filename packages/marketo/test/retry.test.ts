@@ -7,7 +7,7 @@ import { delayMs, type Outcome, shouldRetry } from "../src/retry.ts";
 function outcome(code: string, extra: Partial<Outcome> = {}): Outcome {
   const recovery =
     lookupCode(code)?.recovery ??
-    (["network", "timeout", "invalid_response", "503", "504"].includes(code)
+    (["network", "timeout", "invalid_response", "response_too_large", "503", "504"].includes(code)
       ? "retry-with-backoff"
       : "none");
   return { code, recovery, elapsedMs: 0, ...extra };
@@ -27,6 +27,7 @@ describe("shouldRetry", () => {
     ["network", 1, true],
     ["timeout", 1, true],
     ["invalid_response", 1, true],
+    ["response_too_large", 1, true],
     ["606", 1, true],
     ["615", 1, true],
     ["601", 1, true],
@@ -44,6 +45,11 @@ describe("shouldRetry", () => {
     ["1006", 1, false],
     ["413", 1, false],
     ["414", 1, false],
+    // A redirect is a wrong base URL: resending to the same address cannot help.
+    ["301", 1, false],
+    ["302", 1, false],
+    ["307", 1, false],
+    ["308", 1, false],
     ["502", DEFAULT_RETRY.maxAttempts, false],
     ["502", DEFAULT_RETRY.maxAttempts - 1, true],
     ["502", 1, false, { elapsedMs: DEFAULT_RETRY.maxTotalMs }],
