@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { clip } from "@postout/marketo";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
+import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
 import type {
   AddResult,
   AttemptRecord,
@@ -451,10 +453,10 @@ export class SqliteStore implements Store {
         destination,
         call.endpoint,
         JSON.stringify(call.request),
-        call.response === undefined ? null : JSON.stringify(call.response),
-        call.requestId ?? null,
-        call.statusCode,
-        call.reason ?? null,
+        boundedResponse(call.response),
+        boundedText(call.requestId, ROW_BOUNDS.requestId),
+        clip(call.statusCode, ROW_BOUNDS.statusCode),
+        boundedText(call.reason, ROW_BOUNDS.reason),
         outcome,
         Math.round(call.durationMs),
       );
@@ -466,9 +468,9 @@ export class SqliteStore implements Store {
         const lead = update.get(
           r.status,
           r.nextAt ?? null,
-          r.statusCode === "200" ? null : r.statusCode,
-          r.reason ?? null,
-          r.fix ?? null,
+          r.statusCode === "200" ? null : clip(r.statusCode, ROW_BOUNDS.statusCode),
+          boundedText(r.reason, ROW_BOUNDS.reason),
+          boundedText(r.fix, ROW_BOUNDS.fix),
           r.marketoId ?? null,
           r.status === "delivered" || r.status === "test" ? 1 : 0,
           r.step,
