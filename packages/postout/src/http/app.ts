@@ -100,7 +100,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   destinationsRoutes(app, deps);
   testIntegrationRoute(app, deps);
   statsRoutes(app, deps);
-  healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store));
+  healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store), deps.store);
   dashboardRoutes(app, {
     apiKey: options.apiKey,
     now: deps.now,
