@@ -412,6 +412,28 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.equal(res.json.responseStatusCode, "200");
       assert.ok(res.json.response);
     });
+    it("a test lead and the same lead posted for real never share an intake key, either way round", async () => {
+      const first = { email: "both-ways@example.com", firstName: "Tess" };
+      const tested = await api.call("POST", "/v1/test-integration", {
+        route: SYNC_ROUTE,
+        lead: first,
+      });
+      assert.equal(tested.json.status, "test");
+      const real = await api.call("POST", "/v1/leads", { route: SYNC_ROUTE, leads: [first] });
+      assert.equal(real.status, 202);
+      assert.deepEqual([real.json.accepted, real.json.alreadyAccepted], [1, 0]);
+      assert.notEqual(real.json.ids[0], tested.json.leadId);
+      assert.equal((await api.store.getLead(real.json.ids[0]))?.test, false);
+
+      const second = { email: "real-first@example.com", firstName: "Rhea" };
+      const posted = await api.call("POST", "/v1/leads", { route: SYNC_ROUTE, leads: [second] });
+      const test = await api.call("POST", "/v1/test-integration", {
+        route: SYNC_ROUTE,
+        lead: second,
+      });
+      assert.equal(test.json.status, "test");
+      assert.notEqual(test.json.leadId, posted.json.ids[0]);
+    });
     it("shows the fix when mapping refuses the lead", async () => {
       const res = await api.call("POST", "/v1/test-integration", {
         route: SYNC_ROUTE,
