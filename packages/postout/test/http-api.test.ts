@@ -92,6 +92,38 @@ describe("HTTP API (in process, built-in sandbox)", () => {
         );
       }
     });
+    it("intake: 400 naming a reserved key (__proto__, constructor, prototype) in a lead or the map; nothing stored", async () => {
+      const before = (await api.call("GET", "/v1/leads?limit=1")).json.counts;
+      const route = JSON.stringify(SYNC_ROUTE);
+      for (const k of ["__proto__", "constructor", "prototype"]) {
+        const body = `{"route":${route},"leads":[{"email":"r@x.com"},{"email":"s@x.com","${k}":"v"}]}`;
+        const res = await api.call("POST", "/v1/leads", body);
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.json.issues[0].path, `leads.1.${k}`);
+        assert.ok(res.json.error.includes(k));
+      }
+      const map = `{"route":${route},"map":{"fields":{"__proto__":"email"}},"leads":[{"email":"r@x.com"}]}`;
+      const res = await api.call("POST", "/v1/leads", map);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.issues[0].path, "map.fields.__proto__");
+      assert.deepEqual((await api.call("GET", "/v1/leads?limit=1")).json.counts, before);
+    });
+    it("intake: 400 naming the byte offset of invalid UTF-8 (never stored as U+FFFD); nothing stored", async () => {
+      const before = (await api.call("GET", "/v1/leads?limit=1")).json.counts;
+      const head = Buffer.from(
+        `{"route":${JSON.stringify(SYNC_ROUTE)},"leads":[{"email":"u@x.com","firstName":"Zo`,
+      );
+      const body = Buffer.concat([head, Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
+      const res = await api.app.request("/v1/leads", {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 400);
+      const json = (await res.json()) as { error: string };
+      assert.match(json.error, new RegExp(`not valid UTF-8 at byte ${head.length}\\b`));
+      assert.deepEqual((await api.call("GET", "/v1/leads?limit=1")).json.counts, before);
+    });
     it("intake: 400 for malformed JSON, and for more than 1,000 leads", async () => {
       assert.equal((await api.call("POST", "/v1/leads", "{not json")).status, 400);
       const many = Array.from({ length: 1001 }, (_, i) => ({ email: `m${i}@example.com` }));
