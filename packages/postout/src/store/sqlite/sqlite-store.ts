@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
@@ -206,7 +206,9 @@ export class SqliteStore implements Store {
   /** The last write that failed for a fault of the file or the disk, until a write succeeds. */
   #fault: StoreError | undefined;
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
+  constructor(given: string, options: SqliteStoreOptions = {}) {
+    // Absolute: the health checks stat it, and messages name it, whatever the working folder.
+    const path = given === ":memory:" ? given : resolve(given);
     this.#path = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#lock =
