@@ -57,14 +57,23 @@ export interface GatewayOptions {
 
 const PRIMARY_ENDPOINTS = new Set(["/rest/v1/leads.json", "/rest/v1/leads/push.json"]);
 
-/** A stable key for one source row on one route: posting the same row again is recognised. */
-export function intakeKey(route: Route, raw: Readonly<Record<string, unknown>>): string {
-  return createHash("sha256")
+/**
+ * A stable key for one source row on one route: posting the same row again is recognised. A
+ * test lead's key has its own namespace (`test:` first), so a test never stands for the real
+ * lead posted after it, nor the real lead for a test.
+ */
+export function intakeKey(
+  route: Route,
+  raw: Readonly<Record<string, unknown>>,
+  options: { readonly test?: boolean } = {},
+): string {
+  const digest = createHash("sha256")
     .update(JSON.stringify(route))
     .update("\u0000")
     .update(JSON.stringify(raw))
     .digest("hex")
     .slice(0, 40);
+  return options.test ? `test:${digest}` : digest;
 }
 
 function isAlive(pid: number): boolean {
@@ -291,7 +300,7 @@ export class Gateway {
         route: options.route,
         raw: row.raw,
         input: prepared.input,
-        intakeKey: intakeKey(options.route, row.raw),
+        intakeKey: intakeKey(options.route, row.raw, { test: options.test === true }),
         ...(options.source === undefined ? {} : { source: options.source }),
         ...(options.mapPath === undefined ? {} : { mapPath: options.mapPath }),
         ...(row.line === undefined ? {} : { sourceLine: row.line }),

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { type IntakeItem, isIntakeError, readLeadFile } from "../src/intake/index.ts";
 import {
   type FieldMap,
+  FieldMapError,
   IDENTITY_MAP,
   type LeadValue,
   mapLead,
@@ -481,5 +482,67 @@ describe("properties", () => {
       }),
       runs(500),
     );
+  });
+});
+
+describe("reserved names: refused with their line, never dropped", () => {
+  const RESERVED = ["__proto__", "constructor", "prototype"];
+
+  it("JSONL and JSON: a row naming __proto__, constructor or prototype is rejected with its line; the others are read exactly", async () => {
+    const rows = [
+      '{"email":"a@x.com"}',
+      ...RESERVED.map((k) => `{"email":"b@x.com","${k}":"x"}`),
+      '{"email":"c@x.com"}',
+    ];
+    for (const [ext, content] of [
+      ["jsonl", `${rows.join("\n")}\n`],
+      ["json", `[\n${rows.join(",\n")}\n]\n`],
+    ] as const) {
+      const o = await outcome(file(ext, content));
+      assert.equal(o.error, undefined);
+      const rejected = o.items.filter((i) => i.kind === "rejected");
+      assert.deepEqual(
+        rejected.map((r) => [r.line, r.code]),
+        [
+          [ext === "json" ? 3 : 2, "reserved_name"],
+          [ext === "json" ? 4 : 3, "reserved_name"],
+          [ext === "json" ? 5 : 4, "reserved_name"],
+        ],
+        ext,
+      );
+      RESERVED.forEach((k, i) => {
+        assert.ok(rejected[i]?.kind === "rejected" && rejected[i].reason.includes(`"${k}"`));
+      });
+      assert.equal(o.items.filter((i) => i.kind === "row").length, 2);
+    }
+  });
+
+  it("CSV: a header column named __proto__, constructor or prototype refuses the file, naming it", async () => {
+    for (const k of RESERVED) {
+      const path = file("csv", `email,${k}\na@x.com,x\n`);
+      const o = await outcome(path);
+      assert.equal(o.error?.code, "reserved_name", k);
+      assert.ok(o.error?.message.includes(`"${k}"`), o.error?.message);
+      assert.match(o.error?.message ?? "", /line 1/);
+      assert.equal(o.items.length, 0);
+    }
+  });
+
+  it("field maps: a reserved key anywhere, or a reserved target field, is a FieldMapError naming its path", () => {
+    const cases: [unknown, string][] = [
+      [JSON.parse('{"fields":{"__proto__":"email"}}'), "fields.__proto__"],
+      [{ fields: { constructor: "email" } }, "fields.constructor"],
+      [JSON.parse('{"values":{"state":{"map":{"__proto__":"x"}}}}'), "values.state.map.__proto__"],
+      [{ fields: { Email: "prototype" } }, "fields.Email"],
+      [{ constants: { constructor: "x" } }, "constants.constructor"],
+    ];
+    for (const [map, path] of cases) {
+      assert.throws(
+        () => parseFieldMap(map, "map.json"),
+        (error: unknown) =>
+          error instanceof FieldMapError && error.issues.some((i) => i.startsWith(`${path}: `)),
+        path,
+      );
+    }
   });
 });

@@ -92,6 +92,38 @@ describe("HTTP API (in process, built-in sandbox)", () => {
         );
       }
     });
+    it("intake: 400 naming a reserved key (__proto__, constructor, prototype) in a lead or the map; nothing stored", async () => {
+      const before = (await api.call("GET", "/v1/leads?limit=1")).json.counts;
+      const route = JSON.stringify(SYNC_ROUTE);
+      for (const k of ["__proto__", "constructor", "prototype"]) {
+        const body = `{"route":${route},"leads":[{"email":"r@x.com"},{"email":"s@x.com","${k}":"v"}]}`;
+        const res = await api.call("POST", "/v1/leads", body);
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.json.issues[0].path, `leads.1.${k}`);
+        assert.ok(res.json.error.includes(k));
+      }
+      const map = `{"route":${route},"map":{"fields":{"__proto__":"email"}},"leads":[{"email":"r@x.com"}]}`;
+      const res = await api.call("POST", "/v1/leads", map);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.issues[0].path, "map.fields.__proto__");
+      assert.deepEqual((await api.call("GET", "/v1/leads?limit=1")).json.counts, before);
+    });
+    it("intake: 400 naming the byte offset of invalid UTF-8 (never stored as U+FFFD); nothing stored", async () => {
+      const before = (await api.call("GET", "/v1/leads?limit=1")).json.counts;
+      const head = Buffer.from(
+        `{"route":${JSON.stringify(SYNC_ROUTE)},"leads":[{"email":"u@x.com","firstName":"Zo`,
+      );
+      const body = Buffer.concat([head, Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]);
+      const res = await api.app.request("/v1/leads", {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 400);
+      const json = (await res.json()) as { error: string };
+      assert.match(json.error, new RegExp(`not valid UTF-8 at byte ${head.length}\\b`));
+      assert.deepEqual((await api.call("GET", "/v1/leads?limit=1")).json.counts, before);
+    });
     it("intake: 400 for malformed JSON, and for more than 1,000 leads", async () => {
       assert.equal((await api.call("POST", "/v1/leads", "{not json")).status, 400);
       const many = Array.from({ length: 1001 }, (_, i) => ({ email: `m${i}@example.com` }));
@@ -411,6 +443,28 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.equal(res.json.request.input.email, "probe@example.com");
       assert.equal(res.json.responseStatusCode, "200");
       assert.ok(res.json.response);
+    });
+    it("a test lead and the same lead posted for real never share an intake key, either way round", async () => {
+      const first = { email: "both-ways@example.com", firstName: "Tess" };
+      const tested = await api.call("POST", "/v1/test-integration", {
+        route: SYNC_ROUTE,
+        lead: first,
+      });
+      assert.equal(tested.json.status, "test");
+      const real = await api.call("POST", "/v1/leads", { route: SYNC_ROUTE, leads: [first] });
+      assert.equal(real.status, 202);
+      assert.deepEqual([real.json.accepted, real.json.alreadyAccepted], [1, 0]);
+      assert.notEqual(real.json.ids[0], tested.json.leadId);
+      assert.equal((await api.store.getLead(real.json.ids[0]))?.test, false);
+
+      const second = { email: "real-first@example.com", firstName: "Rhea" };
+      const posted = await api.call("POST", "/v1/leads", { route: SYNC_ROUTE, leads: [second] });
+      const test = await api.call("POST", "/v1/test-integration", {
+        route: SYNC_ROUTE,
+        lead: second,
+      });
+      assert.equal(test.json.status, "test");
+      assert.notEqual(test.json.leadId, posted.json.ids[0]);
     });
     it("shows the fix when mapping refuses the lead", async () => {
       const res = await api.call("POST", "/v1/test-integration", {

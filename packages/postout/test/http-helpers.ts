@@ -75,6 +75,8 @@ export async function openApi(
     store,
     call,
     responses,
+    /** The database file. */
+    dbPath: join(dir, "postout.db"),
     /** Where the app keeps field maps sent with leads. */
     mapDir: join(dir, "maps"),
     /** Runs the dispatcher until nothing is due (the tests do not start the background loop). */

@@ -153,12 +153,6 @@ describe("readLeadFile: formats", () => {
       ['2:email="a@x.com"|first="Ann"'],
     ],
     [
-      "CSV column named __proto__ is a plain field",
-      "a.csv",
-      "__proto__,email\nx,a@x.com\n",
-      ['2:__proto__="x"|email="a@x.com"'],
-    ],
-    [
       "JSONL with types kept",
       "a.jsonl",
       '{"email":"a@x.com","age":42,"vip":true,"fax":null}\n{"email":"b@x.com"}\n',

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { intakeKey } from "../src/gateway.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 
 const MIGRATIONS = new URL("../src/store/sqlite/migrations/", import.meta.url);
@@ -79,6 +80,62 @@ test("a database from migration 003 keeps its email index, and leads added after
     db.close();
     // 004: no per-row trigger on insert (addLeads indexes a chunk at once); delete and update stay.
     assert.deepEqual(triggers, ["leads_email_trigram_delete", "leads_email_trigram_update"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a test lead stored before migration 007 no longer stands for the real lead: its key moves to the test namespace", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "postout-migrate-"));
+  const path = join(dir, "postout.db");
+  try {
+    const raw = { email: "tested@before.example" };
+    const db = new Database(path);
+    for (const file of [
+      "001-initial.sql",
+      "002-attempts-at.sql",
+      "003-list-filters.sql",
+      "004-email-index-in-bulk.sql",
+    ]) {
+      db.exec(readFileSync(new URL(file, MIGRATIONS), "utf8"));
+    }
+    db.pragma("user_version = 4");
+    // Before 007 a test lead's key was the real lead's key.
+    db.prepare(
+      `INSERT INTO leads (destination, intake_key, route, route_key, raw, email, status, test, created_at, updated_at)
+       VALUES ('main', ?, ?, ?, ?, ?, 'test', 1, ?, ?)`,
+    ).run(
+      intakeKey(SYNC, raw),
+      JSON.stringify(SYNC),
+      JSON.stringify(SYNC),
+      JSON.stringify(raw),
+      raw.email,
+      T0,
+      T0,
+    );
+    db.close();
+
+    const store = new SqliteStore(path);
+    try {
+      const lead = (test: boolean) => ({
+        destination: "main",
+        route: SYNC,
+        raw,
+        input: raw,
+        intakeKey: intakeKey(SYNC, raw, { test }),
+        ...(test ? { test: true } : {}),
+      });
+      const real = await store.addLeads([lead(false)], T0 + 1);
+      assert.deepEqual([real.accepted, real.duplicates], [1, 0]);
+      const again = await store.addLeads([lead(true)], T0 + 2);
+      assert.deepEqual(
+        [again.accepted, again.duplicates],
+        [0, 1],
+        "the old test lead is still found as a test",
+      );
+    } finally {
+      await store.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

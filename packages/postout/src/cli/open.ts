@@ -28,6 +28,11 @@ export function openStoreOnly(o: { readonly db?: string; readonly config?: strin
   return new SqliteStore(db);
 }
 
+/** This process's command line as the process lock names it to a second process. */
+export function commandLine(): string {
+  return ["postout", ...process.argv.slice(2)].join(" ");
+}
+
 /**
  * Opens the store and the gateway (with the built-in sandbox when no Marketo is configured), runs
  * a command with them, and closes both whatever happens. `quiet` (for `--json`) keeps the
@@ -38,7 +43,8 @@ export async function withGateway<T>(
   options: { readonly quiet: boolean; readonly clientOptions?: GatewayOptions["clientOptions"] },
   run: (gateway: Gateway, store: SqliteStore) => Promise<T>,
 ): Promise<T> {
-  const store = new SqliteStore(config.db);
+  // A dispatching command: one per database file (StoreLockedError, exit 2).
+  const store = new SqliteStore(config.db, { lockFor: commandLine() });
   try {
     const gateway = await Gateway.open({
       store,

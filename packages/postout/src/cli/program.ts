@@ -3,6 +3,7 @@ import { ConfigError } from "../config.ts";
 import { UnknownDestinationError } from "../gateway.ts";
 import { isIntakeError } from "../intake/errors.ts";
 import { FieldMapError } from "../mapping/field-map.ts";
+import { isStoreError } from "../store/errors.ts";
 import { registerDemo } from "./demo-command.ts";
 import { registerExplain } from "./explain-command.ts";
 import { UsageError } from "./io.ts";
@@ -48,7 +49,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       error instanceof ConfigError ||
       error instanceof FieldMapError ||
       error instanceof UnknownDestinationError ||
-      isIntakeError(error)
+      isIntakeError(error) ||
+      // Another process dispatches from the database: a usage mistake, not a failure.
+      (isStoreError(error) && error.code === "locked")
     ) {
       process.stderr.write(`postout: ${error.message}\n`);
       return EXIT_USAGE;

@@ -5,9 +5,10 @@ import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
 import { Gateway } from "../gateway.ts";
 import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
+import { watchStoreHealth } from "../store/health-watch.ts";
 import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { UsageError } from "./io.ts";
-import { configFrom, mapDirBeside } from "./open.ts";
+import { commandLine, configFrom, mapDirBeside } from "./open.ts";
 
 interface ServeOptions {
   readonly port: string;
@@ -87,7 +88,10 @@ export function registerServe(program: Command): void {
       if (fromEnv !== undefined && fromEnv !== "" && fromEnv.length < 16)
         throw new UsageError("POSTOUT_API_KEY must be at least 16 characters");
       const apiKey = resolveApiKey({ dbPath: config.db });
-      const store = new SqliteStore(config.db);
+      const store = new SqliteStore(config.db, { lockFor: commandLine() });
+      const stopWatch = watchStoreHealth(store, {
+        log: (line) => process.stderr.write(`postout serve: ${line}\n`),
+      });
       const gateway = await Gateway.open({
         store,
         config,
@@ -134,6 +138,7 @@ export function registerServe(program: Command): void {
           server.close(() => resolve());
           if ("closeIdleConnections" in server) server.closeIdleConnections();
         });
+        stopWatch();
         await gateway.close();
         await store.close();
       }

@@ -9,6 +9,7 @@ import { destinationsRoutes } from "./destinations-routes.ts";
 import { errorHandler, problem, validationHook } from "./errors.ts";
 import { explainRoute } from "./explain-route.ts";
 import { healthMetricsRoutes } from "./health-metrics-routes.ts";
+import { strictJsonBody } from "./json-body.ts";
 import { leadsRoutes } from "./leads-routes.ts";
 import { gatewayMetrics } from "./metrics.ts";
 import { reportRoute } from "./report-route.ts";
@@ -83,6 +84,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
     }),
   );
 
+  app.use("/v1/*", strictJsonBody());
+
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "apiKey",
     in: "header",
@@ -100,7 +103,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   destinationsRoutes(app, deps);
   testIntegrationRoute(app, deps);
   statsRoutes(app, deps);
-  healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store));
+  healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store), deps.store);
   dashboardRoutes(app, {
     apiKey: options.apiKey,
     now: deps.now,

@@ -3,6 +3,7 @@ import { isMarketoError } from "@postout/marketo";
 import type { Context, Env, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isStoreError, type StoreError } from "../store/errors.ts";
 
 /** One problem with the request, naming the field (`leads.3.email`, `query.limit`). */
 export interface Issue {
@@ -34,13 +35,26 @@ export const validationHook: Hook<unknown, Env, string, unknown> = (result, c) =
 };
 
 /**
- * Errors no handler answered: Hono's own (bad JSON, 413) keep their status; Marketo being
- * unreachable is a 502; anything else is a 500 that says nothing about the inside.
+ * The HTTP status of a store that cannot keep a request's data: 507 Insufficient Storage for a
+ * full disk, 503 Service Unavailable for everything else (deleted, replaced, unwritable, I/O,
+ * locked): the request may succeed once a person fixed the cause.
+ */
+export function storeErrorStatus(error: StoreError): 503 | 507 {
+  return error.code === "full" ? 507 : 503;
+}
+
+/**
+ * Errors no handler answered: Hono's own (bad JSON, 413) keep their status; a store that cannot
+ * keep data is a 503 or 507 naming the cause; Marketo being unreachable is a 502; anything else is a 500 that says nothing about the inside.
  */
 export function errorHandler(log: (line: string) => void): ErrorHandler {
   return (error, c) => {
     if (error instanceof HTTPException) {
       return problem(c, error.status as ContentfulStatusCode, error.message || "bad request");
+    }
+    if (isStoreError(error)) {
+      log(`postout serve: ${error.message}`);
+      return problem(c, storeErrorStatus(error), error.message);
     }
     if (isMarketoError(error)) {
       // The client removes credentials from its messages; the code is enough for a caller.

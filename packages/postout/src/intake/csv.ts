@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream";
 import { type CsvError, type Info, Parser } from "csv-parse";
+import { isReservedName, reservedNameReason } from "../reserved-names.ts";
 import { IntakeError } from "./errors.ts";
 import { checkString, quoteName, setField } from "./fields.ts";
 import { type FieldValue, type IntakeItem, rejected } from "./items.ts";
@@ -218,6 +219,15 @@ function readHeader(path: string, record: readonly string[], line: number, badUt
       "empty_header",
       path,
       `column ${empty.join(", ")} of the header has no name; name every column (or delete empty columns)`,
+      line,
+    );
+  }
+  const reserved = names.find(isReservedName);
+  if (reserved !== undefined) {
+    throw new IntakeError(
+      "reserved_name",
+      path,
+      `the header's column ${reservedNameReason(reserved)}`,
       line,
     );
   }

@@ -13,6 +13,7 @@ export type IntakeErrorCode =
   | "no_leads"
   | "empty_header"
   | "duplicate_header"
+  | "reserved_name"
   | "malformed_csv"
   | "row_too_large"
   | "file_too_large"
@@ -59,4 +60,5 @@ export type RejectCode =
   | "invalid_json"
   | "not_an_object"
   | "nested_value"
-  | "empty_field_name";
+  | "empty_field_name"
+  | "reserved_name";

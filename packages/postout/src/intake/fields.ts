@@ -1,3 +1,4 @@
+import { isReservedName, reservedNameReason } from "../reserved-names.ts";
 import type { RejectCode } from "./errors.ts";
 import type { FieldValue } from "./items.ts";
 import type { Limits } from "./options.ts";
@@ -82,6 +83,7 @@ export function checkJsonLead(
     if (name.trim() === "") {
       return { code: "empty_field_name", reason: "a field has an empty name" };
     }
+    if (isReservedName(name)) return { code: "reserved_name", reason: reservedNameReason(name) };
     const nameProblem = checkString("(name)", name, limits);
     if (nameProblem) return nameProblem;
     if (typeof v === "string") {

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { isReservedName, reservedKeyPath, reservedNameReason } from "../reserved-names.ts";
 
 /** Turns one source value into a Marketo value (seed 003's "list value mapper"). */
 export interface ValueMapper {
@@ -49,7 +50,8 @@ export class FieldMapError extends Error {
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const fieldName = z
   .string()
-  .regex(FIELD_NAME, "not a Marketo field name (a letter, then letters, digits or _)");
+  .regex(FIELD_NAME, "not a Marketo field name (a letter, then letters, digits or _)")
+  .refine((name) => !isReservedName(name), { error: (i) => reservedNameReason(String(i.input)) });
 
 const valueMapperSchema = z.strictObject({
   map: z.record(z.string(), z.string()),
@@ -94,6 +96,12 @@ function pathOf(issue: Issue): string {
  * case-insensitive value mapper with two keys that differ only by case.
  */
 export function parseFieldMap(input: unknown, source = "field map"): FieldMap {
+  // Checked before the schema, which would drop a `__proto__` key without a word.
+  const reserved = reservedKeyPath(input);
+  if (reserved !== undefined) {
+    const name = reserved.slice(reserved.lastIndexOf(".") + 1);
+    throw new FieldMapError(source, [`${reserved}: ${reservedNameReason(name)}`]);
+  }
   const parsed = fieldMapSchema.safeParse(input);
   if (!parsed.success) {
     throw new FieldMapError(

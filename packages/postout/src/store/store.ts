@@ -1,4 +1,5 @@
 import type { Route } from "../route.ts";
+import type { StoreError } from "./errors.ts";
 
 /** Where a lead is on its way. A lead's status follows from its attempts; the store keeps it beside them. */
 export type LeadStatus =
@@ -219,7 +220,10 @@ export interface Requeue {
  * same suite (test/store.test.ts). All SQL lives in the implementation.
  */
 export interface Store {
-  /** Stores leads in one transaction: when it resolves, they are on disk. */
+  /**
+   * Stores leads in one transaction: when it resolves, they are on disk. Rejects with a
+   * StoreError, storing nothing, when the database cannot keep them (deleted, full …).
+   */
   addLeads(leads: readonly NewLead[], now: number): Promise<AddResult>;
   /** Claims up to `limit` due leads of a destination (queued or retrying, next_at ≤ now), oldest first, and marks them sending. */
   claimDue(
@@ -323,6 +327,12 @@ export interface Store {
    * Returns how many were requeued.
    */
   requeue(leads: readonly Requeue[], now: number): Promise<number>;
+
+  /**
+   * Why the store cannot keep leads now (a StoreError naming the cause), or `undefined`. With
+   * `probe`, a small write proves the disk takes writes (for a periodic check).
+   */
+  health(options?: { readonly probe?: boolean }): Promise<StoreError | undefined>;
 
   close(): Promise<void>;
 }

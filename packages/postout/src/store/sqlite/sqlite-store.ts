@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { clip } from "@postout/marketo";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
+import { isStoreError, type StoreError } from "../errors.ts";
 import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
 import type {
   AddResult,
@@ -23,8 +24,21 @@ import type {
   TryRecord,
 } from "../store.ts";
 import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
+import { DatabaseFile } from "./database-file.ts";
+import { ProcessLock } from "./process-lock.ts";
+import { storeFaultOf } from "./sqlite-fault.ts";
 
 const MIGRATIONS = new URL("./migrations/", import.meta.url);
+
+export interface SqliteStoreOptions {
+  /**
+   * Take the file's process lock for this command line (e.g. `postout serve`): a second
+   * dispatching process on the same file is refused with StoreLockedError. Reading commands
+   * leave it out.
+   * @default undefined (no lock)
+   */
+  readonly lockFor?: string;
+}
 
 interface LeadRecord {
   id: number;
@@ -187,10 +201,28 @@ function where(filter: LeadFilter, emailMatched = false): { sql: string; params:
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
+  readonly #path: string;
+  /** The opened file, to tell when it was deleted or replaced; none in memory. */
+  readonly #file: DatabaseFile | undefined;
+  readonly #lock: ProcessLock | undefined;
+  /** The last write that failed for a fault of the file or the disk, until a write succeeds. */
+  #fault: StoreError | undefined;
 
-  constructor(path: string) {
+  constructor(given: string, options: SqliteStoreOptions = {}) {
+    // Absolute: the health checks stat it, and messages name it, whatever the working folder.
+    const path = given === ":memory:" ? given : resolve(given);
+    this.#path = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path);
+    this.#lock =
+      options.lockFor === undefined || path === ":memory:"
+        ? undefined
+        : ProcessLock.acquire(path, options.lockFor);
+    try {
+      this.#db = new Database(path);
+    } catch (error) {
+      this.#lock?.release();
+      throw storeFaultOf(error, path) ?? error;
+    }
     this.#db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last commits.
     this.#db.pragma("synchronous = NORMAL");
@@ -200,6 +232,64 @@ export class SqliteStore implements Store {
     // The leads of a list's "email contains" part, looked up once for its page and its counts.
     this.#db.pragma("temp_store = MEMORY");
     this.#db.exec("CREATE TEMP TABLE email_matches (id INTEGER PRIMARY KEY)");
+    this.#file = path === ":memory:" ? undefined : new DatabaseFile(path);
+  }
+
+  /**
+   * Why the store cannot keep leads now, or `undefined` when it can: the opened file was deleted,
+   * replaced or made unwritable (checked at the path), or the last write failed for lack of
+   * space or an I/O error and a small write still does not commit. With `probe`, a small write
+   * is tried even without a failed one (the periodic check: a full disk is found before intake
+   * runs into it).
+   */
+  async health(options: { readonly probe?: boolean } = {}): Promise<StoreError | undefined> {
+    const moved = this.#file?.check();
+    if (moved) return moved;
+    if (this.#fault || options.probe) {
+      try {
+        this.#write(() => this.#probe());
+      } catch (error) {
+        if (!isStoreError(error)) throw error;
+      }
+    }
+    return this.#fault;
+  }
+
+  /**
+   * Limits the database to about `bytes` (SQLite's max_page_count on this connection): a write
+   * beyond it fails as a full disk does (507 at intake). For a quota below the disk's size.
+   */
+  setSizeLimit(bytes: number): void {
+    const pageSize = this.#db.pragma("page_size", { simple: true }) as number;
+    this.#db.pragma(`max_page_count = ${Math.max(1, Math.floor(bytes / pageSize))}`);
+  }
+
+  /** A write that needs a new page and commits, leaving nothing behind (migration 006). */
+  #probe(): void {
+    const pageSize = this.#db.pragma("page_size", { simple: true }) as number;
+    this.#db.transaction(() => {
+      this.#db
+        .prepare("INSERT OR REPLACE INTO store_probe (id, pad) VALUES (1, zeroblob(?))")
+        .run(pageSize);
+      this.#db.prepare("DELETE FROM store_probe").run();
+    })();
+  }
+
+  /**
+   * Runs a write: a fault of the file or the disk becomes a StoreError (and the store's health
+   * until a write succeeds); any other error is rethrown as it is.
+   */
+  #write<T>(write: () => T): T {
+    try {
+      const result = write();
+      this.#fault = undefined;
+      return result;
+    } catch (error) {
+      const fault = storeFaultOf(error, this.#path);
+      if (!fault) throw error;
+      this.#fault = fault;
+      throw fault;
+    }
   }
 
   #migrate(): void {
@@ -220,7 +310,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Refuses with a StoreError, storing nothing, when the opened file was deleted, replaced or made
+   * unwritable; a fault of the disk while writing is a StoreError too. Checked again after the
+   * commit: leads written to a file that vanished meanwhile are not reported as kept.
+   */
   async addLeads(leads: readonly NewLead[], now: number): Promise<AddResult> {
+    const before = this.#file?.check();
+    if (before) throw before;
+    const result = this.#write(() => this.#insertLeads(leads, now));
+    const after = this.#file?.check();
+    if (after) throw after;
+    return result;
+  }
+
+  #insertLeads(leads: readonly NewLead[], now: number): AddResult {
     const insert = this.#db.prepare(
       `INSERT OR IGNORE INTO leads
          (destination, intake_key, route, route_key, raw, input, email, program, source, source_line,
@@ -821,5 +925,6 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#db.close();
+    this.#lock?.release();
   }
 }
