@@ -14,7 +14,7 @@ export const ROW_BOUNDS = {
   requestId: MAX_CHARS.requestId,
   statusCode: MAX_CHARS.code,
   /** Marketo's answer for one lead, as JSON text. */
-  response: 16_384,
+  response: 4_096,
 } as const;
 
 export function boundedText(text: string | undefined, max: number): string | null {
