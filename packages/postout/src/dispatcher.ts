@@ -71,6 +71,8 @@ export class Dispatcher {
   #stopping = false;
   #wake: (() => void) | undefined;
   #woken = false;
+  /** The store's fault last reported, so a lasting one is told once. */
+  #sick: string | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -223,6 +225,13 @@ export class Dispatcher {
   /** Claims the due leads of the destination, unless it is paused; ends a pause that is over. */
   async #claim(): Promise<ClaimedLead[]> {
     const { store, destination, worker, leaseMs, claimLimit } = this.#o;
+    // A database deleted, replaced or full: nothing is sent whose outcome could not be kept.
+    const sick = await store.health();
+    if (sick?.code !== this.#sick) {
+      this.#sick = sick?.code;
+      if (sick) this.#o.onError(sick);
+    }
+    if (sick) return [];
     const now = this.#o.now();
     const pause = await store.getDestination(destination);
     if (pause?.pausedUntil !== undefined) {

@@ -39,7 +39,7 @@ describe("dispatcher against the sandbox over HTTP", () => {
       retry: { maxAttempts: 1 },
     });
     const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
-    return { store, client, dispatcher, now };
+    return { store, client, dispatcher, now, path: join(dir, `t${n}.db`) };
   }
   const lead = (i: number, input: Record<string, unknown> = {}, route: Route = SYNC): NewLead => ({
     destination: "main",
@@ -565,5 +565,25 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(found?.marketoId, made.results[0]?.id);
     assert.match(found?.lastReason ?? "", /^created by the interrupted call: lead \d+/);
     assert.equal(sandbox.state().leads, 2, "lead 1 exists once, lead 2 was created");
+  });
+
+  it("sends nothing while its database file is deleted: an outcome it could not keep is never sent for", async () => {
+    const { store, client, now, path } = setup();
+    const errors: unknown[] = [];
+    const quiet = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: "w-deleted",
+      now,
+      onError: (error) => errors.push(error),
+    });
+    await store.addLeads([lead(1)], now());
+    rmSync(path);
+    assert.equal(await quiet.runOnce(), 0);
+    assert.equal(await quiet.runOnce(), 0);
+    assert.equal(sandbox.state().leads, 0, "no call was made");
+    assert.equal(errors.length, 1, "told once");
+    assert.match(String(errors[0]), /was deleted while the gateway ran/);
   });
 });
