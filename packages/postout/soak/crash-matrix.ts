@@ -264,7 +264,7 @@ async function preExisting(
   );
   answer.results.forEach((r, k) => {
     if (r.id === undefined) throw new Error(`pre-existing lead ${picked[k]}: ${r.status}`);
-    ids.set(picked[k] as number, r.id);
+    ids.set(picked[k] as number, Number(r.id));
   });
   // createdAt has whole seconds: start the cell in the next one, so a lead created by the post
   // is told from an old one by its createdAt too.
@@ -425,10 +425,11 @@ async function runCell(
 
 /** The matrix as a Markdown table: route × moment → the figures. */
 export function matrixTable(cells: readonly CellResult[]): string {
-  const person = (c: CellResult) =>
-    Object.entries(c.needsPerson)
-      .map(([code, n]) => `${n} (${code})`)
-      .join(", ") || "0";
+  const person = (c: CellResult) => {
+    const codes = Object.entries(c.needsPerson).map(([code, n]) => `${n} (${code})`);
+    if (codes.length === 0) return "0";
+    return `${codes.join(", ")}; ${c.needsPersonInMarketo} of them in Marketo`;
+  };
   return [
     "| route | crash at | killed there | leads | in Marketo once | needs a person (code) | lost | duplicated | mixed | wrong |",
     "|---|---|---|---|---|---|---|---|---|---|",

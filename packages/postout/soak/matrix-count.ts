@@ -76,6 +76,8 @@ export interface CellCount {
   readonly once: number;
   /** needs_fix in the store, by code. */
   readonly needsPerson: Readonly<Record<string, number>>;
+  /** Of those, the ones whose own lead is in Marketo (once: more is counted as duplicated). */
+  readonly needsPersonInMarketo: number;
   readonly lost: number;
   readonly duplicated: number;
   readonly mixed: number;
@@ -103,6 +105,7 @@ export function countCell(
   const wrong = new Set<number>();
   const once = new Set<number>();
   const needsPerson: Record<string, number> = {};
+  let needsPersonInMarketo = 0;
   let mixed = 0;
   const problemLeads = new Set<number>();
   const flag = (set: Set<number>, i: number, text: string, storeId?: number) => {
@@ -181,6 +184,7 @@ export function countCell(
     if (row.status === "needs_fix") {
       const code = row.lastCode ?? "?";
       needsPerson[code] = (needsPerson[code] ?? 0) + 1;
+      if (mine.length > 0) needsPersonInMarketo++;
       if (s.existingId !== undefined && expect.existing === "refused") {
         if (code !== "1005") flag(wrong, i, `needs_fix ${code}, expected 1005`, row.id);
         if (mine.length > 0) flag(wrong, i, "refused, yet its fields are in Marketo", row.id);
@@ -278,6 +282,7 @@ export function countCell(
     leads: sources.length,
     once: once.size,
     needsPerson,
+    needsPersonInMarketo,
     lost: lost.size,
     duplicated: duplicated.size,
     mixed,
