@@ -49,6 +49,8 @@ export interface MatrixRoute {
 const LIST = "Newsletter Subscribers";
 const PROGRAM = "2026 Q3 Product Webinar";
 const ACTIVITY_TYPE = 100001;
+/** The activity Marketo writes for every Push Lead call (sandbox: the standard type 145). */
+const PUSH_ACTIVITY_TYPE = 145;
 
 export const MATRIX_ROUTES: readonly MatrixRoute[] = [
   { name: "createOrUpdate", flags: ["--action", "createOrUpdate"], creates: true },
@@ -210,7 +212,7 @@ export async function runCrashMatrix(o: MatrixOptions): Promise<MatrixResult> {
           const r = await runCell(sandbox, dir, root, cell.route, cell.crashAt, o);
           results.set(k, r);
           o.log?.(
-            `${r.route} × ${r.crashAt}: ${r.error ?? "killed"}; once ${r.once}, person ${JSON.stringify(r.needsPerson)}, lost ${r.lost}, duplicated ${r.duplicated}, mixed ${r.mixed}, wrong ${r.wrong} (${r.seconds.toFixed(1)} s)`,
+            `${r.route} × ${r.crashAt}: ${r.error ?? "killed"}; once ${r.once}, person ${JSON.stringify(r.needsPerson)}, lost ${r.lost}, duplicated ${r.duplicated}, mixed ${r.mixed}, wrong ${r.wrong}, pushed twice ${r.repeated} (${r.seconds.toFixed(1)} s)`,
           );
         }
       }),
@@ -396,6 +398,7 @@ async function runCell(
     ...(route.followUp === "activity"
       ? { activity: { typeId: ACTIVITY_TYPE, primaryField: "booth" } }
       : {}),
+    ...(route.flags.includes("--program") ? { pushActivityType: PUSH_ACTIVITY_TYPE } : {}),
     startedAt,
   };
   const count = countCell(sources, await readRecords(sandbox.url), readStore(db), expect);
@@ -431,11 +434,11 @@ export function matrixTable(cells: readonly CellResult[]): string {
     return `${codes.join(", ")}; ${c.needsPersonInMarketo} of them in Marketo`;
   };
   return [
-    "| route | crash at | killed there | leads | in Marketo once | needs a person (code) | lost | duplicated | mixed | wrong |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| route | crash at | killed there | leads | in Marketo once | needs a person (code) | lost | duplicated | mixed | wrong | pushed twice (measured) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...cells.map(
       (c) =>
-        `| ${c.route} | \`${c.crashAt}\` | ${c.killed ? "yes" : `**no**: ${(c.error ?? "").replaceAll("|", "/").replaceAll("\n", " ")}`} | ${c.leads} | ${c.once} | ${person(c)} | ${c.lost} | ${c.duplicated} | ${c.mixed} | ${c.wrong} |`,
+        `| ${c.route} | \`${c.crashAt}\` | ${c.killed ? "yes" : `**no**: ${(c.error ?? "").replaceAll("|", "/").replaceAll("\n", " ")}`} | ${c.leads} | ${c.once} | ${person(c)} | ${c.lost} | ${c.duplicated} | ${c.mixed} | ${c.wrong} | ${c.repeated} |`,
     ),
   ].join("\n");
 }

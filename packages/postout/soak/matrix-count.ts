@@ -36,6 +36,11 @@ export interface CellExpectation {
   readonly list?: string;
   readonly customObject?: { readonly apiName: string; readonly keyField: string };
   readonly activity?: { readonly typeId: number; readonly primaryField: string };
+  /**
+   * The activity type Marketo writes for each push (Push Lead to Marketo): at least one per
+   * delivered lead; more are a resent push, counted as `repeated` (an upsert is resent by design).
+   */
+  readonly pushActivityType?: number;
   /** Epoch ms the cell started, after any pre-existing leads were made. */
   readonly startedAt: number;
 }
@@ -82,6 +87,8 @@ export interface CellCount {
   readonly duplicated: number;
   readonly mixed: number;
   readonly wrong: number;
+  /** Delivered leads with more than one Push Lead activity: measured, not a failure. */
+  readonly repeated: number;
   /** What went wrong, one line per finding, with the source lead's index. */
   readonly problems: readonly string[];
   /** Store ids of the source leads with a problem, for their attempts. */
@@ -107,6 +114,7 @@ export function countCell(
   const needsPerson: Record<string, number> = {};
   let needsPersonInMarketo = 0;
   let mixed = 0;
+  let repeated = 0;
   const problemLeads = new Set<number>();
   const flag = (set: Set<number>, i: number, text: string, storeId?: number) => {
     set.add(i);
@@ -272,6 +280,15 @@ export function countCell(
         key,
       );
     }
+    if (expect.pushActivityType !== undefined) {
+      const pushes = marketo.activities.filter(
+        (a) => a.activityTypeId === expect.pushActivityType && a.leadId === lead.id,
+      ).length;
+      if (pushes === 0) {
+        whole = false;
+        flag(lost, i, `no Push Lead activity on lead ${lead.id}`, row.id);
+      } else if (pushes > 1) repeated++;
+    }
     if (whole) once.add(i);
   }
   for (const id of listMembers) {
@@ -287,6 +304,7 @@ export function countCell(
     duplicated: duplicated.size,
     mixed,
     wrong: wrong.size + extraMembers,
+    repeated,
     problems,
     problemLeads: [...problemLeads],
   };

@@ -75,7 +75,10 @@ describe("crash matrix: counting a cell", () => {
     name: string;
     marketo: MarketoRecords;
     store: StoreLead[];
-    figures: Partial<Record<"once" | "lost" | "duplicated" | "mixed" | "wrong", number>>;
+    figures: Partial<
+      Record<"once" | "lost" | "duplicated" | "mixed" | "wrong" | "repeated", number>
+    >;
+    expect?: Partial<CellExpectation>;
   }[] = [
     { name: "all delivered once", marketo: whole, store, figures: { once: 3 } },
     {
@@ -132,13 +135,29 @@ describe("crash matrix: counting a cell", () => {
       store: [stored(0, 10), stored(1, 11), stored(2, null, "needs_fix")],
       figures: { once: 2, wrong: 1 },
     },
+    {
+      name: "a pushed lead without its Push Lead activity is lost; one pushed twice is measured",
+      marketo: {
+        ...whole,
+        activities: [10, 10, 11].map((leadId, id) => ({
+          id,
+          leadId,
+          activityTypeId: 145,
+          primaryAttributeValue: "P",
+        })),
+      },
+      store,
+      figures: { once: 2, lost: 1, repeated: 1 },
+      expect: { pushActivityType: 145 },
+    },
   ];
   for (const row of table) {
     it(row.name, () => {
-      const c = countCell(sources, row.marketo, row.store, expect);
+      const c = countCell(sources, row.marketo, row.store, { ...expect, ...row.expect });
+      const { once, lost, duplicated, mixed, wrong, repeated } = c;
       assert.deepEqual(
-        { once: c.once, lost: c.lost, duplicated: c.duplicated, mixed: c.mixed, wrong: c.wrong },
-        { once: 0, lost: 0, duplicated: 0, mixed: 0, wrong: 0, ...row.figures },
+        { once, lost, duplicated, mixed, wrong, repeated },
+        { once: 0, lost: 0, duplicated: 0, mixed: 0, wrong: 0, repeated: 0, ...row.figures },
         c.problems.join("\n"),
       );
     });
