@@ -2,13 +2,14 @@
  * The long reliability suite (issue 7): `npm run soak` from the repository root. Runs the
  * crash, faults and bad-input scenarios at full size, scans for secrets after each, and writes
  * RELIABILITY.md at the root with the command, machine, date, figures and any failures.
- * `node packages/postout/soak/run.ts crash` (or faults, bad-input) runs one.
+ * `node packages/postout/soak/run.ts crash` (or crash-matrix, faults, bad-input) runs one.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { type CrashResult, runCrashScenario } from "./crash.ts";
+import { type MatrixResult, matrixTable, runCrashMatrix } from "./crash-matrix.ts";
 import { type FaultsResult, runFaultsScenario } from "./faults.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -51,6 +52,24 @@ function crashSection(title: string, r: CrashResult, action: string): string {
     "| run | kill moment (leads in Marketo + delay) | what happened | leads in Marketo after |",
     "|---|---|---|---|",
     rows,
+  ].join("\n");
+}
+
+function crashMatrixSection(r: MatrixResult, leads: number, call: number): string {
+  const bad = r.cells.filter(
+    (c) => !c.killed || c.lost > 0 || c.duplicated > 0 || c.mixed > 0 || c.wrong > 0,
+  );
+  for (const c of bad) {
+    failures.push(
+      `crash matrix: ${c.route} × ${c.crashAt}: ${c.error ?? ""} ${c.problems.slice(0, 5).join("; ")}`,
+    );
+  }
+  return [
+    "### Crash matrix",
+    "",
+    `Every route × every crash moment (soak/crash-matrix.ts): ${leads} leads a cell (three calls a step: 300, 300, ${leads - 600}), \`postout post leads.jsonl <route flags>\` as a subprocess with \`POSTOUT_CRASH_AT=<moment>\` (\`wire\` and \`sent\` at call ${call} of a step, so a call may have gone out whole before) and \`"verify": {"settleMs": 1000}\`; it must die there by SIGKILL; then the same command without it. Marketo is a \`marketo-sandbox\` process per lane (two lanes), reset before each cell; what it holds (\`GET /_sandbox/records\`) is counted against the store. *In Marketo once*: exactly one Marketo lead with the lead's own firstName (created after the cell started for creates; for createDuplicate on an existing email a new lead, the old one untouched), with every follow-up (list member, one custom object record, one activity of the type, on that lead), and delivered in the store with that id. *Needs a person*: needs_fix with the code (1005: createOnly on an existing email, expected; uncertain: createDuplicate without an email whose call may have gone out, at most once in Marketo). *Lost*: neither. *Duplicated*: two Marketo leads, custom object records or activities for one lead. *Mixed*: a Marketo lead with fields of two of our leads, or a follow-up on another lead's record. *Wrong*: another id, an old lead taken, an unexpected code. ${r.cells.length} cells, ${r.seconds.toFixed(0)} s; ${check(bad.length === 0, "crash matrix")}.`,
+    "",
+    matrixTable(r.cells),
   ].join("\n");
 }
 
@@ -144,6 +163,11 @@ if (!only || only === "crash") {
       "createDuplicate",
     ),
   );
+}
+if (!only || only === "crash-matrix") {
+  say("crash matrix: every route × every crash moment, 700 leads a cell");
+  const r = await runCrashMatrix({ leadsPerCell: 700, call: 2, lanes: 2, timeScale: 1, log: say });
+  sections.push(crashMatrixSection(r, 700, 2));
 }
 if (!only || only === "faults") {
   say("faults: 30 simulated minutes at time scale 0.1");
