@@ -434,7 +434,7 @@ export function matrixTable(cells: readonly CellResult[]): string {
     return `${codes.join(", ")}; ${c.needsPersonInMarketo} of them in Marketo`;
   };
   return [
-    "| route | crash at | killed there | leads | in Marketo once | needs a person (code) | lost | duplicated | mixed | wrong | pushed twice (measured) |",
+    "| route | crash at | killed there | leads | in Marketo once | needs a person (code) | lost | duplicated | mixed | wrong | pushed twice |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
     ...cells.map(
       (c) =>

@@ -38,7 +38,7 @@ export interface CellExpectation {
   readonly activity?: { readonly typeId: number; readonly primaryField: string };
   /**
    * The activity type Marketo writes for each push (Push Lead to Marketo): at least one per
-   * delivered lead; more are a resent push, counted as `repeated` (an upsert is resent by design).
+   * delivered lead; more are a resent push, counted as `repeated` (a push is looked for by its activity before it is resent, so none is expected).
    */
   readonly pushActivityType?: number;
   /** Epoch ms the cell started, after any pre-existing leads were made. */

@@ -57,7 +57,8 @@ function crashSection(title: string, r: CrashResult, action: string): string {
 
 function crashMatrixSection(r: MatrixResult, leads: number, call: number): string {
   const bad = r.cells.filter(
-    (c) => !c.killed || c.lost > 0 || c.duplicated > 0 || c.mixed > 0 || c.wrong > 0,
+    (c) =>
+      !c.killed || c.lost > 0 || c.duplicated > 0 || c.mixed > 0 || c.wrong > 0 || c.repeated > 0,
   );
   for (const c of bad) {
     failures.push(

@@ -12,8 +12,11 @@ import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
  * Leads with a wire mark: a call that may have put a step of theirs into Marketo went out and
  * its answer was never recorded (the process died, or the answer was lost). Each is settled by
  * what Marketo can prove, per step:
- * - the lead step of an upsert (createOrUpdate, updateOnly, Push Lead), a static list add and a
- *   custom object upsert are sent again: a second time changes nothing;
+ * - the lead step of an upsert (createOrUpdate, updateOnly), a static list add and a custom
+ *   object upsert are sent again: a second time changes nothing;
+ * - a Push Lead writes a "Push Lead to Marketo" activity (and may fire the program's
+ *   campaigns): it is looked for on the lead with the lookup value, attributed to the program,
+ *   dated after the call went out. Found: delivered. Not found: sent again;
  * - a createOnly or createDuplicate lead is looked for (findCreated): a lead with the lookup
  *   value we sent, created after the call went out, with the fields we sent, not attributed to
  *   another lead of ours. Found: delivered with that id. Not found: sent again. A
@@ -75,7 +78,8 @@ export async function verifyOnWire(
   for (const lead of leads) {
     const wire = lead.onWire as OnWire;
     const needsLook =
-      (wire.step === "lead" && isCreate(route)) || (wire.step === "activity" && route.activity);
+      (wire.step === "lead" && (isCreate(route) || route.endpoint === "pushLeads")) ||
+      (wire.step === "activity" && route.activity);
     if (!needsLook) {
       out.push({ at: atStep(lead), step: wire.step });
     } else if (now < wire.at + ctx.verify.settleMs) {
@@ -83,7 +87,13 @@ export async function verifyOnWire(
     } else if (wire.step === "lead") lookups.push(lead);
     else activities.push(lead);
   }
-  if (lookups.length > 0) out.push(...(await verifyCreates(ctx, route, lookups)));
+  if (lookups.length > 0) {
+    out.push(
+      ...(await (route.endpoint === "pushLeads"
+        ? verifyPushes(ctx, route, lookups)
+        : verifyCreates(ctx, route, lookups))),
+    );
+  }
   if (activities.length > 0) out.push(...(await verifyActivities(ctx, route, activities)));
   return out;
 }
@@ -263,6 +273,115 @@ async function verifyCreates(
       ),
     });
   });
+  return out;
+}
+
+/** Marketo's activity type of "Push Lead to Marketo": its primary value is the program's name. */
+export const PUSH_LEAD_ACTIVITY = 145;
+
+async function verifyPushes(
+  ctx: DeliveryContext,
+  route: Route & { readonly endpoint: "pushLeads" },
+  leads: readonly ClaimedLead[],
+): Promise<Verified[]> {
+  const field = lookupFieldOf(route);
+  const at = ctx.now();
+  const keyed = leads.filter((l) => lookupKey(l.input[field]) !== undefined);
+  // Nothing to find the lead by: Marketo refuses such a push, so sending it again is harmless.
+  const out: Verified[] = leads
+    .filter((l) => lookupKey(l.input[field]) === undefined)
+    .map((lead) => ({ at: atStep(lead), step: "lead" }));
+  if (keyed.length === 0) return out;
+  const endpoint = "/rest/v1/activities.json";
+  const request = { filterType: field, filterValues: keyed.map((l) => l.input[field]) };
+  // The pushes Marketo recorded, by lead key: the lead's id and each push's date (seconds).
+  const pushes = new Map<string, { id: number; date: number }[]>();
+  try {
+    const idsByKey = new Map<number, string>();
+    for await (const page of ctx.client.getLeadsByFilter({
+      filterType: field,
+      filterValues: [...new Set(request.filterValues as (string | number)[])],
+      fields: ["id", field],
+    })) {
+      for (const row of page) {
+        const key = lookupKey(row[field]);
+        if (key !== undefined && typeof row.id === "number") idsByKey.set(row.id, key);
+      }
+    }
+    const since = Math.min(...keyed.map((l) => (l.onWire as OnWire).at)) - ctx.verify.skewMs;
+    if (idsByKey.size > 0) {
+      for await (const page of ctx.client.getLeadActivities({
+        activityTypeIds: [PUSH_LEAD_ACTIVITY],
+        leadIds: [...idsByKey.keys()],
+        since: new Date(since),
+      })) {
+        for (const activity of page) {
+          const key = idsByKey.get(activity.leadId);
+          if (key === undefined || activity.primaryAttributeValue !== route.programName) continue;
+          const list = pushes.get(key) ?? [];
+          list.push({ id: activity.leadId, date: Date.parse(activity.activityDate) });
+          pushes.set(key, list);
+        }
+      }
+    }
+  } catch (error) {
+    return [
+      ...out,
+      ...keyed.map((lead) => ({
+        at: atStep(lead),
+        step: "lead" as const,
+        sent: lookupFailed(ctx, lead, "lead", error, request, endpoint, at),
+      })),
+    ];
+  }
+  // Leads merged into one record went out in one call and made one push: one settles them all.
+  const settledCalls = new Map<string, number>();
+  for (const lead of keyed) {
+    const wire = lead.onWire as OnWire;
+    const key = lookupKey(lead.input[field]) as string;
+    const call = `${key}|${wire.at}`;
+    let id = settledCalls.get(call);
+    if (id === undefined) {
+      const earliest = Math.floor(wire.at / 1000) * 1000 - ctx.verify.skewMs;
+      const list = pushes.get(key) ?? [];
+      const index = list.findIndex((p) => p.date >= earliest);
+      if (index >= 0) {
+        id = (list[index] as { id: number }).id;
+        list.splice(index, 1);
+        settledCalls.set(call, id);
+      }
+    }
+    if (id === undefined) {
+      out.push({ at: atStep(lead), step: "lead" });
+      continue;
+    }
+    out.push({
+      at: atStep(lead),
+      step: "lead",
+      sent: attemptRow(
+        {
+          leadId: lead.id,
+          step: "lead",
+          at,
+          endpoint,
+          request: { activityTypeIds: [PUSH_LEAD_ACTIVITY], leadIds: [id] },
+          response: {
+            success: true,
+            result: [{ leadId: id, primaryAttributeValue: route.programName }],
+          },
+          requestId: undefined,
+          durationMs: 0,
+        },
+        {
+          status: lead.test ? "test" : "delivered",
+          statusCode: "200",
+          reason: `pushed by the interrupted call: lead ${id} has a Push Lead activity for '${route.programName}' dated after the call went out at ${iso(wire.at)}`,
+          fix: undefined,
+          marketoId: id,
+        },
+      ),
+    });
+  }
   return out;
 }
 

@@ -11,7 +11,7 @@ import {
 
 // The short version of `npm run soak`'s crash matrix (soak/crash-matrix.ts): 8 leads per cell,
 // one call per step, two sandboxes side by side. Each cell must die at its crash point and end,
-// after a second run, with no lead lost, duplicated or mixed.
+// after a second run, with no lead lost, duplicated, mixed or pushed twice.
 const LEADS = 8;
 
 describe("crash matrix: every route × every crash moment, then the same post again", () => {
@@ -22,7 +22,7 @@ describe("crash matrix: every route × every crash moment, then the same post ag
   });
 
   for (const [k, { route, crashAt }] of cells.entries()) {
-    it(`${route.name} × ${crashAt}: dies there; none lost, duplicated or mixed`, () => {
+    it(`${route.name} × ${crashAt}: dies there; none lost, duplicated, mixed or pushed twice`, () => {
       const c = results[k] as CellResult;
       const detail = JSON.stringify(
         { problems: c.problems, attempts: c.attempts, rerun: c.rerunCode },
@@ -35,6 +35,7 @@ describe("crash matrix: every route × every crash moment, then the same post ag
       assert.equal(c.duplicated, 0, detail);
       assert.equal(c.mixed, 0, detail);
       assert.equal(c.wrong, 0, detail);
+      assert.equal(c.repeated, 0, `pushed twice: ${detail}`);
       const person = Object.values(c.needsPerson).reduce((a, b) => a + b, 0);
       assert.equal(c.once + person, LEADS, detail);
     });

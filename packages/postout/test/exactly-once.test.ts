@@ -255,6 +255,41 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
     assert.equal(sandbox.state().leads, 2, "the lead step was not repeated");
   });
 
+  it("a Push Lead whose call went out is looked for by its Push Lead activity, never pushed twice", async () => {
+    const { store, client, dispatcher, diedWithCallOut, settle, now } = setup();
+    const push: Route = { endpoint: "pushLeads", programName: "2026 Q3 Product Webinar" };
+    const { ids } = await store.addLeads(
+      [1, 2].map((i) => lead(push, { email: `push${i}@example.com`, firstName: `P${i}` }, `p${i}`)),
+      now(),
+    );
+    // Both pushes went out; Marketo carried out the first, the second never arrived.
+    await diedWithCallOut(ids as number[], "lead");
+    await client.pushLeads([{ email: "push1@example.com", firstName: "P1" }], {
+      programName: "2026 Q3 Product Webinar",
+    });
+    settle();
+    await dispatcher.drain();
+    const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
+    assert.deepEqual(
+      rows.map((r) => r?.status),
+      ["delivered", "delivered"],
+    );
+    assert.match(rows[0]?.lastReason ?? "", /^pushed by the interrupted call/);
+    const pushes = new Map<number, number>();
+    for await (const page of client.getLeadActivities({
+      activityTypeIds: [145],
+      leadIds: rows.map((r) => r?.marketoId as number),
+      since: new Date(now() - 3_600_000),
+    })) {
+      for (const a of page) pushes.set(a.leadId, (pushes.get(a.leadId) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      rows.map((r) => pushes.get(r?.marketoId as number)),
+      [1, 1],
+      "one Push Lead activity per lead",
+    );
+  });
+
   it("two createDuplicate leads with one email in one batch are two people, never merged", async () => {
     const { store, dispatcher, byEmail, now } = setup();
     const { ids } = await store.addLeads(
