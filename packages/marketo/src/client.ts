@@ -236,13 +236,15 @@ export class MarketoClient {
     ] as const) {
       if (options[key] !== undefined) envelope[key] = options[key];
     }
-    // Push is always an upsert: resending it cannot create a second lead.
+    // Push is always an upsert, so a resend cannot create a second lead; but each push writes a
+    // "Push Lead to Marketo" activity and may fire the program's campaigns, so a push that may
+    // have run is not replayed: its records come back `unknown` for the caller to look for.
     return writeBatches(this.#writer, {
       endpoint: "pushLeads",
       path: "/rest/v1/leads/push.json",
       inputs: leads,
       envelope,
-      replaySafe: true,
+      replaySafe: false,
       ...observed(options),
     });
   }

@@ -151,6 +151,22 @@ describe("writes whose answer was lost are not blindly replayed", () => {
     assert.match(missing.results[0]?.reasons[0]?.message ?? "", /Not resent/);
   });
 
+  test("Push Lead: unknown, never resent (each push writes a Push Lead activity)", async () => {
+    const r = await open();
+    const client = r.make({
+      fetch: losesFirstAnswer(
+        (url, method) => method === "POST" && url.endsWith("/leads/push.json"),
+      ),
+    });
+    const result = await client.pushLeads([{ email: "pushed@x.com" }], {
+      programName: "2026 Q3 Product Webinar",
+    });
+    assert.equal(result.results[0]?.status, "unknown");
+    assert.equal(result.results[0]?.reasons[0]?.code, "verify");
+    const pushes = restCalls(r.sb).filter((c) => c.path === "/rest/v1/leads/push.json");
+    assert.equal(pushes.length, 1, "not replayed");
+  });
+
   test("custom activities: unknown, never resent (activities are write-once)", async () => {
     const r = await open();
     const created = await r.client.syncLeads([{ email: "act@x.com" }]);
