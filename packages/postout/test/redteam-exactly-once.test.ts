@@ -391,4 +391,85 @@ describe("red team: exactly once, broken", () => {
       `one activity per lead of ours (B ended: ${rowB?.lastReason})`,
     );
   });
+  // ---------------------------------------------------------------- the evidence of a lost create
+
+  it("R9 a createDuplicate whose call went out unexecuted is not attributed to a lead another app created with the same values", async () => {
+    const { store, plain, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
+    const person = { email: "event@example.com", firstName: "Eve" };
+    const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, person, "r9")], now());
+    const id = ids[0] as number;
+    // Ours was marked and the process died before the call left.
+    await diedWithCallOut([id], "lead");
+    // The same attendee reaches Marketo from the event platform's own integration a moment later.
+    await plain.syncLeads([{ ...person, company: "Platform" }], { action: "createOrUpdate" });
+    settle();
+    await dispatcher.drain();
+    const row = await store.getLead(id);
+    const people = await byEmail("event@example.com");
+    assert.ok(
+      people.length === 2 || row?.status === "needs_fix",
+      `ours is created, or goes to a person; it ended ${row?.status}: ${row?.lastReason}`,
+    );
+  });
+
+  it("R10 a createDuplicate lead with a number sent as text (no preflight) is found after a crash, not created twice", async () => {
+    const { store, plain, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
+    // Accepted while describe was unreachable: no preflight, the CSV's text kept as it is.
+    const sent = { email: "num@example.com", firstName: "Num", numberOfEmployees: "42" };
+    const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, sent, "r10")], now());
+    await diedWithCallOut([ids[0] as number], "lead");
+    // The dead process's call reached Marketo, which keeps 42 as a number.
+    await plain.syncLeads([sent], { action: "createDuplicate" });
+    settle();
+    await dispatcher.drain();
+    assert.equal((await byEmail("num@example.com")).length, 1, "created once");
+  });
+
+  it("R11 a createDuplicate lead changed in Marketo after its lost create (a campaign) is found, not created twice", async () => {
+    const { store, plain, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
+    const sent = { email: "camp@example.com", firstName: "Cam", company: "Acme" };
+    const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, sent, "r11")], now());
+    await diedWithCallOut([ids[0] as number], "lead");
+    const made = await plain.syncLeads([sent], { action: "createDuplicate" });
+    // A "Lead is Created" smart campaign normalises the company a few seconds later.
+    await plain.syncLeads([{ id: made.results[0]?.id as number, company: "ACME Inc." }], {
+      action: "updateOnly",
+      lookupField: "id",
+    });
+    settle();
+    await dispatcher.drain();
+    assert.equal((await byEmail("camp@example.com")).length, 1, "created once");
+  });
+
+  it("R12 a gateway clock 10 s ahead of Marketo's does not make a lost create be created twice", async () => {
+    const { store, plain, byEmail } = setup();
+    const ahead = () => sandbox.clock.now() + 10_000;
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client: plain,
+      worker: "ahead",
+      now: ahead,
+    });
+    const sent = { email: "skew@example.com", firstName: "Sku" };
+    const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, sent, "r12")], ahead());
+    const id = ids[0] as number;
+    await store.claimDue("main", { now: ahead(), limit: 10, worker: "dead", leaseMs: 60_000 });
+    await store.markOnWire([{ id }], {
+      step: "lead",
+      done: undefined,
+      at: ahead(),
+      worker: "dead",
+    });
+    await plain.syncLeads([sent], { action: "createDuplicate" });
+    await store.releaseClaims("main", { workers: ["dead"] });
+    sandbox.clock.set(new Date(sandbox.clock.now() + 61_000));
+    await dispatcher.drain();
+    const row = await store.getLead(id);
+    assert.equal(
+      (await byEmail("skew@example.com")).length,
+      1,
+      `created once (ours ended ${row?.status}: ${row?.lastReason})`,
+    );
+  });
 });
