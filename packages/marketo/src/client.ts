@@ -46,6 +46,14 @@ export interface SyncLeadsOptions extends WriteOptions {
   lookupField?: string;
   /** Lead partition (createOnly / createOrUpdate only). */
   partitionName?: string;
+  /**
+   * After a lost createOnly/createDuplicate answer, look the records up at once (findCreated)
+   * and settle what is proven. A caller that runs other writes at the same time and keeps its
+   * own record of which leads are whose turns it off: the records come back `unknown`, to be
+   * looked up once every concurrent call is answered.
+   * @default true
+   */
+  lookUpLostCreates?: boolean;
 }
 
 export interface PushLeadsOptions extends WriteOptions {
@@ -211,7 +219,7 @@ export class MarketoClient {
       envelope,
       replaySafe,
       ...observed(options),
-      ...(replaySafe
+      ...(replaySafe || options.lookUpLostCreates === false
         ? {}
         : {
             verify: (batch, inputs, _error, sentAt) =>
@@ -472,8 +480,8 @@ export class MarketoClient {
 
   /**
    * After a lost createOnly/createDuplicate answer: the leads the call is proven to have created
-   * (see findCreated), and which records can be resent. createOnly can always be resent:
-   * Marketo refuses (1005) what already exists. A createDuplicate not found may still be on
+   * (see findCreated), and which records can be resent. A createOnly with a lookup value can
+   * be resent: Marketo refuses (1005) what already exists. A createDuplicate not found may still be on
    * its way in Marketo and is left `unknown` for the caller to verify later.
    */
   async #verifyCreated<L extends Lead>(
@@ -486,8 +494,8 @@ export class MarketoClient {
     const settled: RecordResult<L>[] = [];
     const keyed: number[] = [];
     for (const index of batch) {
+      // Without a lookup value Marketo has nothing to match on: a createOnly creates again too.
       if (lookupKey(inputs[index]?.[lookupField]) !== undefined) keyed.push(index);
-      else if (resendMissing) keyed.push(index);
       else
         settled.push(
           unknown(

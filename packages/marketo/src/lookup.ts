@@ -59,13 +59,21 @@ export interface LeadReader {
 // Values Marketo may store in another form than sent (dates and datetimes): not compared.
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
 
+const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
+
+/** A scalar as Marketo may give it back: numbers and numeric text alike, text case-folded. */
+function normal(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value === "boolean") return String(value);
+  if (typeof value !== "string") return undefined;
+  return NUMERIC.test(value) ? String(Number(value)) : value.trim().toLowerCase();
+}
+
 function sameValue(sent: unknown, stored: unknown): boolean {
   if (sent === null || sent === undefined || sent === "") return true;
   if (typeof sent === "string" && DATE_LIKE.test(sent)) return true;
-  if (typeof sent === "number") return Number(stored) === sent;
-  if (typeof sent === "boolean") return String(stored).toLowerCase() === String(sent);
-  if (typeof sent !== "string") return true;
-  return typeof stored === "string" && stored.trim().toLowerCase() === sent.trim().toLowerCase();
+  if (typeof sent !== "string" && typeof sent !== "number" && typeof sent !== "boolean") return true;
+  return normal(sent) === normal(stored);
 }
 
 /** The fields worth comparing: scalars Marketo keeps as sent. */

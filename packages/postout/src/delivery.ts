@@ -7,7 +7,7 @@ import { type OutcomePolicy, retryOrGiveUp } from "./outcome.ts";
 import { type Route, requestContent } from "./route.ts";
 import type { ClaimedLead, Step, Store } from "./store/store.ts";
 import type { TryLog } from "./try-log.ts";
-import { type VerifyOptions, verifyOnWire } from "./verify.ts";
+import { type Verified, type VerifyOptions, verifyOnWire } from "./verify.ts";
 
 /**
  * The delivery pipeline: one round of claimed leads → one attempt row per lead per step.
@@ -38,6 +38,11 @@ export interface DeliveryContext {
   /** Where the calls the client sent again are logged. */
   readonly tries: TryLog;
   readonly verify: VerifyOptions;
+  /**
+   * What this round's verification attributed to our leads: Marketo lead ids and activity ids.
+   * The store knows what earlier rounds recorded; this covers the round's other routes.
+   */
+  readonly attributed: { readonly leads: Set<number>; readonly activities: Set<number> };
 }
 
 /** A lead about to make one step this round. */
@@ -80,19 +85,37 @@ export async function deliverRound(
     if (group) group.push(lead);
     else routes.set(lead.routeKey, [lead]);
   }
+  // Every route's uncertain leads are looked for before any route sends: a lookup running
+  // beside a send could take the lead that send just made for another of ours.
+  const groups = [...routes.values()];
+  const verified: Promise<Verified[]>[] = [];
+  for (const leads of groups) {
+    const looked = verifyOnWire(
+      ctx,
+      (leads[0] as ClaimedLead).route,
+      leads.filter((l) => l.onWire),
+    );
+    await looked.catch(() => undefined);
+    verified.push(looked);
+  }
   const rounds = await Promise.all(
-    [...routes.values()].map((leads) => deliverRouteOrRetry(ctx, leads)),
+    groups.map((leads, i) =>
+      orRetry(ctx, leads, async () =>
+        deliverRoute(ctx, leads, await (verified[i] as Promise<Verified[]>)),
+      ),
+    ),
   );
   return rounds.flat();
 }
 
 /** One route's leads; an unexpected failure schedules them for a retry instead of losing the round. */
-async function deliverRouteOrRetry(
+async function orRetry(
   ctx: DeliveryContext,
   claimed: readonly ClaimedLead[],
+  deliver: () => Promise<Sent[]>,
 ): Promise<Sent[]> {
   try {
-    return await deliverRoute(ctx, claimed);
+    return await deliver();
   } catch (error) {
     const at = ctx.now();
     const code = isMarketoError(error) ? error.code : "internal_error";
@@ -117,7 +140,11 @@ async function deliverRouteOrRetry(
   }
 }
 
-async function deliverRoute(ctx: DeliveryContext, claimed: readonly ClaimedLead[]) {
+async function deliverRoute(
+  ctx: DeliveryContext,
+  claimed: readonly ClaimedLead[],
+  verified: readonly Verified[],
+) {
   const route = (claimed[0] as ClaimedLead).route;
   const steps = stepsOf(route);
   const entering = new Map<Step, AtStep[]>();
@@ -127,11 +154,6 @@ async function deliverRoute(ctx: DeliveryContext, claimed: readonly ClaimedLead[
     else entering.set(step, [at]);
   };
   const out: Sent[] = [];
-  const verified = await verifyOnWire(
-    ctx,
-    route,
-    claimed.filter((l) => l.onWire),
-  );
   for (const { at, sent, step } of verified) {
     if (sent) {
       out.push(sent);

@@ -260,7 +260,17 @@ export class Dispatcher {
     try {
       const tries = new TryLog(now);
       const sent = await deliverRound(
-        { store, destination, worker, client, now, policy, tries, verify },
+        {
+          store,
+          destination,
+          worker,
+          client,
+          now,
+          policy,
+          tries,
+          verify,
+          attributed: { leads: new Set(), activities: new Set() },
+        },
         claimed,
       );
       const records = sent.map((s) => s.record);

@@ -19,8 +19,8 @@ import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
  *   dated after the call went out. Found: delivered. Not found: sent again;
  * - a createOnly or createDuplicate lead is looked for (findCreated): a lead with the lookup
  *   value we sent, created after the call went out, with the fields we sent, not attributed to
- *   another lead of ours. Found: delivered with that id. Not found: sent again. A
- *   createDuplicate lead without a lookup value cannot be looked for: a person decides;
+ *   another lead of ours. Found: delivered with that id. Not found: sent again. A lead
+ *   without a lookup value cannot be looked for: a person decides;
  * - a custom activity is looked for among the lead's activities of its type, by its date (the
  *   lead's acceptance time, see activityOf) and primary value.
  * Lookups wait until Marketo has surely finished the call (`settleMs` after it went out).
@@ -193,10 +193,9 @@ async function verifyCreates(
   const keyed: ClaimedLead[] = [];
   for (const lead of leads) {
     if (lookupKey(lead.input[field]) !== undefined) keyed.push(lead);
-    else if (route.endpoint === "syncLeads" && route.action === "createOnly") {
-      // Nothing to look it up by, and createOnly is refused (1005) for what exists: send it.
-      out.push({ at: atStep(lead), step: "lead" });
-    } else {
+    else {
+      // Nothing to look it up by, and nothing for Marketo to match on either: a createOnly
+      // without a lookup value creates again just as a createDuplicate does.
       const wire = lead.onWire as OnWire;
       out.push({
         at: atStep(lead),
@@ -205,7 +204,7 @@ async function verifyCreates(
           lead,
           route,
           at,
-          `A createDuplicate call for this lead went out at ${iso(wire.at)} and its answer was never read. The lead has no ${field}, so Marketo cannot be asked whether the call created it; sending it again could create it twice.`,
+          `A ${route.endpoint === "syncLeads" ? route.action : "create"} call for this lead went out at ${iso(wire.at)} and its answer was never read. The lead has no ${field}, so Marketo cannot be asked whether the call created it; sending it again could create it twice.`,
           `Look in Marketo for a lead created around ${iso(wire.at)} with this lead's fields. If there is none, repost it; if there is one, leave it.`,
         ),
       });
@@ -228,7 +227,11 @@ async function verifyCreates(
       })),
       {
         skewMs: ctx.verify.skewMs,
-        taken: (ids) => ctx.store.attributedIds(ctx.destination, ids),
+        taken: async (ids) => {
+          const taken = await ctx.store.attributedIds(ctx.destination, ids);
+          for (const id of ctx.attributed.leads) taken.add(id);
+          return taken;
+        },
       },
     );
   } catch (error) {
@@ -249,6 +252,7 @@ async function verifyCreates(
       return;
     }
     const wire = lead.onWire as OnWire;
+    ctx.attributed.leads.add(created.id);
     out.push({
       at: atStep(lead),
       step: "lead",
@@ -295,7 +299,7 @@ async function verifyPushes(
   const endpoint = "/rest/v1/activities.json";
   const request = { filterType: field, filterValues: keyed.map((l) => l.input[field]) };
   // The pushes Marketo recorded, by lead key: the lead's id and each push's date (seconds).
-  const pushes = new Map<string, { id: number; date: number }[]>();
+  const pushes = new Map<string, { id: number; activity: number; date: number }[]>();
   try {
     const idsByKey = new Map<number, string>();
     for await (const page of ctx.client.getLeadsByFilter({
@@ -318,8 +322,13 @@ async function verifyPushes(
         for (const activity of page) {
           const key = idsByKey.get(activity.leadId);
           if (key === undefined || activity.primaryAttributeValue !== route.programName) continue;
+          if (ctx.attributed.activities.has(activity.id)) continue;
           const list = pushes.get(key) ?? [];
-          list.push({ id: activity.leadId, date: Date.parse(activity.activityDate) });
+          list.push({
+            id: activity.leadId,
+            activity: activity.id,
+            date: Date.parse(activity.activityDate),
+          });
           pushes.set(key, list);
         }
       }
@@ -345,8 +354,10 @@ async function verifyPushes(
       const earliest = Math.floor(wire.at / 1000) * 1000 - ctx.verify.skewMs;
       const list = pushes.get(key) ?? [];
       const index = list.findIndex((p) => p.date >= earliest);
-      if (index >= 0) {
-        id = (list[index] as { id: number }).id;
+      const push = list[index];
+      if (push) {
+        id = push.id;
+        ctx.attributed.activities.add(push.activity);
         list.splice(index, 1);
         settledCalls.set(call, id);
       }
@@ -397,10 +408,25 @@ async function verifyActivities(
   const leadIds = [...new Set(leads.map((l) => l.marketoId as number))];
   const endpoint = "/rest/v1/activities.json";
   const request = { activityTypeIds: [step.activityTypeId], leadIds, sinceDatetime: iso(since) };
-  // Activities already present, by lead, date (to the second) and primary value.
-  const present = new Map<string, number>();
-  const keyOf = (leadId: unknown, date: unknown, value: unknown) =>
-    `${String(leadId)}|${String(Math.floor(Date.parse(String(date)) / 1000))}|${String(value)}`;
+  // Activities present, by lead, date (to the second), primary value and attribute values (Marketo
+  // names attributes by display name, so their values are compared, not their names).
+  const present = new Map<string, number[]>();
+  const keyOf = (
+    leadId: unknown,
+    date: unknown,
+    value: unknown,
+    attributes: readonly { readonly value: unknown }[],
+  ) =>
+    JSON.stringify([
+      leadId,
+      Math.floor(Date.parse(String(date)) / 1000),
+      String(value),
+      attributes
+        .map((a) => a.value)
+        .filter((v) => v !== undefined && v !== null && v !== "")
+        .map(String)
+        .sort(),
+    ]);
   try {
     for await (const page of ctx.client.getLeadActivities({
       activityTypeIds: [step.activityTypeId],
@@ -408,8 +434,14 @@ async function verifyActivities(
       since: new Date(since),
     })) {
       for (const activity of page) {
-        const key = keyOf(activity.leadId, activity.activityDate, activity.primaryAttributeValue);
-        present.set(key, (present.get(key) ?? 0) + 1);
+        if (ctx.attributed.activities.has(activity.id)) continue;
+        const key = keyOf(
+          activity.leadId,
+          activity.activityDate,
+          activity.primaryAttributeValue,
+          activity.attributes,
+        );
+        present.set(key, [...(present.get(key) ?? []), activity.id]);
       }
     }
   } catch (error) {
@@ -421,11 +453,11 @@ async function verifyActivities(
   }
   return leads.map((lead) => {
     const mine = activityOf(step, atStep(lead));
-    const key = keyOf(mine.leadId, mine.activityDate, mine.primaryAttributeValue);
-    const count = present.get(key) ?? 0;
-    if (count === 0) return { at: atStep(lead), step: "activity" as const };
+    const key = keyOf(mine.leadId, mine.activityDate, mine.primaryAttributeValue, mine.attributes);
+    const found = present.get(key)?.shift();
+    if (found === undefined) return { at: atStep(lead), step: "activity" as const };
     // Each activity found settles one lead at most.
-    present.set(key, count - 1);
+    ctx.attributed.activities.add(found);
     const wire = lead.onWire as OnWire;
     return {
       at: atStep(lead),

@@ -706,22 +706,20 @@ export function storeSuite(
         );
       }));
 
-    it("a repost keeps a lead uncertain whose interrupted send may have reached Marketo", () =>
+    it("a repost leaves a lead alone while its cut-off call is to be looked for; once it needs a fix, a repost drops the mark", () =>
       withStore(async (store) => {
         const { ids } = await store.addLeads([lead(1)], T0);
+        const id = ids[0] as number;
         await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
-        await store.markOnWire([{ id: ids[0] as number }], {
+        await store.markOnWire([{ id }], {
           step: "lead",
           done: undefined,
           at: T0 + 2,
           worker: "dead",
         });
         await store.releaseClaims("main", { workers: ["dead"] });
-        const id = ids[0] as number;
-        assert.equal(
-          await store.requeue([{ id, route: SYNC, input: { email: "a@x.com" } }], T0),
-          1,
-        );
+        const requeue = () => store.requeue([{ id, route: SYNC, input: { email: "a@x.com" } }], T0);
+        assert.equal(await requeue(), 0, "still to be looked for");
         const [back] = await store.claimDue("main", {
           now: T0 + 1,
           limit: 1,
@@ -729,6 +727,32 @@ export function storeSuite(
           leaseMs: 60_000,
         });
         assert.deepEqual(back?.onWire, { step: "lead", at: T0 + 2 });
+        assert.equal(back?.input.email, "lead1@example.com", "the input it was sent with");
+        // The lookups gave up: the lead needs a person, its mark kept.
+        await store.recordAttempts([
+          {
+            leadId: id,
+            step: "lead",
+            at: T0 + 3,
+            endpoint: "/rest/v1/leads.json",
+            request: {},
+            response: undefined,
+            requestId: undefined,
+            statusCode: "611",
+            reason: "lookup failed",
+            durationMs: 0,
+            status: "needs_fix",
+            uncertain: true,
+          },
+        ]);
+        assert.equal(await requeue(), 1, "a person reposts after checking Marketo");
+        const [again] = await store.claimDue("main", {
+          now: T0 + 4,
+          limit: 1,
+          worker: "w",
+          leaseMs: 60_000,
+        });
+        assert.equal(again?.onWire, undefined);
       }));
 
     it("a wire mark is only made on leads the worker holds, all or none", () =>

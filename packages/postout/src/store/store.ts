@@ -114,8 +114,9 @@ export interface AttemptRecord extends LoggedCall {
   readonly fix?: string;
   /**
    * Whether the call may have reached Marketo is still unknown: the lead's wire mark (see
-   * Store.markOnWire) stays, and the next round verifies before it sends. Otherwise the mark
-   * is cleared: the answer is known.
+   * Store.markOnWire) stays, and the next round verifies before it sends. Otherwise a mark on
+   * this attempt's step is cleared (the answer is known); a mark on another step stays (a
+   * later step of the same round may have a call out whose answer was lost).
    */
   readonly uncertain?: boolean;
 }
@@ -323,7 +324,9 @@ export interface Store {
   iterateLeads(filter: LeadFilter, pageSize?: number): AsyncIterable<LeadRow>;
   /**
    * Queues leads again with their re-mapped input; history is kept. A delivered lead starts
-   * over from its lead step; any other keeps the steps Marketo confirmed and its wire mark.
+   * over from its lead step; any other keeps the steps Marketo confirmed. A lead being sent,
+   * or whose cut-off call is still to be looked for (a wire mark, not needs_fix), is left
+   * alone; a needs_fix lead's wire mark is dropped (the person reposting has checked Marketo).
    * Returns how many were requeued.
    */
   requeue(leads: readonly Requeue[], now: number): Promise<number>;

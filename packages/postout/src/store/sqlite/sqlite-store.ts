@@ -533,7 +533,8 @@ export class SqliteStore implements Store {
       `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
          fix = ?, marketo_id = coalesce(?, marketo_id),
          done_step = CASE WHEN ? THEN ? ELSE done_step END,
-         wire_at = CASE WHEN ? THEN wire_at END, wire_step = CASE WHEN ? THEN wire_step END,
+         wire_at = CASE WHEN ? OR wire_step IS NOT ? THEN wire_at END,
+         wire_step = CASE WHEN ? OR wire_step IS NOT ? THEN wire_step END,
          claimed_by = NULL, lease_until = NULL, updated_at = ?
        WHERE id = ?
        RETURNING attempts, destination`,
@@ -579,7 +580,9 @@ export class SqliteStore implements Store {
           r.status === "delivered" || r.status === "test" ? 1 : 0,
           r.step,
           r.uncertain ? 1 : 0,
+          r.step,
           r.uncertain ? 1 : 0,
+          r.step,
           r.at,
           r.leadId,
         ) as { attempts: number; destination: string } | undefined;
@@ -874,12 +877,14 @@ export class SqliteStore implements Store {
       `UPDATE leads SET input = ?, route = ?, route_key = ?, program = ?, map_path = coalesce(?, map_path),
          status = ?, next_at = ?,
          last_code = ?, last_reason = ?, fix = ?, attempts = attempts + ?, updated_at = ?,
-         done_step = CASE WHEN status IN ('delivered', 'test') THEN NULL ELSE done_step END
-       WHERE id = ? AND status <> 'sending'
+         done_step = CASE WHEN status IN ('delivered', 'test') THEN NULL ELSE done_step END,
+         wire_at = NULL, wire_step = NULL
+       WHERE id = ? AND status <> 'sending' AND (wire_at IS NULL OR status = 'needs_fix')
        RETURNING attempts, destination`,
     );
-    // The wire mark stays: a repost does not tell whether an interrupted send reached Marketo,
-    // so a createOnly/createDuplicate lead is still looked up before it is sent again.
+    // A lead whose cut-off call is still to be looked for is left alone: the lookup compares
+    // Marketo's record with the input that call sent, which a re-map would replace. A lead that
+    // needs a fix with its mark (the lookups gave up) is reposted by a person who checked.
     const insertAttempt = this.#attemptInsert();
     let changed = 0;
     this.#db.transaction(() => {
