@@ -72,7 +72,8 @@ function normal(value: unknown): string | undefined {
 function sameValue(sent: unknown, stored: unknown): boolean {
   if (sent === null || sent === undefined || sent === "") return true;
   if (typeof sent === "string" && DATE_LIKE.test(sent)) return true;
-  if (typeof sent !== "string" && typeof sent !== "number" && typeof sent !== "boolean") return true;
+  if (typeof sent !== "string" && typeof sent !== "number" && typeof sent !== "boolean")
+    return true;
   return normal(sent) === normal(stored);
 }
 
