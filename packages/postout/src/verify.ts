@@ -129,6 +129,31 @@ function waiting(
   );
 }
 
+/** The row of a lead whose interrupted call Marketo proves was carried out: that step is done. */
+function proven(
+  lead: ClaimedLead,
+  step: Step,
+  at: number,
+  lookup: { readonly endpoint: string; readonly request: unknown; readonly response: unknown },
+  reason: string,
+  marketoId: number | undefined,
+): Verified {
+  return {
+    at: atStep(lead),
+    step,
+    sent: attemptRow(
+      { leadId: lead.id, step, at, ...lookup, requestId: undefined, durationMs: 0 },
+      {
+        status: lead.test ? "test" : "delivered",
+        statusCode: "200",
+        reason,
+        fix: undefined,
+        ...(marketoId === undefined ? {} : { marketoId }),
+      },
+    ),
+  };
+}
+
 /** A lead Marketo cannot prove or disprove: it goes to a person, never resent, never marked delivered. */
 function toPerson(lead: ClaimedLead, route: Route, at: number, reason: string, fix: string): Sent {
   return attemptRow(
@@ -253,29 +278,20 @@ async function verifyCreates(
     }
     const wire = lead.onWire as OnWire;
     ctx.attributed.leads.add(created.id);
-    out.push({
-      at: atStep(lead),
-      step: "lead",
-      sent: attemptRow(
+    out.push(
+      proven(
+        lead,
+        "lead",
+        at,
         {
-          leadId: lead.id,
-          step: "lead",
-          at,
           endpoint,
           request: { filterType: field, filterValues: [lead.input[field]] },
           response: { success: true, result: [{ id: created.id, createdAt: created.createdAt }] },
-          requestId: undefined,
-          durationMs: 0,
         },
-        {
-          status: lead.test ? "test" : "delivered",
-          statusCode: "200",
-          reason: `created by the interrupted call: lead ${created.id} has this ${field} and the fields sent, and was created at ${created.createdAt}, after the call went out at ${iso(wire.at)}`,
-          fix: undefined,
-          marketoId: created.id,
-        },
+        `created by the interrupted call: lead ${created.id} has this ${field} and the fields sent, and was created at ${created.createdAt}, after the call went out at ${iso(wire.at)}`,
+        created.id,
       ),
-    });
+    );
   });
   return out;
 }
@@ -366,32 +382,23 @@ async function verifyPushes(
       out.push({ at: atStep(lead), step: "lead" });
       continue;
     }
-    out.push({
-      at: atStep(lead),
-      step: "lead",
-      sent: attemptRow(
+    out.push(
+      proven(
+        lead,
+        "lead",
+        at,
         {
-          leadId: lead.id,
-          step: "lead",
-          at,
           endpoint,
           request: { activityTypeIds: [PUSH_LEAD_ACTIVITY], leadIds: [id] },
           response: {
             success: true,
             result: [{ leadId: id, primaryAttributeValue: route.programName }],
           },
-          requestId: undefined,
-          durationMs: 0,
         },
-        {
-          status: lead.test ? "test" : "delivered",
-          statusCode: "200",
-          reason: `pushed by the interrupted call: lead ${id} has a Push Lead activity for '${route.programName}' dated after the call went out at ${iso(wire.at)}`,
-          fix: undefined,
-          marketoId: id,
-        },
+        `pushed by the interrupted call: lead ${id} has a Push Lead activity for '${route.programName}' dated after the call went out at ${iso(wire.at)}`,
+        id,
       ),
-    });
+    );
   }
   return out;
 }
@@ -459,28 +466,13 @@ async function verifyActivities(
     // Each activity found settles one lead at most.
     ctx.attributed.activities.add(found);
     const wire = lead.onWire as OnWire;
-    return {
-      at: atStep(lead),
-      step: "activity" as const,
-      sent: attemptRow(
-        {
-          leadId: lead.id,
-          step: "activity",
-          at,
-          endpoint,
-          request,
-          response: { success: true, result: [mine] },
-          requestId: undefined,
-          durationMs: 0,
-        },
-        {
-          status: lead.test ? "test" : "delivered",
-          statusCode: "200",
-          reason: `activity ${step.activityTypeId} added by the interrupted call (found on lead ${mine.leadId} dated ${mine.activityDate}; the call went out at ${iso(wire.at)})`,
-          fix: undefined,
-          ...(lead.marketoId === undefined ? {} : { marketoId: lead.marketoId }),
-        },
-      ),
-    };
+    return proven(
+      lead,
+      "activity",
+      at,
+      { endpoint, request, response: { success: true, result: [mine] } },
+      `activity ${step.activityTypeId} added by the interrupted call (found on lead ${mine.leadId} dated ${mine.activityDate}; the call went out at ${iso(wire.at)})`,
+      lead.marketoId,
+    );
   });
 }

@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { MarketoClient } from "@postout/marketo";
-import { type Sandbox, startSandbox } from "@postout/sandbox";
+import { describe, it } from "node:test";
 import { Dispatcher } from "../src/dispatcher.ts";
 import { activityOf } from "../src/follow-ups.ts";
 import type { Route } from "../src/route.ts";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
-import type { ClaimedLead, NewLead, Step } from "../src/store/store.ts";
+import type { ClaimedLead } from "../src/store/store.ts";
+import { onceLead, onceRig } from "./once-rig.ts";
 
 // The findings of the exactly-once review, each as the moment it went wrong: a process that
 // dies with a call out, two people in one batch, a follow-up that fails after the lead step.
@@ -23,63 +18,8 @@ const CREATE_DUPLICATE: Route = {
 const CREATE_ONLY: Route = { endpoint: "syncLeads", action: "createOnly", lookupField: "email" };
 
 describe("exactly once: what a crash or a lost answer leaves, settled by what Marketo proves", () => {
-  let sandbox: Sandbox;
-  let dir: string;
-  before(async () => {
-    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed: 11 });
-    dir = mkdtempSync(join(tmpdir(), "postout-once-"));
-  });
-  after(async () => {
-    await sandbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  let n = 0;
-  function setup() {
-    n += 1;
-    sandbox.reset();
-    sandbox.faults.clear();
-    const store = new SqliteStore(join(dir, `t${n}.db`));
-    const now = () => sandbox.clock.now();
-    const client = new MarketoClient({
-      baseUrl: sandbox.url,
-      clientId: sandbox.clientId,
-      clientSecret: sandbox.clientSecret,
-      now,
-      retry: { maxAttempts: 1 },
-    });
-    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
-    /** Plays a process that claimed the leads, marked them on the wire at `step`, and died. */
-    const diedWithCallOut = async (ids: readonly number[], step: Step, marketoId?: number) => {
-      await store.claimDue("main", { now: now(), limit: 100, worker: "dead", leaseMs: 60_000 });
-      await store.markOnWire(
-        ids.map((id) => (marketoId === undefined ? { id } : { id, marketoId })),
-        { step, done: step === "lead" ? undefined : "lead", at: now(), worker: "dead" },
-      );
-      await store.releaseClaims("main", { workers: ["dead"] });
-    };
-    /** Past the time Marketo surely finished any call of the dead process. */
-    const settle = () => sandbox.clock.set(new Date(now() + 61_000));
-    const byEmail = async (email: string) => {
-      const rows: Record<string, unknown>[] = [];
-      for await (const page of client.getLeadsByFilter({
-        filterType: "email",
-        filterValues: [email],
-        fields: ["id", "email", "firstName", "company"],
-      })) {
-        rows.push(...page);
-      }
-      return rows;
-    };
-    return { store, client, dispatcher, now, diedWithCallOut, settle, byEmail };
-  }
-  const lead = (route: Route, input: Record<string, unknown>, key: string): NewLead => ({
-    destination: "main",
-    route,
-    raw: input,
-    input,
-    intakeKey: key,
-  });
+  const setup = onceRig(11);
+  const lead = onceLead;
 
   it("a createDuplicate whose call never reached Marketo is created, not taken for the older lead with its email", async () => {
     const { store, client, dispatcher, diedWithCallOut, settle, byEmail, now } = setup();
@@ -152,7 +92,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
   });
 
   it("a createDuplicate lead without an email whose call went out goes to a person; one whose call never left is sent", async () => {
-    const { store, dispatcher, settle, now } = setup();
+    const { sandbox, store, dispatcher, settle, now } = setup();
     const { ids } = await store.addLeads(
       [
         lead(CREATE_DUPLICATE, { firstName: "Nomail", company: "Out" }, "d1"),
@@ -187,7 +127,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
   });
 
   it("a custom activity whose call went out is looked for among the lead's activities, never added twice", async () => {
-    const { store, client, dispatcher, settle, now } = setup();
+    const { sandbox, store, client, dispatcher, settle, now, activitiesPerLead } = setup();
     const activity = {
       activityTypeId: 100001,
       primaryAttributeField: "boothName",
@@ -239,24 +179,12 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
     );
     assert.match(rows[0]?.lastReason ?? "", /added by the interrupted call/);
     assert.equal(rows[1]?.lastReason, "activity 100001 added");
-    const counts = new Map<number, number>();
-    for await (const page of client.getLeadActivities({
-      activityTypeIds: [100001],
-      leadIds: marketoIds,
-      since: new Date(now() - 3_600_000),
-    })) {
-      for (const a of page) counts.set(a.leadId, (counts.get(a.leadId) ?? 0) + 1);
-    }
-    assert.deepEqual(
-      marketoIds.map((id) => counts.get(id)),
-      [1, 1],
-      "one activity per lead",
-    );
+    assert.deepEqual(await activitiesPerLead(100001, marketoIds), [1, 1], "one activity per lead");
     assert.equal(sandbox.state().leads, 2, "the lead step was not repeated");
   });
 
   it("a Push Lead whose call went out is looked for by its Push Lead activity, never pushed twice", async () => {
-    const { store, client, dispatcher, diedWithCallOut, settle, now } = setup();
+    const { store, client, dispatcher, diedWithCallOut, settle, now, activitiesPerLead } = setup();
     const push: Route = { endpoint: "pushLeads", programName: "2026 Q3 Product Webinar" };
     const { ids } = await store.addLeads(
       [1, 2].map((i) => lead(push, { email: `push${i}@example.com`, firstName: `P${i}` }, `p${i}`)),
@@ -275,16 +203,11 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
       ["delivered", "delivered"],
     );
     assert.match(rows[0]?.lastReason ?? "", /^pushed by the interrupted call/);
-    const pushes = new Map<number, number>();
-    for await (const page of client.getLeadActivities({
-      activityTypeIds: [145],
-      leadIds: rows.map((r) => r?.marketoId as number),
-      since: new Date(now() - 3_600_000),
-    })) {
-      for (const a of page) pushes.set(a.leadId, (pushes.get(a.leadId) ?? 0) + 1);
-    }
     assert.deepEqual(
-      rows.map((r) => pushes.get(r?.marketoId as number)),
+      await activitiesPerLead(
+        145,
+        rows.map((r) => r?.marketoId as number),
+      ),
       [1, 1],
       "one Push Lead activity per lead",
     );

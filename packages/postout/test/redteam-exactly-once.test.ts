@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { clearTokenCache, MarketoClient, type MarketoClientOptions } from "@postout/marketo";
-import { type Sandbox, startSandbox } from "@postout/sandbox";
-import Database from "better-sqlite3";
+import { describe, it } from "node:test";
+import type { MarketoClientOptions } from "@postout/marketo";
+import type { Sandbox } from "@postout/sandbox";
 import { Dispatcher } from "../src/dispatcher.ts";
 import type { Route } from "../src/route.ts";
-import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
-import type { NewLead, Step } from "../src/store/store.ts";
+import { onceLead, onceRig } from "./once-rig.ts";
 
 // Red-team review of issue 12 (exactly once). Each test is a break found against the current
 // main: it fails now and states the outcome the promise requires.
@@ -52,107 +47,16 @@ function losesFirstAnswer(match: (url: string, method: string) => boolean): type
 }
 
 describe("red team: exactly once, broken", () => {
+  const rig = onceRig(12);
+  const lead = onceLead;
   let sandbox: Sandbox;
-  let dir: string;
-  before(async () => {
-    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed: 12 });
-    dir = mkdtempSync(join(tmpdir(), "postout-redteam-"));
-  });
-  after(async () => {
-    await sandbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  let n = 0;
   function setup(clientOptions: Partial<MarketoClientOptions> = {}) {
-    n += 1;
-    sandbox.reset();
-    sandbox.faults.clear();
-    clearTokenCache();
-    const path = join(dir, `r${n}.db`);
-    const store = new SqliteStore(path);
-    /** The lead's wire mark and done step, as the database holds them. */
-    const marks = (id: number) => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return db
-          .prepare("SELECT wire_step AS wire, done_step AS done FROM leads WHERE id = ?")
-          .get(id) as { wire: string | null; done: string | null };
-      } finally {
-        db.close();
-      }
-    };
-    const now = () => sandbox.clock.now();
-    const make = (extra: Partial<MarketoClientOptions> = {}) =>
-      new MarketoClient({
-        baseUrl: sandbox.url,
-        clientId: sandbox.clientId,
-        clientSecret: sandbox.clientSecret,
-        now,
-        retry: { maxAttempts: 1 },
-        ...extra,
-      });
-    const plain = make();
-    const client = make(clientOptions);
-    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
-    /** Plays a process that claimed the leads, marked them on the wire at `step`, and died. */
-    const diedWithCallOut = async (ids: readonly number[], step: Step, marketoId?: number) => {
-      const claimed = await store.claimDue("main", {
-        now: now(),
-        limit: 100,
-        worker: "dead",
-        leaseMs: 60_000,
-      });
-      await store.markOnWire(
-        ids.map((id) => (marketoId === undefined ? { id } : { id, marketoId })),
-        { step, done: step === "lead" ? undefined : "lead", at: now(), worker: "dead" },
-      );
-      await store.releaseClaims("main", { workers: ["dead"] });
-      return claimed;
-    };
-    const settle = () => sandbox.clock.set(new Date(now() + 61_000));
-    const byEmail = async (email: string) => {
-      const rows: Record<string, unknown>[] = [];
-      for await (const page of plain.getLeadsByFilter({
-        filterType: "email",
-        filterValues: [email],
-        fields: ["id", "email", "firstName", "company"],
-      })) {
-        rows.push(...page);
-      }
-      return rows;
-    };
-    const activitiesOn = async (leadId: number) => {
-      let count = 0;
-      for await (const page of plain.getLeadActivities({
-        activityTypeIds: [ACTIVITY.activityTypeId],
-        leadIds: [leadId],
-        since: new Date(now() - 24 * 3_600_000),
-      })) {
-        count += page.filter((a) => a.leadId === leadId).length;
-      }
-      return count;
-    };
-    return {
-      store,
-      marks,
-      plain,
-      client,
-      dispatcher,
-      now,
-      diedWithCallOut,
-      settle,
-      byEmail,
-      activitiesOn,
-    };
+    const r = rig(clientOptions);
+    sandbox = r.sandbox;
+    const activitiesOn = async (leadId: number) =>
+      (await r.activitiesPerLead(ACTIVITY.activityTypeId, [leadId]))[0] as number;
+    return { ...r, activitiesOn };
   }
-  const lead = (route: Route, input: Record<string, unknown>, key: string): NewLead => ({
-    destination: "main",
-    route,
-    raw: input,
-    input,
-    intakeKey: key,
-  });
 
   // ---------------------------------------------------------------- duplicated activity
 
