@@ -51,6 +51,49 @@ export async function rig(
   return { sb, client, events, logs, make, close: () => sb.close() };
 }
 
+/**
+ * Options that run a client of `r` on the sandbox's clock, which stands still except when the
+ * client's gate waits (for its window to roll or a pause to end) with none of its calls on
+ * the wire: then it moves to the moment the wait ends. `onEvent` may move it too. Which calls
+ * share a rate window, and which of them find the instance full, then follow from the calls
+ * themselves and never from how fast the machine makes and answers them. The events still
+ * reach `r.events`.
+ */
+export function onSandboxClock(
+  r: Rig,
+  onEvent: (e: MarketoEvent) => void = () => {},
+): Partial<MarketoClientOptions> {
+  const clock = r.sb.clock;
+  clock.freeze();
+  let onWire = 0;
+  let wakeAt: number | undefined;
+  // After the answer's handling (share, pause, release: promise steps, no I/O) has run, so an
+  // answer is handled at the moment it was given, not a window later.
+  const moveSoon = () =>
+    setImmediate(() => {
+      if (onWire > 0 || wakeAt === undefined) return;
+      if (wakeAt > clock.now()) clock.set(wakeAt);
+      wakeAt = undefined;
+    });
+  return {
+    now: () => clock.now(),
+    onEvent: (e) => {
+      r.events.push(e);
+      if (e.type === "request") onWire++;
+      if (e.type === "response") {
+        onWire--;
+        moveSoon();
+      }
+      // One gate waits at a time (waiters are served in order): the wait ends at one moment.
+      if (e.type === "gate" && e.waitMs !== undefined) {
+        wakeAt = Math.max(wakeAt ?? 0, clock.now() + e.waitMs);
+        moveSoon();
+      }
+      onEvent(e);
+    },
+  };
+}
+
 /** The sandbox's call log, REST and bulk only (identity calls are listed separately). */
 export function restCalls(sb: Sandbox) {
   return sb.calls().filter((c) => !c.path.startsWith("/identity"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { MarketoEvent } from "../src/transport.ts";
-import { leads, type Rig, restCalls, rigsClosedAfter } from "./helpers.ts";
+import { leads, onSandboxClock, type Rig, restCalls, rigsClosedAfter, SCALE } from "./helpers.ts";
 
 type Throttled = Extract<MarketoEvent, { type: "throttled" }>;
 
@@ -14,7 +14,9 @@ describe("throttled events: a 606 or 615 is self-caused or foreign (sandbox over
 
   test("606 after another app used the window: foreign, our own window far from 100", async () => {
     const r = await open();
-    const client = r.make({ maxBatchRecords: 10 });
+    // The sandbox's clock stands still until the client's gate waits: the other app's 100
+    // calls are still in the window when our first call arrives, however slow the machine.
+    const client = r.make({ maxBatchRecords: 10, ...onSandboxClock(r) });
     r.sb.foreignTraffic({ calls: 100 });
     const result = await client.syncLeads(leads(100, "fw"));
     assert.equal(result.counts.created, 100);
@@ -31,8 +33,15 @@ describe("throttled events: a 606 or 615 is self-caused or foreign (sandbox over
 
   test("615 while another app holds every slot: foreign", async () => {
     const r = await open();
-    r.sb.foreignTraffic({ holdSlots: 10, holdMs: 3_000 });
-    await r.client.syncLeads(leads(5, "fc"));
+    // The other app holds every slot until our first call has been refused, then lets go.
+    const holdMs = 3_000;
+    const client = r.make(
+      onSandboxClock(r, (e) => {
+        if (e.type === "throttled") r.sb.clock.advance(holdMs * SCALE);
+      }),
+    );
+    r.sb.foreignTraffic({ holdSlots: 10, holdMs });
+    await client.syncLeads(leads(5, "fc"));
     const events = throttled(r);
     assert.ok(events.length >= 1);
     assert.equal(events.length, refusals(r, "615").length);
@@ -44,13 +53,15 @@ describe("throttled events: a 606 or 615 is self-caused or foreign (sandbox over
   });
 
   test("606 after this client alone made 100 calls in the window (its gate set above Marketo's limit): self", async () => {
-    // A 2 s window and no simulated latency: 100 calls one after another fit in it even on
-    // a loaded machine. One call at a time, so the sandbox never counts a call of ours that
-    // the gate had not counted when it let the refused call go.
-    const r = await open({ timeScale: 0.1, latency: false });
+    // The sandbox's clock stands still until the gate waits, so the 110 calls all fall in one
+    // window of the instance and of the gate, however long the machine takes to make them.
+    // One call at a time, so the sandbox never counts a call of ours that the gate had not
+    // counted when it let the refused call go.
+    const r = await open({ latency: false });
     const client = r.make({
       maxBatchRecords: 10,
-      gate: { windowMs: 2_000, windowMarginMs: 200, calls: 300, concurrency: 1 },
+      gate: { calls: 300, concurrency: 1 },
+      ...onSandboxClock(r),
     });
     const result = await client.syncLeads(leads(1_100, "self"));
     assert.equal(result.counts.created, 1_100);
