@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DailyQuotaError } from "../src/errors.ts";
 import { MemoryGateStore } from "../src/gate.ts";
-import { leads, type Rig, restCalls, rigsClosedAfter, SCALE } from "./helpers.ts";
+import { leads, onSandboxClock, type Rig, restCalls, rigsClosedAfter, SCALE } from "./helpers.ts";
 
 // The window lasts 200 ms at SCALE: a call that reaches the sandbox late (event loop busy on a
 // loaded 2-core machine) must not make the next window's first call look early. Half a window.
@@ -43,13 +43,13 @@ describe("the call gate against the sandbox", () => {
 
   test("606 caused by another app: slow down, lower the share, recover it", async () => {
     const r = await open();
-    // The client's clock is stopped after the run, so the share's recovery is read at exact
-    // moments instead of after sleeps that a loaded machine can stretch.
-    let stoppedAt: number | undefined;
+    // Client and sandbox share the sandbox's clock, which moves only while the gate waits: the
+    // other app's calls fill the window our first calls arrive in, however slow the machine,
+    // and the share's recovery is read at exact moments.
     const client = r.make({
       maxBatchRecords: 10,
       gate: { recoveryPerWindow: 0.02 },
-      now: () => stoppedAt ?? Date.now(),
+      ...onSandboxClock(r),
     });
     r.sb.foreignTraffic({ calls: 100 }); // another app just used the whole window
     const result = await client.syncLeads(leads(200, "f"));
@@ -57,21 +57,25 @@ describe("the call gate against the sandbox", () => {
     // Only the first burst (the calls already in flight) is refused; then the gate waits.
     const refused = rateCodes(r);
     assert.ok(refused.length >= 1 && refused.length <= 10, `${refused.length} refusals`);
-    const calls = restCalls(r.sb);
-    const lastRefusal = calls.findLastIndex((c) => c.code === "606");
-    assert.ok(lastRefusal < 10, "no 606 after the first burst");
+    const throttled = r.events.filter((e) => e.type === "throttled");
+    assert.equal(throttled.length, refused.length);
+    // A call granted after the first burst finds at least those 10 of ours in the gate's window.
+    for (const e of throttled) assert.ok(e.inWindow < 10, "no 606 after the first burst");
     const lowered = await client.gateState();
     assert.equal(lowered.share.share, 0.5, "halved once, not once per refusal");
     const window = 20_000 * SCALE;
-    stoppedAt = lowered.share.since + 3 * window;
+    r.sb.clock.set(lowered.share.since + 3 * window);
     assert.equal((await client.gateState()).currentShare, 0.5 + 3 * 0.02, "the share grows back");
-    stoppedAt = lowered.share.since + 25 * window;
+    r.sb.clock.set(lowered.share.since + 25 * window);
     assert.equal((await client.gateState()).currentShare, 1, "…all the way");
   });
 
   test("a steady stream from another app: the share settles low enough to stop the 606s", async () => {
     const r = await open();
-    const client = r.make({ maxBatchRecords: 5 });
+    // The other app's stream and both windows run on the sandbox's clock, which moves only while
+    // the gate waits: each window holds the stream's 60 calls and as many of ours as the gate
+    // lets through, however fast or slow the machine makes them.
+    const client = r.make({ maxBatchRecords: 5, ...onSandboxClock(r) });
     r.sb.foreignTraffic({ perSecond: 3 }); // 60 of every 100 calls in the window
     const result = await client.syncLeads(leads(1_000, "s")); // 200 calls
     assert.equal(result.counts.created, 1_000);
@@ -84,13 +88,20 @@ describe("the call gate against the sandbox", () => {
 
   test("615 caused by another app holding every slot: back off and go through", async () => {
     const r = await open();
-    r.sb.foreignTraffic({ holdSlots: 10, holdMs: 3_000 }); // 30 ms at scale
-    const result = await r.client.syncLeads(leads(5, "c"));
+    // The other app holds every slot until our first call has been refused, then lets go.
+    const holdMs = 3_000; // 30 ms at scale
+    const client = r.make(
+      onSandboxClock(r, (e) => {
+        if (e.type === "throttled") r.sb.clock.advance(holdMs * SCALE);
+      }),
+    );
+    r.sb.foreignTraffic({ holdSlots: 10, holdMs });
+    const result = await client.syncLeads(leads(5, "c"));
     assert.equal(result.counts.created, 5);
     const codes = restCalls(r.sb).map((c) => c.code);
     assert.equal(codes[0], "615");
     assert.equal(codes.at(-1), "200");
-    assert.ok((await r.client.gateState()).currentShare < 1);
+    assert.ok((await client.gateState()).currentShare < 1);
   });
 
   test("607 with a moved clock: the error says when, calls stop until then, then resume", async () => {
