@@ -57,7 +57,7 @@ export async function rig(
  * the wire: then it moves to the moment the wait ends. `onEvent` may move it too. Which calls
  * share a rate window, and which of them find the instance full, then follow from the calls
  * themselves and never from how fast the machine makes and answers them. The events still
- * reach `r.events`.
+ * reach `r.events`. For one client per sandbox: the waits of two gates would both move it.
  */
 export function onSandboxClock(
   r: Rig,
