@@ -3,7 +3,7 @@ import { attemptRow, type Sent } from "./attempt-row.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
 import { activityOf } from "./follow-ups.ts";
 import { endpointPath } from "./lead-step.ts";
-import { type LeadOutcome, retryOrGiveUp } from "./outcome.ts";
+import { retryOrGiveUp } from "./outcome.ts";
 import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import { VERIFY_FIX } from "./step-result.ts";
 import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
@@ -171,40 +171,41 @@ function toPerson(lead: ClaimedLead, route: Route, at: number, reason: string, f
   );
 }
 
-/** The lookup failed (a 606, a network failure …): try again later, the mark kept. */
+/** The lookup failed (a 606, a network failure …): each lead tries again later, its mark kept. */
 function lookupFailed(
   ctx: DeliveryContext,
-  lead: ClaimedLead,
+  leads: readonly ClaimedLead[],
   step: Step,
   error: unknown,
-  request: unknown,
-  endpoint: string,
+  lookup: { readonly endpoint: string; readonly request: unknown },
   at: number,
-): Sent {
+): Verified[] {
   const code = isMarketoError(error) ? error.code : "internal_error";
   const text = `Looking for an interrupted call's ${step} step in Marketo failed: ${error instanceof Error ? error.message : String(error)}`;
-  const outcome: LeadOutcome = retryOrGiveUp(
-    code,
-    text,
-    `Postout looks again later. If it gives up, look the lead up in Marketo before reposting it.`,
-    lead.attempts + 1,
-    at,
-    ctx.policy,
-  );
-  return attemptRow(
-    {
-      leadId: lead.id,
-      step,
-      at,
-      endpoint,
-      request,
-      response: undefined,
-      requestId: isMarketoError(error) ? error.requestId : undefined,
-      durationMs: 0,
-      uncertain: true,
-    },
-    outcome,
-  );
+  return leads.map((lead) => ({
+    at: atStep(lead),
+    step,
+    sent: attemptRow(
+      {
+        leadId: lead.id,
+        step,
+        at,
+        ...lookup,
+        response: undefined,
+        requestId: isMarketoError(error) ? error.requestId : undefined,
+        durationMs: 0,
+        uncertain: true,
+      },
+      retryOrGiveUp(
+        code,
+        text,
+        "Postout looks again later. If it gives up, look the lead up in Marketo before reposting it.",
+        lead.attempts + 1,
+        at,
+        ctx.policy,
+      ),
+    ),
+  }));
 }
 
 async function verifyCreates(
@@ -260,14 +261,7 @@ async function verifyCreates(
       },
     );
   } catch (error) {
-    return [
-      ...out,
-      ...keyed.map((lead) => ({
-        at: atStep(lead),
-        step: "lead" as const,
-        sent: lookupFailed(ctx, lead, "lead", error, request, endpoint, at),
-      })),
-    ];
+    return [...out, ...lookupFailed(ctx, keyed, "lead", error, { endpoint, request }, at)];
   }
   keyed.forEach((lead, i) => {
     const created = found[i];
@@ -350,14 +344,7 @@ async function verifyPushes(
       }
     }
   } catch (error) {
-    return [
-      ...out,
-      ...keyed.map((lead) => ({
-        at: atStep(lead),
-        step: "lead" as const,
-        sent: lookupFailed(ctx, lead, "lead", error, request, endpoint, at),
-      })),
-    ];
+    return [...out, ...lookupFailed(ctx, keyed, "lead", error, { endpoint, request }, at)];
   }
   // Leads merged into one record went out in one call and made one push: one settles them all.
   const settledCalls = new Map<string, number>();
@@ -452,11 +439,7 @@ async function verifyActivities(
       }
     }
   } catch (error) {
-    return leads.map((lead) => ({
-      at: atStep(lead),
-      step: "activity" as const,
-      sent: lookupFailed(ctx, lead, "activity", error, request, endpoint, at),
-    }));
+    return lookupFailed(ctx, leads, "activity", error, { endpoint, request }, at);
   }
   return leads.map((lead) => {
     const mine = activityOf(step, atStep(lead));

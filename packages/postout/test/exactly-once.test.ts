@@ -213,6 +213,27 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
     );
   });
 
+  it("a lookup that fails leaves the lead to look for again, its mark kept: nothing is sent meanwhile", async () => {
+    const { sandbox, store, dispatcher, diedWithCallOut, settle, now, marks } = setup();
+    const { ids } = await store.addLeads(
+      [lead(CREATE_DUPLICATE, { email: "look@example.com", firstName: "Lu" }, "l1")],
+      now(),
+    );
+    const id = ids[0] as number;
+    await diedWithCallOut([id], "lead");
+    settle();
+    sandbox.faults.add({ code: "611", endpoint: "/rest/v1/leads.json", method: "GET", count: 1 });
+    await dispatcher.drain();
+    const waiting = await store.getLead(id);
+    assert.deepEqual([waiting?.status, waiting?.lastCode], ["retrying", "611"]);
+    assert.equal(marks(id).wire, "lead", "still to be looked for");
+    assert.equal(sandbox.state().leads, 0, "not sent while unknown");
+    sandbox.clock.set(new Date(now() + 61_000));
+    await dispatcher.drain();
+    assert.equal((await store.getLead(id))?.status, "delivered");
+    assert.equal(sandbox.state().leads, 1);
+  });
+
   it("two createDuplicate leads with one email in one batch are two people, never merged", async () => {
     const { store, dispatcher, byEmail, now } = setup();
     const { ids } = await store.addLeads(
