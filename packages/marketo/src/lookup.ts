@@ -2,7 +2,8 @@
  * Finding the leads a create call made, when its answer is unknown (lost on the network, or the
  * process that sent it died). Marketo offers no idempotency key, so the proof is circumstantial:
  * a lead with the lookup value we sent, created after the call went out, holding the fields we
- * sent, and not already attributed to another record of ours. The client's own check after a
+ * sent, and not already attributed to another record of ours. Where the caller wrote a marker
+ * of its own into a lead field with the create, the marker alone is the proof. The client's own check after a
  * lost answer and the gateway's check after a crash both use this one definition.
  */
 
@@ -22,6 +23,11 @@ export interface CreateProbe {
   readonly input: Readonly<Record<string, unknown>>;
   /** Epoch ms when the first call that may have created it was handed to the network. */
   readonly sentAt: number;
+  /**
+   * A value of our own the record carried in a lead field (say, our lead's id): when given, a
+   * lead is the call's if and only if it holds this value, whatever its times and other fields.
+   */
+  readonly marker?: { readonly field: string; readonly value: string };
 }
 
 /** The lead a probe's call created, as Marketo shows it. */
@@ -109,7 +115,10 @@ export async function findCreated(
   ];
   if (values.length === 0) return probes.map(() => undefined);
   const fields = new Set(["id", "createdAt", lookupField]);
-  for (const p of probes) for (const f of comparedFields(p.input, lookupField)) fields.add(f);
+  for (const p of probes) {
+    if (p.marker) fields.add(p.marker.field);
+    else for (const f of comparedFields(p.input, lookupField)) fields.add(f);
+  }
   const byKey = new Map<string, Record<string, unknown>[]>();
   for await (const page of reader.getLeadsByFilter({
     filterType: lookupField,
@@ -134,8 +143,10 @@ export async function findCreated(
     const candidates = (byKey.get(key) ?? [])
       .map((row) => ({ row, created: Date.parse(String(row.createdAt)) }))
       .filter(({ row, created }) => {
-        if (!Number.isFinite(created) || created < earliest) return false;
         if (taken.has(row.id as number)) return false;
+        const marker = probe.marker;
+        if (marker) return String(row[marker.field] ?? "") === marker.value;
+        if (!Number.isFinite(created) || created < earliest) return false;
         return comparedFields(probe.input, lookupField).every((f) =>
           sameValue(probe.input[f], row[f]),
         );

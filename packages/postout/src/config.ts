@@ -15,6 +15,12 @@ export interface DestinationConfig {
   readonly callsPer20s: number | undefined;
   /** Postout's share of the instance's 10 concurrent calls. */
   readonly concurrency: number | undefined;
+  /**
+   * A lead field of the instance (a text field created for Postout) into which every
+   * createOnly/createDuplicate lead carries Postout's own id for it: a cut-off create is then
+   * found by that id alone, not by its times and values.
+   */
+  readonly markerField?: string;
 }
 
 export interface Config {
@@ -58,6 +64,10 @@ const destinationSchema = z
     clientSecretEnv: z.string().min(1).optional(),
     callsPer20s: z.number().int().min(1).max(100).optional(),
     concurrency: z.number().int().min(1).max(10).optional(),
+    markerField: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, "a lead field's API name, e.g. postoutId")
+      .optional(),
   })
   .strict();
 
@@ -216,6 +226,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         clientSecret,
         callsPer20s: d.callsPer20s,
         concurrency: d.concurrency,
+        ...(d.markerField === undefined ? {} : { markerField: d.markerField }),
       };
     });
     return { db, retry, ...(verify ? { verify } : {}), sandbox: false, destinations };

@@ -38,6 +38,8 @@ export interface DeliveryContext {
   /** Where the calls the client sent again are logged. */
   readonly tries: TryLog;
   readonly verify: VerifyOptions;
+  /** The lead field a create carries Postout's id in, where the destination has one. */
+  readonly markerField: string | undefined;
   /**
    * What this round's verification attributed to our leads: Marketo lead ids and activity ids.
    * The store knows what earlier rounds recorded; this covers the round's other routes.

@@ -46,6 +46,12 @@ export interface DispatcherOptions {
    */
   readonly verify?: Partial<VerifyOptions>;
   /**
+   * A lead field into which createOnly/createDuplicate leads carry Postout's id for them, so a
+   * cut-off create is found by it (see DestinationConfig.markerField).
+   * @default none: found by lookup value, times and fields
+   */
+  readonly markerField?: string;
+  /**
    * Called when a background round fails (e.g. the database stays busy); the loop goes on.
    * @default writes the message to stderr
    */
@@ -62,7 +68,10 @@ export interface DispatcherOptions {
  * The only writer of delivery state.
  */
 export class Dispatcher {
-  readonly #o: Required<Omit<DispatcherOptions, "policy" | "onRecorded" | "verify">> & {
+  readonly #o: Required<
+    Omit<DispatcherOptions, "policy" | "onRecorded" | "verify" | "markerField">
+  > & {
+    readonly markerField: string | undefined;
     readonly policy: OutcomePolicy | undefined;
     readonly onRecorded: DispatcherOptions["onRecorded"] | undefined;
     readonly verify: VerifyOptions;
@@ -90,6 +99,7 @@ export class Dispatcher {
       policy: options.policy,
       onRecorded: options.onRecorded,
       verify: { ...DEFAULT_VERIFY, ...options.verify },
+      markerField: options.markerField,
     };
   }
 
@@ -250,7 +260,8 @@ export class Dispatcher {
 
   /** Sends claimed leads through their steps and records an attempt for each step made. */
   async #deliver(claimed: readonly ClaimedLead[]): Promise<void> {
-    const { store, destination, worker, leaseMs, client, now, policy, verify } = this.#o;
+    const { store, destination, worker, leaseMs, client, now, policy, verify, markerField } =
+      this.#o;
     const renew = setInterval(
       () => {
         void store.renewLeases(worker, now() + leaseMs);
@@ -269,6 +280,7 @@ export class Dispatcher {
           policy,
           tries,
           verify,
+          markerField,
           attributed: { leads: new Set(), activities: new Set() },
         },
         claimed,

@@ -189,6 +189,7 @@ export class Gateway {
         now,
         ...(options.config.retry ? { policy: options.config.retry } : {}),
         ...(options.config.verify ? { verify: options.config.verify } : {}),
+        ...(config.markerField === undefined ? {} : { markerField: config.markerField }),
         // 1.25 × the spacing of the share's calls (100 per 20 s → 250 ms): headroom for the
         // follow-up and schema calls that share the same budget.
         minRoundIntervalMs: (1.25 * 20_000) / (config.callsPer20s ?? 100),

@@ -10,6 +10,20 @@ import { callHooks } from "./call-hooks.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
 import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import { failedAt, responseOf, stepOutcome, uncertainAfter } from "./step-result.ts";
+import type { ClaimedLead } from "./store/store.ts";
+
+/** Postout's id for a lead in Marketo's marker field: the lead, and when it was accepted. */
+export function markerOf(lead: ClaimedLead): string {
+  return `postout:${lead.id}:${lead.acceptedAt}`;
+}
+
+/** Whether a route creates without upserting: a resend could make a second lead. */
+export function creates(route: Route): boolean {
+  return (
+    route.endpoint === "syncLeads" &&
+    (route.action === "createOnly" || route.action === "createDuplicate")
+  );
+}
 
 export function endpointPath(route: Route): string {
   return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
@@ -93,10 +107,15 @@ export async function sendLeads(
   route: Route,
   batch: readonly AtStep[],
 ): Promise<Sent[]> {
-  // Fields meant for follow-up steps (custom object, activity) are not lead fields.
+  // Fields meant for follow-up steps (custom object, activity) are not lead fields. A create
+  // carries Postout's id for the lead in the destination's marker field, where it has one.
+  const marker = creates(route) ? ctx.markerField : undefined;
   const merged = mergeByLookup(
     route,
-    batch.map((at) => leadFields(route, at.lead.input)),
+    batch.map((at) => {
+      const fields = leadFields(route, at.lead.input);
+      return marker === undefined ? fields : { ...fields, [marker]: markerOf(at.lead) };
+    }),
   );
   const endpoint = endpointPath(route);
   const requestOf = (at: AtStep) => requestContent(route, at.lead.input);

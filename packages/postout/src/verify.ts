@@ -2,7 +2,7 @@ import { type FoundCreate, findCreated, isMarketoError, lookupKey } from "@posto
 import { attemptRow, type Sent } from "./attempt-row.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
 import { activityOf } from "./follow-ups.ts";
-import { endpointPath } from "./lead-step.ts";
+import { creates, endpointPath, markerOf } from "./lead-step.ts";
 import { retryOrGiveUp } from "./outcome.ts";
 import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import { VERIFY_FIX } from "./step-result.ts";
@@ -59,13 +59,6 @@ function atStep(lead: ClaimedLead): AtStep {
   return { lead, attempts: lead.attempts, marketoId: lead.marketoId };
 }
 
-function isCreate(route: Route): boolean {
-  return (
-    route.endpoint === "syncLeads" &&
-    (route.action === "createOnly" || route.action === "createDuplicate")
-  );
-}
-
 export async function verifyOnWire(
   ctx: DeliveryContext,
   route: Route,
@@ -78,7 +71,7 @@ export async function verifyOnWire(
   for (const lead of leads) {
     const wire = lead.onWire as OnWire;
     const needsLook =
-      (wire.step === "lead" && (isCreate(route) || route.endpoint === "pushLeads")) ||
+      (wire.step === "lead" && (creates(route) || route.endpoint === "pushLeads")) ||
       (wire.step === "activity" && route.activity);
     if (!needsLook) {
       out.push({ at: atStep(lead), step: wire.step });
@@ -250,6 +243,9 @@ async function verifyCreates(
       keyed.map((lead) => ({
         input: leadFields(route, lead.input),
         sentAt: (lead.onWire as OnWire).at,
+        ...(ctx.markerField === undefined
+          ? {}
+          : { marker: { field: ctx.markerField, value: markerOf(lead) } }),
       })),
       {
         skewMs: ctx.verify.skewMs,
@@ -282,7 +278,9 @@ async function verifyCreates(
           request: { filterType: field, filterValues: [lead.input[field]] },
           response: { success: true, result: [{ id: created.id, createdAt: created.createdAt }] },
         },
-        `created by the interrupted call: lead ${created.id} has this ${field} and the fields sent, and was created at ${created.createdAt}, after the call went out at ${iso(wire.at)}`,
+        ctx.markerField === undefined
+          ? `created by the interrupted call: lead ${created.id} has this ${field} and the fields sent, and was created at ${created.createdAt}, after the call went out at ${iso(wire.at)}`
+          : `created by the interrupted call: lead ${created.id} holds Postout's id for this lead in ${ctx.markerField}`,
         created.id,
       ),
     );

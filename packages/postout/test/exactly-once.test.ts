@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MarketoClient } from "@postout/marketo";
 import { Dispatcher } from "../src/dispatcher.ts";
 import { activityOf } from "../src/follow-ups.ts";
+import { markerOf } from "../src/lead-step.ts";
 import type { Route } from "../src/route.ts";
 import type { ClaimedLead } from "../src/store/store.ts";
 import { onceLead, onceRig } from "./once-rig.ts";
@@ -232,6 +234,75 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
     await dispatcher.drain();
     assert.equal((await store.getLead(id))?.status, "delivered");
     assert.equal(sandbox.state().leads, 1);
+  });
+
+  describe("with a marker field (the destination's markerField): the limits of the evidence are gone", () => {
+    const marked = () => setup({}, { markerField: "postoutId" });
+
+    it("another app's lead with every value we sent, made after our cut-off call, is not taken for ours", async () => {
+      const { store, plain, dispatcher, diedWithCallOut, settle, byEmail, now } = marked();
+      const person = { email: "event@example.com", firstName: "Eve" };
+      const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, person, "m1")], now());
+      const id = ids[0] as number;
+      await diedWithCallOut([id], "lead");
+      await plain.syncLeads([person], { action: "createDuplicate" });
+      settle();
+      await dispatcher.drain();
+      const row = await store.getLead(id);
+      assert.equal(row?.status, "delivered");
+      const people = await byEmail("event@example.com");
+      assert.equal(people.length, 2, "ours was created beside the other app's");
+    });
+
+    it("a lead our cut-off call made is found by its marker though a campaign changed it and Marketo's clock lags 10 s", async () => {
+      const { sandbox, store, dispatcher, diedWithCallOut, settle, byEmail, now } = marked();
+      const sent = { email: "camp@example.com", firstName: "Cam", company: "Acme" };
+      const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, sent, "m2")], now());
+      const id = ids[0] as number;
+      const [claimed] = await diedWithCallOut([id], "lead");
+      // The dead process's call, as it went out with the marker; Marketo's clock 10 s behind.
+      sandbox.clock.set(new Date(now() - 10_000));
+      const plainClient = new MarketoClient({
+        baseUrl: sandbox.url,
+        clientId: sandbox.clientId,
+        clientSecret: sandbox.clientSecret,
+      });
+      const made = await plainClient.syncLeads(
+        [{ ...sent, postoutId: markerOf(claimed as ClaimedLead) }],
+        { action: "createDuplicate" },
+      );
+      await plainClient.syncLeads([{ id: made.results[0]?.id, company: "ACME Inc." }], {
+        action: "updateOnly",
+        lookupField: "id",
+      });
+      sandbox.clock.set(new Date(now() + 10_000));
+      settle();
+      await dispatcher.drain();
+      const row = await store.getLead(id);
+      assert.equal(row?.status, "delivered");
+      assert.equal(row?.marketoId, made.results[0]?.id);
+      assert.match(row?.lastReason ?? "", /holds Postout's id for this lead in postoutId/);
+      assert.equal((await byEmail("camp@example.com")).length, 1, "created once");
+    });
+
+    it("every create carries the marker", async () => {
+      const { store, dispatcher, plain, now } = marked();
+      const { ids } = await store.addLeads(
+        [lead(CREATE_ONLY, { email: "mk@example.com", firstName: "Mk" }, "m3")],
+        now(),
+      );
+      await dispatcher.drain();
+      const row = await store.getLead(ids[0] as number);
+      const rows: Record<string, unknown>[] = [];
+      for await (const page of plain.getLeadsByFilter({
+        filterType: "email",
+        filterValues: ["mk@example.com"],
+        fields: ["id", "postoutId"],
+      })) {
+        rows.push(...page);
+      }
+      assert.match(String(rows[0]?.postoutId), new RegExp(`^postout:${row?.id}:\\d+$`));
+    });
   });
 
   it("two createDuplicate leads with one email in one batch are two people, never merged", async () => {

@@ -19,7 +19,13 @@ export function onceRig(seed: number) {
   let sandbox: Sandbox;
   let dir: string;
   before(async () => {
-    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed });
+    sandbox = await startSandbox({
+      latency: false,
+      timeScale: 0.01,
+      seed,
+      // A text field for Postout's own id, as a destination's markerField names it.
+      customFields: [{ name: "postoutId", dataType: "string" }],
+    });
     dir = mkdtempSync(join(tmpdir(), "postout-once-"));
   });
   after(async () => {
@@ -28,7 +34,10 @@ export function onceRig(seed: number) {
   });
 
   let n = 0;
-  return function setup(clientOptions: Partial<MarketoClientOptions> = {}) {
+  return function setup(
+    clientOptions: Partial<MarketoClientOptions> = {},
+    options: { readonly markerField?: string } = {},
+  ) {
     n += 1;
     sandbox.reset();
     sandbox.faults.clear();
@@ -48,7 +57,14 @@ export function onceRig(seed: number) {
     /** A client without the test's faults, to look at Marketo. */
     const plain = make();
     const client = make(clientOptions);
-    const dispatcher = new Dispatcher({ store, destination: "main", client, worker: `w${n}`, now });
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker: `w${n}`,
+      now,
+      ...options,
+    });
     /** The lead's wire mark and done step, as the database holds them. */
     const marks = (id: number) => {
       const db = new Database(path, { readonly: true });
