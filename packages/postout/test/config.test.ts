@@ -111,6 +111,26 @@ describe("configuration: flags, then environment, then the config file", () => {
       body: { retry: { scheduleMs: [5] } },
       message: /retry\.scheduleMs\.0/,
     },
+    {
+      name: "a marker field that is no field name",
+      body: {
+        destinations: [
+          {
+            name: "x",
+            baseUrl: "https://x.mktorest.com",
+            clientId: "a",
+            clientSecret: "b",
+            markerField: "postout id",
+          },
+        ],
+      },
+      message: /destinations\.0\.markerField: a lead field's API name/,
+    },
+    {
+      name: "a verify settle time under 100 ms",
+      body: { verify: { settleMs: 5 } },
+      message: /verify\.settleMs/,
+    },
   ];
   for (const b of bad) {
     it(`refuses ${b.name} with a message naming it`, () => {
