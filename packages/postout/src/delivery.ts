@@ -119,27 +119,59 @@ async function orRetry(
   try {
     return await deliver();
   } catch (error) {
-    const at = ctx.now();
-    const code = isMarketoError(error) ? error.code : "internal_error";
-    const reason = error instanceof Error ? error.message : String(error);
-    // A lead whose call went out keeps its wire mark: the next round verifies it.
-    return claimed.map((lead) =>
-      attemptRow(
-        {
-          leadId: lead.id,
-          step: "lead",
-          at,
-          endpoint: endpointPath(lead.route),
-          request: requestContent(lead.route, lead.input),
-          response: undefined,
-          requestId: undefined,
-          durationMs: 0,
-          uncertain: true,
-        },
-        retryOrGiveUp(code, reason, undefined, lead.attempts + 1, at, ctx.policy),
-      ),
+    return failed(
+      ctx,
+      "lead",
+      claimed.map((lead) => ({ lead, attempts: lead.attempts, marketoId: lead.marketoId })),
+      error,
     );
   }
+}
+
+/** Where a route's step writes, for a row that has no call of its own to name. */
+function stepEndpoint(route: Route, step: Step): string {
+  switch (step) {
+    case "lead":
+      return endpointPath(route);
+    case "list":
+      return "/rest/v1/lists.json";
+    case "customObject":
+      return `/rest/v1/customobjects/${route.customObject?.apiName}.json`;
+    case "activity":
+      return "/rest/v1/activities/external.json";
+  }
+}
+
+/**
+ * The rows of leads whose step failed unexpectedly (the store refused a wire mark, a bug): each
+ * is retried on the schedule from that step. A lead whose call went out keeps its wire mark,
+ * and the next round verifies it.
+ */
+function failed(
+  ctx: DeliveryContext,
+  step: Step,
+  batch: readonly AtStep[],
+  error: unknown,
+): Sent[] {
+  const at = ctx.now();
+  const code = isMarketoError(error) ? error.code : "internal_error";
+  const reason = error instanceof Error ? error.message : String(error);
+  return batch.map(({ lead, attempts }) =>
+    attemptRow(
+      {
+        leadId: lead.id,
+        step,
+        at,
+        endpoint: stepEndpoint(lead.route, step),
+        request: requestContent(lead.route, lead.input),
+        response: undefined,
+        requestId: undefined,
+        durationMs: 0,
+        uncertain: true,
+      },
+      retryOrGiveUp(code, reason, undefined, attempts + 1, at, ctx.policy),
+    ),
+  );
 }
 
 async function deliverRoute(
@@ -182,7 +214,11 @@ async function deliverRoute(
     carried = [];
     if (batch.length === 0) continue;
     crashPoint("gate", step);
-    const sent = await runStep(ctx, route, step, batch);
+    // A step that fails unexpectedly fails for its own leads only: the rows of the steps
+    // before it (a lead Marketo created, say) are kept.
+    const sent = await runStep(ctx, route, step, batch).catch((error: unknown) =>
+      failed(ctx, step, batch, error),
+    );
     crashPoint("answer", step);
     out.push(...sent);
     const next = steps[steps.indexOf(step) + 1];
@@ -205,7 +241,7 @@ function noId(at: AtStep, step: Step, now: number): Sent {
       leadId: at.lead.id,
       step,
       at: now,
-      endpoint: endpointPath(at.lead.route),
+      endpoint: stepEndpoint(at.lead.route, step),
       request: requestContent(at.lead.route, at.lead.input),
       response: undefined,
       requestId: undefined,

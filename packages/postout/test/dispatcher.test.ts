@@ -586,4 +586,51 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal(errors.length, 1, "told once");
     assert.match(String(errors[0]), /was deleted while the gateway ran/);
   });
+
+  it("a step that fails unexpectedly fails alone: the lead step Marketo confirmed is kept, and the retry starts at the failed step", async () => {
+    const { store, client, now } = setup();
+    const route: Route = {
+      endpoint: "syncLeads",
+      action: "createDuplicate",
+      lookupField: "email",
+      listName: "Newsletter Subscribers",
+    };
+    const { ids } = await store.addLeads([lead(1, {}, route)], now());
+    const id = ids[0] as number;
+    let refuse = true;
+    // The store refuses the list step's wire mark once (a full disk, say).
+    const flaky = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "markOnWire") {
+          return (leads: never, mark: { step: string }) => {
+            if (refuse && mark.step === "list") throw new Error("disk full while marking");
+            return target.markOnWire(leads, mark as never);
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const dispatcher = new Dispatcher({
+      store: flaky,
+      destination: "main",
+      client,
+      worker: "wf",
+      now,
+    });
+    await dispatcher.runOnce();
+    assert.deepEqual(
+      (await store.getAttempts(id)).map((a) => [a.endpoint, a.statusCode, a.outcome]),
+      [
+        ["/rest/v1/leads.json", "200", "delivered"],
+        ["/rest/v1/lists.json", "internal_error", "retrying"],
+      ],
+    );
+    refuse = false;
+    // The lead's second attempt: the schedule's second delay, 5 minutes.
+    sandbox.clock.set(new Date(now() + 301_000));
+    await dispatcher.drain();
+    assert.equal((await store.getLead(id))?.status, "delivered");
+    assert.equal(sandbox.state().leads, 1, "created once");
+  });
 });

@@ -72,7 +72,7 @@ describe("one dispatching process per SQLite file (subprocesses)", () => {
       assert.match(post.stderr, /postout serve --port 0 --db data\/p\.db/);
       assert.match(post.stderr, /since \d{4}-\d{2}-\d{2}T/);
       assert.match(post.stderr, /stop that process first/);
-      assert.match(post.stderr, /PostgreSQL/);
+      assert.match(post.stderr, /post to its HTTP API instead \(POST \/v1\/leads\)/);
 
       const second = postout(["serve", "--port", "0", "--db", "data/p.db"], dir);
       assert.equal(second.code, 2, second.stderr);

@@ -50,7 +50,7 @@ export class StoreLockedError extends StoreError {
     super(
       "locked",
       path,
-      `the database ${path} is in use by ${who}. SQLite keeps one dispatching process per file: stop that process first (or post to its HTTP API instead), give this command another --db, or use PostgreSQL to run many processes on one store. Reading commands (report, explain) work while it runs.`,
+      `the database ${path} is in use by ${who}. SQLite keeps one dispatching process per file: stop that process first, post to its HTTP API instead (POST /v1/leads), or give this command another --db. Reading commands (report, explain) work while it runs.`,
     );
     this.holder = holder;
   }
