@@ -1,3 +1,4 @@
+import { StoreFault } from "./components/StoreFault.tsx";
 import { usePlace } from "./hash-route.ts";
 import { DestinationsPage } from "./pages/DestinationsPage.tsx";
 import { ErrorsPage } from "./pages/ErrorsPage.tsx";
@@ -37,6 +38,7 @@ export function App() {
           <button type="submit">Sign out</button>
         </form>
       </header>
+      <StoreFault />
       <main>
         {place.page === "lead" && place.id !== undefined ? (
           <LeadPage key={place.id} id={place.id} />

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -274,5 +274,37 @@ describe("the dashboard in Chromium, against `postout serve` with the demo's lea
       (p) => !/status of 401|HTTP 401 for POST \S+\/login$/.test(p),
     );
     assert.deepEqual(unexpected, []);
+  });
+});
+
+describe("the dashboard while the gateway's database is gone", () => {
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  let browser: Browser;
+  before(async () => {
+    gateway = await startGateway();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await gateway?.stop();
+  });
+
+  test("a banner names the cause: nothing is accepted or sent until the gateway is restarted", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${gateway.url}/login`);
+    await page.fill("#key", API_KEY);
+    await page.click("button[type=submit]");
+    await page.locator("table.log tbody tr").first().waitFor();
+    assert.equal(await page.locator(".store-fault").count(), 0, "no banner while healthy");
+    rmSync(gateway.db);
+    await page.reload();
+    const banner = page.locator(".store-fault[role=alert]");
+    await banner.waitFor();
+    const text = await banner.innerText();
+    assert.match(text, /Leads are not being accepted or sent/);
+    assert.match(text, /was deleted while the gateway ran/);
+    assert.ok(text.includes(gateway.db), "names the file");
+    await page.screenshot({ path: `${ARTIFACTS}10-database-deleted.png`, fullPage: true });
   });
 });

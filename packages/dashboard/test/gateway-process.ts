@@ -48,6 +48,8 @@ export async function startGateway() {
   return {
     url,
     output,
+    /** The gateway's SQLite file. */
+    db,
     /** Calls the API as a program does, with the key. */
     async call(method: string, path: string, body?: unknown) {
       const res = await fetch(`${url}${path}`, {
