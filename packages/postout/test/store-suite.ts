@@ -7,6 +7,16 @@ import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../s
  * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,
  * empty store; `reopen` (where the backend is durable) opens the same data again.
  */
+/** A call's facts as a recorded attempt carries them; the tests add the outcome. */
+const CALL = {
+  endpoint: "/rest/v1/leads.json",
+  request: {},
+  response: undefined,
+  requestId: undefined,
+  reason: undefined,
+  durationMs: 1,
+};
+
 export function storeSuite(
   name: string,
   open: () => Promise<{
@@ -829,15 +839,7 @@ export function storeSuite(
         for (const id of [a, b] as number[]) {
           await store.markOnWire([{ id }], { step: "lead", done: undefined, at: T0, worker: "w" });
         }
-        const row = {
-          at: T0 + 5,
-          endpoint: "/rest/v1/leads.json",
-          request: {},
-          response: undefined,
-          requestId: undefined,
-          reason: undefined,
-          durationMs: 1,
-        };
+        const row = { ...CALL, at: T0 + 5 };
         await store.recordAttempts([
           {
             ...row,
@@ -887,17 +889,7 @@ export function storeSuite(
         const { ids } = await store.addLeads([lead(1), lead(2)], T0);
         const [a, b] = ids as number[];
         await store.claimDue("main", { now: T0, limit: 2, worker: "w", leaseMs: 60_000 });
-        const row = {
-          at: T0 + 5,
-          endpoint: "/rest/v1/leads.json",
-          request: {},
-          response: undefined,
-          requestId: undefined,
-          reason: undefined,
-          durationMs: 1,
-          statusCode: "200",
-          status: "delivered" as const,
-        };
+        const row = { ...CALL, at: T0 + 5, statusCode: "200", status: "delivered" as const };
         await store.recordAttempts([
           { ...row, leadId: a as number, step: "lead", marketoId: 1 },
           { ...row, leadId: b as number, step: "lead", marketoId: 2 },
