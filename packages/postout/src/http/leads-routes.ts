@@ -34,6 +34,11 @@ const intake = createRoute({
     400: jsonResponse(ErrorSchema, "bad input, naming the field"),
     401: jsonResponse(ErrorSchema, "no or wrong API key"),
     413: jsonResponse(ErrorSchema, "body too large"),
+    503: jsonResponse(
+      ErrorSchema,
+      "the database cannot keep leads (deleted, replaced, unwritable): nothing was stored; the error names the cause",
+    ),
+    507: jsonResponse(ErrorSchema, "the disk holding the database is full: nothing was stored"),
   },
 });
 
