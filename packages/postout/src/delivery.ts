@@ -90,21 +90,27 @@ export async function deliverRound(
   // Every route's uncertain leads are looked for before any route sends: a lookup running
   // beside a send could take the lead that send just made for another of ours.
   const groups = [...routes.values()];
-  const verified: Promise<Verified[]>[] = [];
+  const looked: ({ readonly verified: Verified[] } | { readonly failed: unknown })[] = [];
   for (const leads of groups) {
-    const looked = verifyOnWire(
-      ctx,
-      (leads[0] as ClaimedLead).route,
-      leads.filter((l) => l.onWire),
+    const route = (leads[0] as ClaimedLead).route;
+    looked.push(
+      await verifyOnWire(
+        ctx,
+        route,
+        leads.filter((l) => l.onWire),
+      ).then(
+        (verified) => ({ verified }),
+        (failed: unknown) => ({ failed }),
+      ),
     );
-    await looked.catch(() => undefined);
-    verified.push(looked);
   }
   const rounds = await Promise.all(
     groups.map((leads, i) =>
-      orRetry(ctx, leads, async () =>
-        deliverRoute(ctx, leads, await (verified[i] as Promise<Verified[]>)),
-      ),
+      orRetry(ctx, leads, () => {
+        const look = looked[i] as (typeof looked)[number];
+        if ("failed" in look) throw look.failed;
+        return deliverRoute(ctx, leads, look.verified);
+      }),
     ),
   );
   return rounds.flat();
