@@ -31,6 +31,8 @@ export interface Destination {
    * instance: `self` (this gateway's alone reach Marketo's limit) or `foreign` (other apps').
    */
   readonly throttled: ReadonlyMap<"606" | "615", Record<ThrottleCause, number>>;
+  /** The lead field creates carry Postout's id in (DestinationConfig.markerField), if any. */
+  readonly markerField: string | undefined;
   /** The describe schema, fetched once and again after a 1006 (a field may have been created since). */
   schema(options?: { readonly refresh?: boolean }): Promise<LeadSchema>;
 }
@@ -178,6 +180,7 @@ export class Gateway {
     let schema: Promise<LeadSchema> | undefined;
     return {
       name: config.name,
+      markerField: config.markerField,
       client,
       calls,
       throttled,

@@ -1,6 +1,7 @@
 import { type LeadSchema as DescribedSchema, isMarketoError } from "@postout/marketo";
 import type { Prepared } from "./gateway.ts";
 import type { FieldValue } from "./intake/items.ts";
+import { creates } from "./lead-step.ts";
 import type { FieldMap } from "./mapping/field-map.ts";
 import { mapLead } from "./mapping/map-lead.ts";
 import { preflight } from "./mapping/preflight.ts";
@@ -34,11 +35,30 @@ export function preparer(options: {
   readonly route: Route;
   /** The destination's schema; `refresh` asks Marketo again. */
   readonly schema: (options?: { readonly refresh?: boolean }) => Promise<DescribedSchema>;
+  /** The destination's markerField: a create route's leads are sent with it, so it must exist. */
+  readonly markerField?: string | undefined;
 }): (raw: Readonly<Record<string, unknown>>) => Promise<Prepared> {
-  const { route } = options;
+  const { route, markerField } = options;
   const preflightRoute = {
     lookupField: route.lookupField,
     ...(route.endpoint === "syncLeads" ? { action: route.action } : {}),
+  };
+  // Refused before any call when the destination's marker field is not in its schema: every
+  // create would otherwise meet a 1006 for a field no map names.
+  const markerMissing = (schema: LeadSchema): Problem[] =>
+    markerField === undefined || !creates(route) || schema.fields.has(markerField)
+      ? []
+      : [
+          {
+            code: "1006",
+            field: markerField,
+            message: `Field '${markerField}' not found (the destination's markerField)`,
+            fix: `Create a text field '${markerField}' for Postout in Marketo (Admin → Field Management), or remove markerField from the destination's configuration.`,
+          },
+        ];
+  const check = (lead: Parameters<typeof preflight>[0], schema: LeadSchema) => {
+    const checked = preflight(lead, schema, preflightRoute);
+    return { ...checked, problems: [...checked.problems, ...markerMissing(schema)] };
   };
   // Marketo unreachable, bad credentials, quota spent: the lead is still accepted, without
   // preflight. Its send then meets the same failure and is retried or paused, never lost.
@@ -57,13 +77,13 @@ export function preparer(options: {
     if (!described) return { input: mapped.lead };
     // Fields for follow-up steps (custom object, activity) are not checked as lead fields.
     const own = leadFields(route, mapped.lead) as typeof mapped.lead;
-    let checked = preflight(own, described, preflightRoute);
+    let checked = check(own, described);
     if (!refreshed && checked.problems.some((p) => p.code === "1006")) {
       refreshed = true;
       schema = fetchSchema(true);
       const fresh = await schema;
       // No fresh schema to be had: the cached one still stands.
-      if (fresh) checked = preflight(own, fresh, preflightRoute);
+      if (fresh) checked = check(own, fresh);
       else schema = Promise.resolve(described);
     }
     if (checked.problems.length > 0) {

@@ -48,6 +48,7 @@ export async function repostLeads(
       map: await mapFor(mapPath),
       route: lead.route,
       schema: (opts) => destination.schema(opts),
+      markerField: destination.markerField,
     });
     const prepared = await prepare(lead.raw);
     ids.push(lead.id);

@@ -36,6 +36,7 @@ export async function testIntegration(
     map: options.map,
     route: options.route,
     schema: (opts) => destination.schema(opts),
+    markerField: destination.markerField,
   });
   const { ids } = await gateway.accept([{ raw: options.raw }], {
     destination: destination.name,

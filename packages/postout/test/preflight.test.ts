@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { LeadSchema as MarketoLeadSchema } from "@postout/marketo";
+import { IDENTITY_MAP } from "../src/mapping/field-map.ts";
 import { type Lead, leadSchema, type PreflightRoute, preflight } from "../src/mapping/index.ts";
+import { preparer } from "../src/prepare.ts";
+import type { Route } from "../src/route.ts";
 
 // A describe2 field list (marketo-api.md §7.2/§7.4) with one field per data type.
 const SCHEMA = leadSchema([
@@ -244,5 +248,44 @@ describe("preflight: answers as Marketo would", () => {
 
   it("createDuplicate does not need the lookup field", () => {
     assert.deepEqual(check({ firstName: "Ann" }, { action: "createDuplicate" }).problems, []);
+  });
+});
+
+describe("preflight: the destination's marker field", () => {
+  const described = (withMarker: boolean): MarketoLeadSchema => ({
+    name: "leads",
+    searchableFields: [["email"]],
+    fields: [
+      { name: "email", displayName: "Email", dataType: "email", updateable: true },
+      { name: "firstName", displayName: "First", dataType: "string", updateable: true },
+      ...(withMarker
+        ? [{ name: "postoutId", displayName: "Postout", dataType: "string", updateable: true }]
+        : []),
+    ],
+  });
+  const prepare = (route: Route, withMarker: boolean) =>
+    preparer({
+      map: IDENTITY_MAP,
+      route,
+      schema: async () => described(withMarker),
+      markerField: "postoutId",
+    })({ email: "m@example.com", firstName: "M" });
+  const createDuplicate: Route = { endpoint: "syncLeads", action: "createDuplicate" };
+
+  it("a create route is refused before any call when the field is not in Marketo, naming it", async () => {
+    const prepared = await prepare(createDuplicate, false);
+    assert.ok("refused" in prepared && prepared.refused);
+    assert.equal(prepared.refused.code, "1006");
+    assert.match(
+      prepared.refused.reason,
+      /Field 'postoutId' not found \(the destination's markerField\)/,
+    );
+    assert.match(prepared.refused.fix, /Create a text field 'postoutId'/);
+  });
+
+  it("passes when the field exists, and an upsert route never needs it", async () => {
+    assert.ok(!("refused" in (await prepare(createDuplicate, true))));
+    const upsert: Route = { endpoint: "syncLeads", action: "createOrUpdate" };
+    assert.ok(!("refused" in (await prepare(upsert, false))));
   });
 });

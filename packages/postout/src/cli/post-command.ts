@@ -217,7 +217,12 @@ export function registerPost(program: Command): void {
 
     await withGateway(config, { quiet: o.json === true }, async (gateway) => {
       const destination = gateway.destination(o.destination);
-      const prepare = preparer({ map, route, schema: (opts) => destination.schema(opts) });
+      const prepare = preparer({
+        map,
+        route,
+        schema: (opts) => destination.schema(opts),
+        markerField: destination.markerField,
+      });
       const mapPath = o.map === undefined ? undefined : resolve(o.map);
       const source = basename(path);
       async function* leads() {

@@ -104,6 +104,7 @@ export function leadsRoutes(app: Api, deps: ApiDeps): void {
       map: mapped.map,
       route,
       schema: (opts) => destination.schema(opts),
+      markerField: destination.markerField,
     });
     const result = await gateway.accept(
       body.leads.map((raw) => ({ raw })),
