@@ -2,9 +2,9 @@ import { isMarketoError, type MarketoClient } from "@postout/marketo";
 import { attemptRow, type Sent } from "./attempt-row.ts";
 import { crashPoint } from "./crash-point.ts";
 import { addActivity, addToList, syncCustomObject } from "./follow-ups.ts";
-import { endpointPath, sendLeads } from "./lead-step.ts";
+import { sendLeads } from "./lead-step.ts";
 import { type OutcomePolicy, retryOrGiveUp } from "./outcome.ts";
-import { type Route, requestContent } from "./route.ts";
+import { type Route, requestContent, stepEndpoint } from "./route.ts";
 import type { ClaimedLead, Step, Store } from "./store/store.ts";
 import type { TryLog } from "./try-log.ts";
 import { type Verified, type VerifyOptions, verifyOnWire } from "./verify.ts";
@@ -131,20 +131,6 @@ async function orRetry(
       claimed.map((lead) => ({ lead, attempts: lead.attempts, marketoId: lead.marketoId })),
       error,
     );
-  }
-}
-
-/** Where a route's step writes, for a row that has no call of its own to name. */
-function stepEndpoint(route: Route, step: Step): string {
-  switch (step) {
-    case "lead":
-      return endpointPath(route);
-    case "list":
-      return "/rest/v1/lists.json";
-    case "customObject":
-      return `/rest/v1/customobjects/${route.customObject?.apiName}.json`;
-    case "activity":
-      return "/rest/v1/activities/external.json";
   }
 }
 

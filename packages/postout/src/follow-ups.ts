@@ -8,7 +8,7 @@ import {
 import { attemptRow, type Sent } from "./attempt-row.ts";
 import { callHooks } from "./call-hooks.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
-import type { Route } from "./route.ts";
+import { type Route, stepEndpoint } from "./route.ts";
 import { failedAt, responseOf, stepOutcome, uncertainAfter } from "./step-result.ts";
 import type { Step } from "./store/store.ts";
 
@@ -164,7 +164,7 @@ export async function syncCustomObject(
   const started = ctx.now();
   const link = step.linkField ?? "leadId";
   const records = batch.map((at) => ({ ...pick(at.lead.input, step.fields), [link]: idOf(at) }));
-  const endpoint = `/rest/v1/customobjects/${step.apiName}.json`;
+  const endpoint = stepEndpoint(route, "customObject");
   const request = (_at: AtStep, i: number) => ({
     action: "createOrUpdate",
     dedupeBy: "dedupeFields",
@@ -218,7 +218,7 @@ export async function addActivity(
 ): Promise<Sent[]> {
   const started = ctx.now();
   const activities = batch.map((at) => activityOf(step, at));
-  const endpoint = "/rest/v1/activities/external.json";
+  const endpoint = stepEndpoint(route, "activity");
   const request = (_at: AtStep, i: number) => ({ input: [activities[i]] });
   // An activity is never replayed by the client: a lost answer comes back `unknown` and is
   // verified by reading the lead's activities (verify.ts) before it is sent again.

@@ -8,7 +8,7 @@ import {
 import { attemptRow, type Sent } from "./attempt-row.ts";
 import { callHooks } from "./call-hooks.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
-import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import { endpointPath, leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import { failedAt, responseOf, stepOutcome, uncertainAfter } from "./step-result.ts";
 import type { ClaimedLead } from "./store/store.ts";
 
@@ -25,24 +25,10 @@ export function creates(route: Route): boolean {
   );
 }
 
-export function endpointPath(route: Route): string {
-  return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
-}
-
 /** One record of the write and the leads of the batch it stands for (by batch position). */
 interface Merged {
   readonly input: Record<string, unknown>;
   readonly positions: number[];
-}
-
-/** Upserts: Marketo treats two records with the same lookup value as one lead. */
-function merges(route: Route): boolean {
-  return (
-    route.endpoint === "pushLeads" ||
-    route.action === undefined ||
-    route.action === "createOrUpdate" ||
-    route.action === "updateOnly"
-  );
 }
 
 /**
@@ -59,7 +45,8 @@ export function mergeByLookup(
   const merged: Merged[] = [];
   const byKey = new Map<string, Merged>();
   inputs.forEach((input, position) => {
-    const key = merges(route) ? lookupKey(input[field]) : undefined;
+    // Upserts only: Marketo treats two records with the same lookup value as one lead.
+    const key = creates(route) ? undefined : lookupKey(input[field]);
     const existing = key === undefined ? undefined : byKey.get(key);
     if (existing) {
       Object.assign(existing.input, input);

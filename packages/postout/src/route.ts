@@ -1,3 +1,5 @@
+import type { Step } from "./store/store.ts";
+
 /** How a lead goes into Marketo: the routing section of the request (seed 003). */
 export type Route = SyncRoute | PushRoute;
 
@@ -102,4 +104,26 @@ export function requestContent(
     ...routing
   } = route;
   return { ...routing, input: input === undefined ? null : leadFields(route, input) };
+}
+
+/** The path of a route's lead step: Sync Leads or Push Lead. */
+export function endpointPath(route: Route): string {
+  return route.endpoint === "pushLeads" ? "/rest/v1/leads/push.json" : "/rest/v1/leads.json";
+}
+
+/**
+ * Where a route's step writes. A static list's own path names its id, known only once the list
+ * is looked up; before that, the lists endpoint stands for it.
+ */
+export function stepEndpoint(route: Route, step: Step): string {
+  switch (step) {
+    case "lead":
+      return endpointPath(route);
+    case "list":
+      return "/rest/v1/lists.json";
+    case "customObject":
+      return `/rest/v1/customobjects/${route.customObject?.apiName}.json`;
+    case "activity":
+      return "/rest/v1/activities/external.json";
+  }
 }

@@ -2,9 +2,9 @@ import { type FoundCreate, findCreated, isMarketoError, lookupKey } from "@posto
 import { attemptRow, type Sent } from "./attempt-row.ts";
 import type { AtStep, DeliveryContext } from "./delivery.ts";
 import { activityOf } from "./follow-ups.ts";
-import { creates, endpointPath, markerOf } from "./lead-step.ts";
+import { creates, markerOf } from "./lead-step.ts";
 import { retryOrGiveUp } from "./outcome.ts";
-import { leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import { endpointPath, leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
 import { VERIFY_FIX } from "./step-result.ts";
 import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
 
