@@ -4,7 +4,14 @@ import type { AtStep, DeliveryContext } from "./delivery.ts";
 import { activityOf } from "./follow-ups.ts";
 import { creates, markerOf } from "./lead-step.ts";
 import { retryOrGiveUp } from "./outcome.ts";
-import { endpointPath, leadFields, lookupFieldOf, type Route, requestContent } from "./route.ts";
+import {
+  endpointPath,
+  leadFields,
+  lookupFieldOf,
+  type Route,
+  requestContent,
+  stepEndpoint,
+} from "./route.ts";
 import { VERIFY_FIX } from "./step-result.ts";
 import type { ClaimedLead, OnWire, Step } from "./store/store.ts";
 
@@ -105,7 +112,7 @@ function waiting(
       leadId: lead.id,
       step: wire.step,
       at: now,
-      endpoint: endpointPath(route),
+      endpoint: stepEndpoint(route, wire.step),
       request: requestContent(route, lead.input),
       response: undefined,
       requestId: undefined,

@@ -172,6 +172,13 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
       }),
     ]);
     await store.releaseClaims("main", { workers: ["dead"] });
+    // Marketo may still be working on the calls: the leads wait, their rows at the activity step.
+    await dispatcher.drain();
+    const waiting = await store.getAttempts(ids[0] as number);
+    assert.deepEqual(
+      [waiting.at(-1)?.endpoint, waiting.at(-1)?.statusCode],
+      ["/rest/v1/activities/external.json", "uncertain"],
+    );
     settle();
     await dispatcher.drain();
     const rows = await Promise.all(ids.map((id) => store.getLead(id as number)));
