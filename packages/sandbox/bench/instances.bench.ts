@@ -26,9 +26,7 @@ function rssMb(pid: number): number {
   return Number(line?.[1] ?? Number.NaN) / 1024;
 }
 
-async function start(
-  args: string[],
-): Promise<{
+async function start(args: string[]): Promise<{
   child: ChildProcess;
   ready: Credentials & { instances?: Credentials[] };
   ms: number;
