@@ -1,11 +1,14 @@
 // Benchmark: `cd packages/sandbox && node bench/instances.bench.ts` (part of `npm run bench`).
 // One `marketo-sandbox --instances 1000` process, as a user starts it: time to its ready
 // line and its RSS then, against a sandbox without instances; then its RSS after every
-// instance has been used once (one token and one one-lead Sync Leads each).
+// instance has been used once (one token and one one-lead Sync Leads each). In process, the
+// time startSandbox takes and the heap each used instance holds after garbage collection.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { startSandbox } from "../src/index.ts";
 
 const bin = fileURLToPath(new URL("../bin/marketo-sandbox.ts", import.meta.url));
@@ -80,6 +83,23 @@ await inProcess(0);
 const inProcessPlainMs = await inProcess(0);
 const inProcessManyMs = await inProcess(count);
 
+// In process, after garbage collection: the heap an instance holds once used (RSS also holds
+// garbage not yet collected, so it varies from run to run).
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const heapMb = (): number => {
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+const heapSandbox = await startSandbox({ instances: count, latency: false });
+const heapIdle = heapMb();
+for (let n = 0; n < count; n++) {
+  const at = heapSandbox.instances[n];
+  if (at !== undefined) await touch(at, n);
+}
+const heapUsedPerInstance = ((heapMb() - heapIdle) * 1024) / count;
+await heapSandbox.close();
+
 // A first spawn warms the file cache, so the two measured spawns start alike.
 await stop((await start([])).child);
 const plain = await start([]);
@@ -117,11 +137,14 @@ const lines = [
   "",
   `### ${count.toLocaleString("en-US")} instances in one process`,
   "",
-  `Command: \`cd packages/sandbox && node bench/instances.bench.ts\`: \`marketo-sandbox --json --no-latency --instances ${count}\` as a subprocess, against the same without \`--instances\`; RSS from /proc. Then every instance used once, ${parallel} at a time: a token (form POST) and a one-lead Sync Leads.`,
+  `Command: \`cd packages/sandbox && node bench/instances.bench.ts\`: \`marketo-sandbox --json --no-latency --instances ${count}\` as a subprocess, against the same without \`--instances\`; RSS from /proc. Then every instance used once, ${parallel} at a time: a token (form POST) and a one-lead Sync Leads. The first two rows are measured in the bench's own process.`,
+  "",
+  `Date: ${new Date().toISOString()}, Node ${process.version}`,
   "",
   "| measure | result | target | verdict |",
   "|---|---|---|---|",
   `| \`startSandbox\` in process | ${inProcessManyMs.toFixed(1)} ms (without instances ${inProcessPlainMs.toFixed(1)} ms) | — | — |`,
+  `| heap per instance used, after GC (in process; token + sync each) | ${heapUsedPerInstance.toFixed(1)} KB | — | — |`,
   `| spawn → ready line | ${many.ms.toFixed(0)} ms (without instances ${plain.ms.toFixed(0)} ms) | ≤ ${targetStartOverheadMs} ms more | ${verdict(startOverhead <= targetStartOverheadMs)} |`,
   `| RSS at ready | ${mb(idleRss)} (without instances ${mb(plainRss)}) | ≤ ${targetIdleMbPer1000} MB more | ${verdict(idleOverhead <= targetIdleMbPer1000)} |`,
   `| RSS after all ${count} used (token + sync each; ${created} instances made, in ${touchSeconds.toFixed(1)} s) | ${mb(usedRss)}, ${((usedRss - idleRss) / count).toFixed(2)} MB per instance used | — | — |`,
