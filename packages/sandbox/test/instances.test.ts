@@ -93,6 +93,17 @@ describe("many instances in one sandbox", () => {
     assert.deepEqual([window(three.state()), window(four.state())], [4, 3]);
   });
 
+  test("(2) instance 3's concurrency slots all taken (615) leave instance 4's free", async () => {
+    const sb = await sandbox({ instances: 5 });
+    const [three, four] = [sb.instances[3], sb.instances[4]];
+    assert.ok(three && four);
+    const [t3, t4] = [await token(three), await token(four)];
+    three.foreignTraffic({ holdSlots: 10, holdMs: 60_000 });
+    assert.equal(errorCode((await call(three, t3, "GET", describePath)).body), "615");
+    assert.equal((await call(four, t4, "GET", describePath)).body.success, true);
+    assert.equal((await call(sb, await token(sb), "GET", describePath)).body.success, true);
+  });
+
   test("(2) instance 3's quota runs out and resets at its own Chicago midnight; instance 4 is untouched", async () => {
     const sb = await sandbox({ instances: 5, dailyQuota: 2, clock: chicagoEve });
     const [three, four] = [sb.instances[3], sb.instances[4]];
