@@ -1,5 +1,6 @@
 import { type Activity, type ActivityQuery, leadActivities, pagingToken } from "./activities.ts";
 import { TokenSource } from "./auth.ts";
+import { defaultIdentityUrl, restBase } from "./base-url.ts";
 import {
   type BatchWrite,
   type BatchWriterConfig,
@@ -146,7 +147,7 @@ export class MarketoClient {
 
   constructor(options: MarketoClientOptions) {
     const base = new URL(options.baseUrl);
-    const baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, "").replace(/\/rest$/, "")}`;
+    const baseUrl = restBase(base);
     const now = options.now ?? Date.now;
     const gateOptions = { ...DEFAULT_GATE, ...options.gate };
     const transport = new Transport({
@@ -161,8 +162,8 @@ export class MarketoClient {
       onEvent: options.onEvent,
     });
     const auth = new TokenSource({
-      // The secret goes to the configured origin only: never to a path or query of the base URL.
-      identityUrl: (options.identityUrl ?? `${base.origin}/identity`).replace(/\/+$/, ""),
+      // The secret goes to the base URL's origin only, never to its query (see defaultIdentityUrl).
+      identityUrl: (options.identityUrl ?? defaultIdentityUrl(base)).replace(/\/+$/, ""),
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       refreshMarginMs: options.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,

@@ -121,7 +121,8 @@ export interface GateOptions {
 export interface MarketoClientOptions {
   /**
    * The instance's base URL, without `/rest`: the REST API endpoint of Admin → Integration →
-   * Web Services. Its query and fragment, if any, are dropped.
+   * Web Services. Its query and fragment, if any, are dropped, and so is a trailing `/rest`;
+   * any other path is kept (an instance behind a gateway, or one of the sandbox's `instances`).
    * @example "https://284-RPR-133.mktorest.com"
    */
   baseUrl: string;
@@ -131,7 +132,12 @@ export interface MarketoClientOptions {
   clientSecret: string;
   /**
    * Identity base URL. The client secret is sent here, in the body of a form-encoded POST.
-   * @default `${origin of baseUrl}/identity`
+   * The default is the base URL with its path, less a trailing `/rest`, plus `/identity`,
+   * always on the base URL's origin and never with its query: Marketo's own
+   * `https://<munchkin>.mktorest.com/identity`, or `http://127.0.0.1:PORT/i/0007/identity`
+   * for an instance under a path (the sandbox's `instances`).
+   * @default `${baseUrl without query, fragment and trailing /rest}/identity`
+   * @example "https://284-RPR-133.mktorest.com/identity"
    */
   identityUrl?: string;
   /**

@@ -165,7 +165,7 @@ describe("the identity request", () => {
         : json(res, { requestId: "m#1", success: true, result: [] }),
     );
     clearTokenCache();
-    // A base URL with a path and a query: the identity URL is built from its origin alone.
+    // A base URL with /rest and a query: the identity URL drops both.
     const client = new MarketoClient({
       baseUrl: `${marketo.url}/rest?client_secret=oops`,
       clientId: "the-id",
@@ -184,6 +184,56 @@ describe("the identity request", () => {
     });
     for (const req of marketo.received.slice(1)) {
       assert.ok(!req.url.includes(SECRET) && !req.body.includes(SECRET), req.url);
+    }
+  });
+
+  test("keeps the base URL's path (an instance under a prefix), never its query", async () => {
+    marketo.answer((req, res) =>
+      req.url.includes("/identity/")
+        ? token(res)
+        : json(res, { requestId: "m#1", success: true, result: [] }),
+    );
+    clearTokenCache();
+    const client = new MarketoClient({
+      baseUrl: `${marketo.url}/i/0007/rest?client_secret=oops`,
+      clientId: "the-id",
+      clientSecret: SECRET,
+    });
+    await client.getListByName("x");
+    assert.deepEqual(
+      marketo.received.map((r) => [r.method, r.url.split("?")[0]]),
+      [
+        ["POST", "/i/0007/identity/oauth/token"],
+        ["GET", "/i/0007/rest/v1/lists.json"],
+      ],
+    );
+    assert.ok(marketo.received.every((r) => !r.url.includes(SECRET)));
+  });
+
+  test("stays on the base URL's origin when its path names another host", async () => {
+    const other = await hostileServer();
+    try {
+      other.answer((_req, res) => token(res, "tok-other:int"));
+      marketo.answer((req, res) =>
+        req.url.includes("/identity/")
+          ? token(res)
+          : json(res, { requestId: "m#1", success: true, result: [] }),
+      );
+      const otherHost = new URL(other.url).host;
+      for (const path of [`//${otherHost}`, `/\\${otherHost}`, `/..//${otherHost}`]) {
+        clearTokenCache();
+        const client = new MarketoClient({
+          baseUrl: `${marketo.url}${path}/rest`,
+          clientId: "the-id",
+          clientSecret: SECRET,
+        });
+        await client.getListByName("x");
+        assert.equal(marketo.received.at(-2)?.method, "POST", path);
+        assert.match(marketo.received.at(-2)?.url ?? "", /\/identity\/oauth\/token$/, path);
+      }
+      assert.deepEqual(other.received, [], "the other host never hears of the secret");
+    } finally {
+      await other.close();
     }
   });
 

@@ -71,6 +71,11 @@ const program = new Command()
   .option("--freeze-clock", "start with the clock frozen (moved only via /_sandbox/clock)")
   .option("--fault <json...>", 'initial fault spec(s), e.g. \'{"code":"606","rate":0.1}\'')
   .option("--accept-access-token-query", "accept the removed access_token query parameter")
+  .option(
+    "--instances <n>",
+    "also host N Marketo instances under /i/0000 … with their own credentials and state",
+    integer,
+  )
   .showHelpAfterError();
 
 program.exitOverride((error) => {
@@ -128,16 +133,30 @@ function buildOptions(): SandboxOptions {
     });
   }
   if (flags.acceptAccessTokenQuery === true) options.acceptAccessTokenQuery = true;
+  if (flags.instances !== undefined) options.instances = flags.instances as number;
   return options;
 }
 
 try {
   const sb = await startSandbox(buildOptions());
-  const line =
+  const root = { url: sb.url, clientId: sb.clientId, clientSecret: sb.clientSecret };
+  const instances = sb.instances.map(({ url, clientId, clientSecret }) => ({
+    url,
+    clientId,
+    clientSecret,
+  }));
+  const lines =
     flags.json === true
-      ? JSON.stringify({ url: sb.url, clientId: sb.clientId, clientSecret: sb.clientSecret })
-      : `Marketo sandbox on ${sb.url}  client id: ${sb.clientId}  client secret: ${sb.clientSecret}`;
-  process.stdout.write(`${line}\n`);
+      ? [JSON.stringify(instances.length === 0 ? root : { ...root, instances })]
+      : [
+          `Marketo sandbox on ${sb.url}  client id: ${sb.clientId}  client secret: ${sb.clientSecret}`,
+          ...(instances.length === 0
+            ? []
+            : [
+                `${instances.length} instances at ${instances[0]?.url} … ${instances.at(-1)?.url}; their credentials: GET ${sb.url}/_sandbox/instances`,
+              ]),
+        ];
+  process.stdout.write(`${lines.join("\n")}\n`);
   const stop = (): void => {
     sb.close().then(() => process.exit(0));
   };

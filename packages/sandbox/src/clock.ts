@@ -60,6 +60,18 @@ export class Clock {
     this.#frozenAt = undefined;
   }
 
+  /**
+   * An independent clock that reads what this one reads and runs or stands as it does; an
+   * instance created on first use takes a fork of a clock made at start, so it reads as if
+   * it had been created then.
+   */
+  fork(): Clock {
+    const copy = new Clock();
+    copy.#offset = this.#offset;
+    copy.#frozenAt = this.#frozenAt;
+    return copy;
+  }
+
   /** Whether the clock stands still. */
   get frozen(): boolean {
     return this.#frozenAt !== undefined;

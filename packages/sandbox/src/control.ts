@@ -1,17 +1,16 @@
-import type { HttpBindings } from "@hono/node-server";
-import { Hono } from "hono";
-import type { Core } from "./core.ts";
+import { type Context, Hono } from "hono";
+import type { Env } from "./bindings.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { ForeignTrafficSpec } from "./foreign.ts";
 import { nextQuotaReset, quotaDay } from "./quota-day.ts";
-import { records } from "./records.ts";
 
 /**
- * `/_sandbox/…`: the sandbox's own controls. They are not Marketo calls: no token, no
- * limits, not in the call log. A bad request answers 400 `{error}`.
+ * `/_sandbox/…`: the sandbox's own controls, each acting on the instance the request is
+ * for (the root or `/i/NNNN`). They are not Marketo calls: no token, no limits, not in the
+ * call log. A bad request answers 400 `{error}`.
  */
-export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
-  const app = new Hono<{ Bindings: HttpBindings }>();
+export function controlApp(): Hono<Env> {
+  const app = new Hono<Env>();
   const body = async (req: Request): Promise<unknown> => {
     const text = await req.text();
     return text.trim() === "" ? {} : JSON.parse(text);
@@ -20,32 +19,36 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
     c.json({ error: error instanceof Error ? error.message : String(error) }, 400),
   );
 
-  app.get("/faults", (c) => c.json(core.faults.list()));
+  app.get("/faults", (c) => c.json(c.env.core.faults.list()));
   app.post("/faults", async (c) => {
     const spec = await body(c.req.raw);
     const specs = (Array.isArray(spec) ? spec : [spec]) as FaultSpec[];
-    return c.json(specs.map((s) => core.faults.add(s)));
+    return c.json(specs.map((s) => c.env.core.faults.add(s)));
   });
   app.delete("/faults", (c) => {
-    core.faults.clear();
+    c.env.core.faults.clear();
     return c.json([]);
   });
   app.delete("/faults/:id", (c) =>
-    core.faults.remove(Number(c.req.param("id")))
-      ? c.json(core.faults.list())
+    c.env.core.faults.remove(Number(c.req.param("id")))
+      ? c.json(c.env.core.faults.list())
       : c.json({ error: "no such fault" }, 404),
   );
-  app.get("/state", (c) => c.json(core.state()));
-  app.get("/records", (c) => {
-    core.tick(core.clock.now());
-    return c.json(records(core.instance, c.req.query()));
-  });
-  app.get("/calls", (c) => c.json(core.stats.calls()));
+  app.get("/state", (c) => c.json(c.env.core.state()));
+  app.get("/records", (c) => c.json(c.env.core.records(c.req.query())));
+  app.get("/calls", (c) => c.json(c.env.core.stats.calls()));
   app.post("/reset", (c) => {
-    core.reset();
-    return c.json(core.state());
+    c.env.core.reset();
+    return c.json(c.env.core.state());
   });
-  const clockView = (): Record<string, unknown> => {
+  // The root lists every instance with its credentials; an instance has no instances.
+  app.get("/instances", (c) =>
+    c.env.prefix === ""
+      ? c.json(c.env.instances.list(new URL(c.req.url).origin))
+      : c.json({ error: "unknown sandbox control" }, 404),
+  );
+  const clockView = (c: Context<Env>): Record<string, unknown> => {
+    const { core } = c.env;
     const now = core.clock.now();
     return {
       now,
@@ -55,8 +58,9 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
       quotaResetsAt: new Date(nextQuotaReset(now)).toISOString(),
     };
   };
-  app.get("/clock", (c) => c.json(clockView()));
+  app.get("/clock", (c) => c.json(clockView(c)));
   app.post("/clock", async (c) => {
+    const { core } = c.env;
     const spec = (await body(c.req.raw)) as {
       set?: number | string;
       advanceMs?: number;
@@ -67,17 +71,19 @@ export function controlApp(core: Core): Hono<{ Bindings: HttpBindings }> {
     if (spec.set !== undefined)
       core.clock.set(typeof spec.set === "string" ? new Date(spec.set) : spec.set);
     if (spec.advanceMs !== undefined) core.clock.advance(spec.advanceMs);
-    return c.json(clockView());
+    return c.json(clockView(c));
   });
   app.post("/revoke", (c) => {
-    core.tokens.revokeAll();
+    c.env.core.tokens.revokeAll();
     return c.json({ revoked: true });
   });
   app.post("/foreign-traffic", async (c) => {
+    const { core } = c.env;
     core.foreign.apply((await body(c.req.raw)) as ForeignTrafficSpec, core.clock.now());
     return c.json(core.foreign.describe(core.clock.now()));
   });
   app.delete("/foreign-traffic", (c) => {
+    const { core } = c.env;
     core.foreign.clear();
     return c.json(core.foreign.describe(core.clock.now()));
   });

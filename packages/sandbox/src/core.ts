@@ -6,7 +6,10 @@ import { Instance } from "./instance.ts";
 import { DailyQuota, RateWindow } from "./limits.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { nextQuotaReset, quotaDay } from "./quota-day.ts";
+import { records } from "./records.ts";
+import type { Route } from "./routes.ts";
 import { Stats } from "./stats.ts";
+import { statsRoutes } from "./stats-endpoint.ts";
 
 /** Everything one running sandbox holds: data, tokens, limits, faults, statistics. */
 export class Core {
@@ -19,12 +22,15 @@ export class Core {
   readonly quota = new DailyQuota();
   readonly stats: Stats;
   readonly foreign: ForeignTraffic;
+  /** Every Marketo endpoint of this instance, in matching order. */
+  readonly routes: readonly Route[];
   inFlight = 0;
   #calls = 0;
 
-  constructor(options: ResolvedOptions) {
+  /** `clock` defaults to a new clock at `options.clock`, frozen if `options.freezeClock`. */
+  constructor(options: ResolvedOptions, clock = new Clock(options.clock, options.freezeClock)) {
     this.options = options;
-    this.clock = new Clock(options.clock, options.freezeClock);
+    this.clock = clock;
     this.instance = new Instance(options, this.clock);
     this.tokens = new TokenStore(
       options.tokenLifetimeSeconds * 1000 * options.timeScale,
@@ -38,6 +44,7 @@ export class Core {
         : new RateWindow(options.rateLimit.windowMs * options.timeScale);
     this.stats = new Stats(options.callLogSize);
     this.foreign = new ForeignTraffic(this.window, this.quota, this.stats, options.timeScale);
+    this.routes = [...this.instance.routes, ...statsRoutes(this)];
   }
 
   /** The next call number, for requestIds. */
@@ -55,6 +62,12 @@ export class Core {
   /** Concurrency slots in use: our calls in flight plus slots held by other apps. */
   slotsInUse(now: number): number {
     return this.inFlight + this.foreign.heldSlots(now);
+  }
+
+  /** /_sandbox/records: what the instance holds, a page at a time (see records.ts). */
+  records(query: Record<string, string | undefined>): Record<string, unknown> {
+    this.tick(this.clock.now());
+    return records(this.instance, query);
   }
 
   /** /_sandbox/state. */

@@ -2,6 +2,7 @@ import type { Answer } from "./envelope.ts";
 import { requestId } from "./envelope.ts";
 
 const reasons: Record<number, string> = {
+  404: "Not Found",
   413: "Request Entity Too Large",
   414: "Request-URI Too Long",
   500: "Internal Server Error",

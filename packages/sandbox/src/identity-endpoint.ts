@@ -1,5 +1,5 @@
-import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
+import type { Env } from "./bindings.ts";
 import type { Core } from "./core.ts";
 import { type Answer, fail } from "./envelope.ts";
 import { sleep } from "./sleep.ts";
@@ -8,10 +8,7 @@ import { sleep } from "./sleep.ts";
  * §2.1 `/identity/oauth/token`, GET or POST, parameters in the query (a form-encoded POST
  * body is accepted too; unverified). Not counted against quota or rate (swagger).
  */
-export async function identity(
-  core: Core,
-  c: Context<{ Bindings: HttpBindings }>,
-): Promise<Answer> {
+export async function identity(core: Core, c: Context<Env>): Promise<Answer> {
   const { options } = core;
   const now = core.clock.now();
   if (c.req.path !== "/identity/oauth/token") return fail("610");

@@ -208,11 +208,27 @@ export interface SandboxOptions {
    * attributes each. @default 100000
    */
   keptActivities?: number;
+  /**
+   * More Marketo instances in the same process, each under its own path prefix
+   * (`/i/0000`, `/i/0001`, …) with its own credentials, limits, quota, data, faults, clock
+   * and controls; the root keeps serving the instance these options describe. A number N
+   * gives N instances with these options and random credentials; an array gives one
+   * instance per entry, its options over these. An instance's state is made on its first
+   * request or control call, so many cost little until used.
+   * @default 0
+   */
+  instances?: number | readonly InstanceOptions[];
 }
+
+/** The options of one instance in `instances`: any option but where the sandbox listens. */
+export type InstanceOptions = Omit<SandboxOptions, "port" | "host" | "instances">;
+
+/** The most instances one sandbox hosts. */
+export const maxInstances = 100_000;
 
 /** The resolved options: every member present. */
 export type ResolvedOptions = Required<
-  Omit<SandboxOptions, "latency" | "bulkPace" | "clock" | "rateLimit">
+  Omit<SandboxOptions, "latency" | "bulkPace" | "clock" | "rateLimit" | "instances">
 > & {
   latency: LatencyOptions;
   bulkPace: BulkPaceOptions;
@@ -340,7 +356,8 @@ function nonNegative(name: string, value: unknown): number {
   return value;
 }
 
-function randomSecret(): string {
+/** A random 32-character client secret. */
+export function randomSecret(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");

@@ -1,12 +1,10 @@
-import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
+import type { Env } from "./bindings.ts";
 import { type Answer, fail } from "./envelope.ts";
 import { type CallInput, isRecord, type Route } from "./routes.ts";
 
 // How a REST call's body becomes a handler's input: size-capped reading, then JSON, form or
 // multipart by the route's kind, with Marketo's codes for each way a body can be wrong.
-
-type Env = { Bindings: HttpBindings };
 
 /** Reads a body, stopping as soon as it passes `limit` bytes. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array | "too-large"> {

@@ -1,5 +1,6 @@
-import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { getPath } from "hono/utils/url";
+import type { Env } from "./bindings.ts";
 import { controlApp } from "./control.ts";
 import type { Core } from "./core.ts";
 import { type Answer, answerCode, fail } from "./envelope.ts";
@@ -10,9 +11,6 @@ import { callInput, readBody } from "./request-body.ts";
 import { type CallInput, isRecord, match, type Route } from "./routes.ts";
 import { isoSeconds } from "./schema.ts";
 import { sleep } from "./sleep.ts";
-import { statsRoutes } from "./stats-endpoint.ts";
-
-type Env = { Bindings: HttpBindings };
 
 function bearer(c: Context<Env>, acceptQuery: boolean): string | undefined {
   const header = c.req.header("authorization");
@@ -155,16 +153,23 @@ function finish(
   return response;
 }
 
-/** The Hono app: /_sandbox controls, /identity, then every Marketo path. */
-export function createApp(core: Core): Hono<Env> {
-  const app = new Hono<Env>();
-  const routes = [...core.instance.routes, ...statsRoutes(core)];
-  app.route("/_sandbox", controlApp(core));
+/**
+ * The Hono app: /_sandbox controls, /identity, then every Marketo path. One app serves every
+ * instance: the host names the instance and its path in the bindings (see Target).
+ */
+export function createApp(): Hono<Env> {
+  const app = new Hono<Env>({
+    getPath: (request, options) =>
+      (options?.env as Env["Bindings"] | undefined)?.path ?? getPath(request),
+  });
+  app.route("/_sandbox", controlApp());
   app.all("/_sandbox/*", (c) => c.json({ error: "unknown sandbox control" }, 404));
   app.all("*", async (c) => {
+    const { core, prefix } = c.env;
     const started = performance.now();
     const arrived = core.clock.now();
-    const raw = c.env.incoming.url ?? c.req.path;
+    // The instance prefix is not part of the request target Marketo would see.
+    const raw = c.env.incoming.url?.slice(prefix.length) ?? c.req.path;
     // §6.3: 414 past 8 KB of request target; the gateway refuses it before anything else.
     if (Buffer.byteLength(raw) > core.options.maxUriBytes) {
       return finish(core, c, { kind: "http", status: 414 }, started, arrived, false);
@@ -175,13 +180,17 @@ export function createApp(core: Core): Hono<Env> {
     if (!c.req.path.startsWith("/rest/") && !c.req.path.startsWith("/bulk/")) {
       return finish(core, c, fail("610"), started, arrived, false);
     }
-    return finish(core, c, await restCall(core, c, routes, arrived), started, arrived, true);
+    return finish(core, c, await restCall(core, c, core.routes, arrived), started, arrived, true);
   });
   // Any unexpected failure is Marketo's 611 "System error", never a stack trace.
-  app.onError(() => {
+  app.onError((_error, c) => {
+    const { core } = c.env;
     const { response } = toResponse(fail("611"), core.nextCall(), core.clock.now());
     return response;
   });
-  app.notFound(() => toResponse(fail("610"), core.nextCall(), core.clock.now()).response);
+  app.notFound((c) => {
+    const { core } = c.env;
+    return toResponse(fail("610"), core.nextCall(), core.clock.now()).response;
+  });
   return app;
 }

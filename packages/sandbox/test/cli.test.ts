@@ -81,7 +81,53 @@ describe("marketo-sandbox command", () => {
     await exited;
   });
 
+  test("--instances N: the JSON ready line lists each instance; each answers with its own credentials", async () => {
+    const child = run(["--json", "--instances", "3", "--no-latency", "--freeze-clock"]);
+    const ready = JSON.parse(await firstLine(child)) as {
+      url: string;
+      instances: Array<{ url: string; clientId: string; clientSecret: string }>;
+    };
+    assert.deepEqual(
+      ready.instances.map((i) => i.url),
+      ["0000", "0001", "0002"].map((id) => `${ready.url}/i/${id}`),
+    );
+    const [, one, two] = ready.instances;
+    assert.ok(one && two);
+    const token = (at: string, id: string, secret: string) =>
+      fetch(
+        `${at}/identity/oauth/token?grant_type=client_credentials&client_id=${id}&client_secret=${secret}`,
+      );
+    assert.equal((await token(two.url, two.clientId, two.clientSecret)).status, 200);
+    assert.equal((await token(two.url, one.clientId, one.clientSecret)).status, 401);
+    const listed = (await (await fetch(`${ready.url}/_sandbox/instances`)).json()) as unknown[];
+    assert.equal(listed.length, 3);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    assert.equal((await exited)[0], 0);
+  });
+
+  test("--instances N: the plain ready line is unchanged; the next names the instances", async () => {
+    const child = run(["--instances", "1000", "--client-id", "abc", "--client-secret", "s"]);
+    let text = "";
+    for await (const chunk of child.stdout ?? []) {
+      text += String(chunk);
+      if (text.split("\n").length > 2) break;
+    }
+    const [first, second] = text.split("\n");
+    assert.match(first ?? "", /^Marketo sandbox on (\S+) {2}client id: abc {2}client secret: s$/);
+    const url = /on (\S+)/.exec(first ?? "")?.[1] ?? "";
+    assert.equal(
+      second,
+      `1000 instances at ${url}/i/0000 … ${url}/i/0999; their credentials: GET ${url}/_sandbox/instances`,
+    );
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  });
+
   for (const args of [
+    ["--instances", "x"],
+    ["--instances", "100001"],
     ["--port", "abc"],
     ["--time-scale", "-1"],
     ["--fault", "{bad"],

@@ -1,5 +1,10 @@
 import { after } from "node:test";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../src/index.ts";
+import {
+  type Sandbox,
+  type SandboxInstance,
+  type SandboxOptions,
+  startSandbox,
+} from "../src/index.ts";
 
 /**
  * A sandbox for one test file, fast and with a frozen clock by default (time moves only
@@ -18,7 +23,7 @@ export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
 }
 
 /** Gets a token the documented way (§2.1). */
-export async function token(sb: Sandbox): Promise<string> {
+export async function token(sb: SandboxInstance): Promise<string> {
   const q = new URLSearchParams({
     grant_type: "client_credentials",
     client_id: sb.clientId,
@@ -42,7 +47,7 @@ export interface Body {
 
 /** Calls a REST path with a Bearer token; JSON bodies are sent as application/json. */
 export async function call(
-  sb: Sandbox,
+  sb: SandboxInstance,
   tokenValue: string | undefined,
   method: string,
   path: string,
