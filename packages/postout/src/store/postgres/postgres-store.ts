@@ -1,0 +1,812 @@
+import { clip } from "@postout/marketo";
+import pg from "pg";
+import { requestContent, routeKey } from "../../route.ts";
+import { redactedUrl } from "../database-url.ts";
+import { isStoreError, type StoreError } from "../errors.ts";
+import { emailOf, programOf } from "../lead-fields.ts";
+import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
+import type {
+  AddResult,
+  AttemptRecord,
+  AttemptRow,
+  ClaimedLead,
+  CodeBucket,
+  DestinationState,
+  LeadFilter,
+  LeadPage,
+  LeadRow,
+  LeadStatus,
+  LoggedCall,
+  NewLead,
+  Requeue,
+  Step,
+  Store,
+  TryRecord,
+} from "../store.ts";
+import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
+import { migrate } from "./migrate.ts";
+import { storeFaultOf } from "./postgres-fault.ts";
+import {
+  type AttemptRecordRow,
+  type LeadRecord,
+  opt,
+  prefixedLead,
+  toAttempt,
+  toLead,
+} from "./rows.ts";
+import * as SQL from "./sql.ts";
+
+export interface PostgresStoreOptions {
+  /**
+   * Connections the process keeps to the server at most.
+   * @default 10
+   */
+  readonly maxConnections?: number;
+  /**
+   * How long to wait for a connection before the server counts as unreachable.
+   * @default 10_000
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+const DEFAULTS = {
+  maxConnections: 10,
+  connectTimeoutMs: 10_000,
+} satisfies Required<PostgresStoreOptions>;
+
+// BIGINT (epoch ms, ids) as a number. Every value the store keeps fits in 2^53; a value that
+// does not is refused loudly rather than rounded.
+const INT8_OID = 20;
+const TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid !== INT8_OID) return pg.types.getTypeParser(oid, format ?? "text");
+    return (text: string) => {
+      const value = Number(text);
+      if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is beyond 2^53`);
+      return value;
+    };
+  }) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+// Serialization failures and deadlocks: the transaction did nothing and is run again.
+const RETRYABLE = new Set(["40001", "40P01"]);
+const MAX_TRIES = 5;
+
+/** PostgreSQL's text cannot hold U+0000; a NUL in what a source or Marketo sent is kept as U+FFFD. */
+function text(value: string): string;
+function text(value: string | null | undefined): string | null;
+function text(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+}
+
+/** Epoch ms as BIGINT takes it (a fraction of a millisecond is rounded). */
+const ms = (value: number): number => Math.round(value);
+
+/** Groups items so that no key appears twice in a group, keeping order: an UPDATE … FROM touches a row once. */
+function waves<T>(items: readonly T[], key: (item: T) => number): T[][] {
+  const groups: T[][] = [];
+  const seen = new Map<number, number>();
+  for (const item of items) {
+    const k = key(item);
+    const wave = seen.get(k) ?? 0;
+    seen.set(k, wave + 1);
+    let group = groups[wave];
+    if (!group) {
+      group = [];
+      groups.push(group);
+    }
+    group.push(item);
+  }
+  return groups;
+}
+
+/** A row of the post-out log as INSERT_ATTEMPTS takes it. */
+interface LogRow {
+  readonly leadId: number;
+  readonly n: number;
+  readonly at: number;
+  readonly destination: string;
+  readonly endpoint: string;
+  readonly request: string;
+  readonly response: string | null;
+  readonly requestId: string | null;
+  readonly statusCode: string;
+  readonly reason: string | null;
+  readonly outcome: string;
+  readonly durationMs: number;
+}
+
+/** One row of the post-out log for a call: a call sent again reads `sending`, a decisive one the status it set. */
+function logRow(call: LoggedCall, n: number, destination: string, outcome: string): LogRow {
+  return {
+    leadId: call.leadId,
+    n,
+    at: ms(call.at),
+    destination,
+    endpoint: text(call.endpoint),
+    request: JSON.stringify(call.request),
+    response: boundedResponse(call.response),
+    requestId: text(boundedText(call.requestId, ROW_BOUNDS.requestId)),
+    statusCode: text(clip(call.statusCode, ROW_BOUNDS.statusCode)),
+    reason: text(boundedText(call.reason, ROW_BOUNDS.reason)),
+    outcome,
+    durationMs: Math.round(call.durationMs),
+  };
+}
+
+/** The preflight attempt of a lead refused at intake or at a repost: no call was spent. */
+function refusalRow(
+  leadId: number,
+  n: number,
+  now: number,
+  destination: string,
+  request: unknown,
+  refused: { readonly code: string; readonly reason: string },
+): LogRow {
+  return {
+    leadId,
+    n,
+    at: ms(now),
+    destination,
+    endpoint: "preflight",
+    request: JSON.stringify(request),
+    response: null,
+    requestId: null,
+    statusCode: text(refused.code),
+    reason: text(refused.reason),
+    outcome: "needs_fix",
+    durationMs: 0,
+  };
+}
+
+type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  params?: readonly unknown[],
+) => Promise<pg.QueryResult<R>>;
+
+/**
+ * The store on a PostgreSQL server: any number of gateway processes share one database. Claims
+ * lock rows with FOR UPDATE SKIP LOCKED, so two processes never send the same lead; the schema
+ * is migrated at open under an advisory lock. Its statements are in sql.ts, its schema in the
+ * numbered files of migrations/.
+ */
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  /** The server's URL as messages show it: without its password. */
+  readonly #url: string;
+  /** The last failure of the server (unreachable, full …), until a write succeeds. */
+  #fault: StoreError | undefined;
+
+  private constructor(pool: pg.Pool, url: string) {
+    this.#pool = pool;
+    this.#url = url;
+    // A connection lost while idle (the server stopped or restarted) is reported here; without a
+    // listener it would end the process.
+    pool.on("error", (error) => {
+      this.#fault = storeFaultOf(error, this.#url) ?? this.#fault;
+    });
+  }
+
+  /**
+   * Connects to the database at `url` (`postgres://user:password@host:port/db`) and migrates its
+   * schema. Rejects with a StoreError (`unreachable` …) when the server cannot be used.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const o = { ...DEFAULTS, ...options };
+    const shown = redactedUrl(url);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: o.maxConnections,
+      connectionTimeoutMillis: o.connectTimeoutMs,
+      application_name: "postout",
+      types: TYPES,
+    });
+    const store = new PostgresStore(pool, shown);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, Date.now());
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw storeFaultOf(error, shown) ?? error;
+    }
+    return store;
+  }
+
+  /**
+   * Runs statements: a failure of the server (unreachable, full, read-only) becomes a StoreError
+   * and the store's health until a write succeeds; any other error is rethrown as it is.
+   */
+  async #run<T>(work: () => Promise<T>, options: { readonly write: boolean }): Promise<T> {
+    try {
+      const result = await work();
+      if (options.write) this.#fault = undefined;
+      return result;
+    } catch (error) {
+      if (isStoreError(error)) throw error;
+      const fault = storeFaultOf(error, this.#url);
+      if (!fault) throw error;
+      this.#fault = fault;
+      throw fault;
+    }
+  }
+
+  /** One statement, outside a transaction. */
+  #query<R extends pg.QueryResultRow>(
+    sql: string,
+    params: readonly unknown[],
+    options: { readonly write: boolean },
+  ): Promise<pg.QueryResult<R>> {
+    return this.#run(() => this.#pool.query<R>(sql, params as unknown[]), options);
+  }
+
+  #read<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) {
+    return this.#query<R>(sql, params, { write: false });
+  }
+
+  #write<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) {
+    return this.#query<R>(sql, params, { write: true });
+  }
+
+  /**
+   * Statements in one transaction on one connection. A deadlock or serialization failure rolls
+   * it back and runs it again (a few times); anything `work` throws rolls it back and is rethrown.
+   */
+  #transaction<T>(
+    work: (query: Query) => Promise<T>,
+    options: { readonly write: boolean; readonly begin?: string },
+  ): Promise<T> {
+    return this.#run(async () => {
+      for (let tries = 1; ; tries++) {
+        const client = await this.#pool.connect();
+        // Between statements no query is waiting for the connection's errors: listened to here.
+        const onError = (error: Error) => {
+          this.#fault = storeFaultOf(error, this.#url) ?? this.#fault;
+        };
+        client.on("error", onError);
+        let broken: Error | undefined;
+        try {
+          await client.query(options.begin ?? "BEGIN");
+          const query: Query = (sql, params) => client.query(sql, params as unknown[]);
+          const result = await work(query);
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          try {
+            await client.query("ROLLBACK");
+          } catch (rollbackFailed) {
+            broken = rollbackFailed as Error;
+          }
+          const state = (error as { code?: unknown }).code;
+          if (
+            error instanceof pg.DatabaseError &&
+            typeof state === "string" &&
+            RETRYABLE.has(state) &&
+            tries < MAX_TRIES
+          )
+            continue;
+          throw error;
+        } finally {
+          client.off("error", onError);
+          // A connection that could not even roll back is not given to the next caller.
+          client.release(broken);
+        }
+      }
+    }, options);
+  }
+
+  /**
+   * Why the store cannot keep leads now, or `undefined` when it can: the last statement failed
+   * for a fault of the server (unreachable, full, read-only) and a small write still does not
+   * commit. With `probe`, the small write is tried even without a failure (the periodic check:
+   * a server that went away is found before intake runs into it).
+   */
+  async health(options: { readonly probe?: boolean } = {}): Promise<StoreError | undefined> {
+    if (this.#fault || options.probe) {
+      try {
+        await this.#transaction(
+          async (query) => {
+            await query(SQL.PROBE_WRITE);
+            await query(SQL.PROBE_CLEAR);
+          },
+          { write: true },
+        );
+      } catch (error) {
+        if (!isStoreError(error)) throw error;
+      }
+    }
+    return this.#fault;
+  }
+
+  async addLeads(leads: readonly NewLead[], now: number): Promise<AddResult> {
+    if (leads.length === 0) return { ids: [], duplicate: [], accepted: 0, duplicates: 0 };
+    const at = ms(now);
+    const column = <T>(get: (lead: NewLead) => T) => leads.map(get);
+    const { rows } = await this.#write<{ ord: number; id: number; added: boolean }>(SQL.ADD_LEADS, [
+      column((l) => text(l.destination)),
+      column((l) => text(l.intakeKey)),
+      column((l) => JSON.stringify(l.route)),
+      column((l) => text(routeKey(l.route))),
+      column((l) => JSON.stringify(l.raw)),
+      column((l) => (l.input === undefined ? null : JSON.stringify(l.input))),
+      column((l) => text(emailOf(l))),
+      column((l) => text(programOf(l.route))),
+      column((l) => text(l.source)),
+      column((l) => l.sourceLine ?? null),
+      column((l) => text(l.mapPath)),
+      column((l) => text(l.refused?.code)),
+      column((l) => text(l.refused?.reason)),
+      column((l) => text(l.refused?.fix)),
+      column((l) => (l.refused ? JSON.stringify(requestContent(l.route, l.input ?? l.raw)) : null)),
+      column((l) => l.test === true),
+      at,
+    ]);
+    const ids: number[] = [];
+    const duplicate: boolean[] = [];
+    const skipped: number[] = [];
+    for (const row of rows) {
+      const i = Number(row.ord) - 1;
+      ids[i] = row.id;
+      duplicate[i] = !row.added;
+      if (!row.added) skipped.push(i);
+    }
+    if (skipped.length > 0) {
+      // Accepted before, or by another process meanwhile, or earlier in this chunk: committed
+      // now, so a new statement sees it.
+      const found = await this.#read<{ ord: number; id: number }>(SQL.LEADS_BY_INTAKE_KEY, [
+        skipped.map((i) => text((leads[i] as NewLead).destination)),
+        skipped.map((i) => text((leads[i] as NewLead).intakeKey)),
+        skipped,
+      ]);
+      for (const row of found.rows) ids[row.ord] = row.id;
+    }
+    const duplicates = skipped.length;
+    return { ids, duplicate, accepted: leads.length - duplicates, duplicates };
+  }
+
+  async claimDue(
+    destination: string,
+    options: { now: number; limit: number; worker: string; leaseMs: number },
+  ): Promise<ClaimedLead[]> {
+    const { rows } = await this.#write<{
+      id: number;
+      destination: string;
+      route: string;
+      route_key: string;
+      input: string | null;
+      attempts: number;
+      done_step: Step | null;
+      marketo_id: number | null;
+      wire_step: Step | null;
+      wire_at: number | null;
+      test: boolean;
+      created_at: number;
+    }>(SQL.CLAIM_DUE, [
+      text(options.worker),
+      ms(options.now + options.leaseMs),
+      ms(options.now),
+      text(destination),
+      options.limit,
+    ]);
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({
+        id: r.id,
+        destination: r.destination,
+        route: JSON.parse(r.route),
+        routeKey: r.route_key,
+        input: r.input === null ? {} : (JSON.parse(r.input) as Record<string, unknown>),
+        attempts: r.attempts,
+        done: opt(r.done_step),
+        marketoId: opt(r.marketo_id),
+        onWire:
+          r.wire_step === null || r.wire_at === null
+            ? undefined
+            : { step: r.wire_step, at: r.wire_at },
+        test: r.test,
+        acceptedAt: r.created_at,
+      }));
+  }
+
+  async renewLeases(worker: string, leaseUntil: number): Promise<void> {
+    await this.#write(SQL.RENEW_LEASES, [text(worker), ms(leaseUntil)]);
+  }
+
+  async markOnWire(
+    leads: readonly { readonly id: number; readonly marketoId?: number }[],
+    mark: { step: Step; done: Step | undefined; at: number; worker: string },
+  ): Promise<void> {
+    if (leads.length === 0) return;
+    await this.#transaction(
+      async (query) => {
+        const { rows } = await query<{ id: number }>(SQL.MARK_ON_WIRE, [
+          mark.step,
+          ms(mark.at),
+          mark.done ?? null,
+          leads.map((l) => l.id),
+          leads.map((l) => l.marketoId ?? null),
+          text(mark.worker),
+        ]);
+        const marked = new Set(rows.map((r) => r.id));
+        const lost = leads.map((l) => l.id).filter((id) => !marked.has(id));
+        // Thrown inside the transaction: it rolls back, so no lead is marked for a call not sent.
+        if (lost.length > 0) throw new LeaseLostError(lost);
+      },
+      { write: true },
+    );
+  }
+
+  async clearWire(leadIds: readonly number[], step: Step): Promise<void> {
+    if (leadIds.length === 0) return;
+    await this.#write(SQL.CLEAR_WIRE, [leadIds, step]);
+  }
+
+  async attributedIds(destination: string, marketoIds: readonly number[]): Promise<Set<number>> {
+    if (marketoIds.length === 0) return new Set();
+    const { rows } = await this.#read<{ marketo_id: number }>(SQL.ATTRIBUTED_IDS, [
+      text(destination),
+      marketoIds,
+    ]);
+    return new Set(rows.map((r) => r.marketo_id));
+  }
+
+  async recordAttempts(
+    records: readonly AttemptRecord[],
+    tries: readonly TryRecord[] = [],
+  ): Promise<void> {
+    if (records.length === 0 && tries.length === 0) return;
+    await this.#transaction(
+      async (query) => {
+        // Each record's new attempt number and its lead's destination, in record order. A lead
+        // with several records (one per step) is updated once per wave, in their order.
+        const outcome: { attempts: number; destination: string }[] = [];
+        const numbered = records.map((r, i) => ({ ...r, i }));
+        for (const wave of waves(numbered, (r) => r.leadId)) {
+          const { rows } = await query<{ id: number; attempts: number; destination: string }>(
+            SQL.RECORD_OUTCOMES,
+            [
+              wave.map((r) => r.leadId),
+              wave.map((r) => r.status),
+              wave.map((r) => (r.nextAt === undefined ? null : ms(r.nextAt))),
+              wave.map((r) =>
+                r.statusCode === "200" ? null : text(clip(r.statusCode, ROW_BOUNDS.statusCode)),
+              ),
+              wave.map((r) => text(boundedText(r.reason, ROW_BOUNDS.reason))),
+              wave.map((r) => text(boundedText(r.fix, ROW_BOUNDS.fix))),
+              wave.map((r) => r.marketoId ?? null),
+              wave.map((r) => r.status === "delivered" || r.status === "test"),
+              wave.map((r) => r.step),
+              wave.map((r) => r.uncertain === true),
+              wave.map((r) => ms(r.at)),
+            ],
+          );
+          const byId = new Map(rows.map((row) => [row.id, row]));
+          for (const r of wave) {
+            const lead = byId.get(r.leadId);
+            if (!lead) throw new Error(`lead ${r.leadId} does not exist`);
+            outcome[r.i] = lead;
+          }
+        }
+        // The calls sent again, by the attempt they belong to, so each lands before that attempt's row.
+        const waiting = new Map<string, TryRecord[]>();
+        for (const t of tries) {
+          const key = `${t.leadId}:${t.n}`;
+          const list = waiting.get(key);
+          if (list) list.push(t);
+          else waiting.set(key, [t]);
+        }
+        const log: LogRow[] = [];
+        records.forEach((r, i) => {
+          const lead = outcome[i] as { attempts: number; destination: string };
+          const key = `${r.leadId}:${lead.attempts}`;
+          for (const t of waiting.get(key) ?? [])
+            log.push(logRow(t, t.n, lead.destination, "sending"));
+          waiting.delete(key);
+          log.push(logRow(r, lead.attempts, lead.destination, r.status));
+        });
+        if (waiting.size > 0) {
+          const leadIds = [
+            ...new Set([...waiting.values()].map((l) => (l[0] as TryRecord).leadId)),
+          ];
+          const { rows } = await query<{ id: number; destination: string }>(SQL.DESTINATIONS_OF, [
+            leadIds,
+          ]);
+          const destinationOf = new Map(rows.map((row) => [row.id, row.destination]));
+          for (const list of waiting.values()) {
+            const leadId = (list[0] as TryRecord).leadId;
+            const destination = destinationOf.get(leadId);
+            if (destination === undefined) throw new Error(`lead ${leadId} does not exist`);
+            for (const t of list) log.push(logRow(t, t.n, destination, "sending"));
+          }
+        }
+        await insertLog(query, log);
+      },
+      { write: true },
+    );
+  }
+
+  async sendingWorkers(destination: string): Promise<string[]> {
+    const { rows } = await this.#read<{ worker: string }>(SQL.SENDING_WORKERS, [text(destination)]);
+    return rows.map((r) => r.worker);
+  }
+
+  async releaseClaims(
+    destination: string,
+    options: { workers?: readonly string[]; expiredBefore?: number },
+  ): Promise<number> {
+    const { rowCount } = await this.#write(SQL.RELEASE_CLAIMS, [
+      text(destination),
+      (options.workers ?? []).map((w) => text(w)),
+      options.expiredBefore === undefined ? -1 : ms(options.expiredBefore),
+    ]);
+    return rowCount ?? 0;
+  }
+
+  async nextDueAt(destination: string): Promise<number | undefined> {
+    const { rows } = await this.#read<{ at: number | null }>(SQL.NEXT_DUE_AT, [text(destination)]);
+    return opt(rows[0]?.at ?? null);
+  }
+
+  async holdQueued(destination: string, until: number, now: number): Promise<number> {
+    const { rowCount } = await this.#write(SQL.HOLD_QUEUED, [
+      ms(until),
+      ms(now),
+      text(destination),
+    ]);
+    return rowCount ?? 0;
+  }
+
+  async resumeDestination(destination: string, now: number): Promise<number> {
+    const { rowCount } = await this.#write(SQL.RESUME_DESTINATION, [ms(now), text(destination)]);
+    return rowCount ?? 0;
+  }
+
+  async getDestination(name: string): Promise<DestinationState | undefined> {
+    const { rows } = await this.#read<{
+      name: string;
+      paused_until: number | null;
+      paused_code: string | null;
+      paused_reason: string | null;
+    }>(SQL.GET_DESTINATION, [text(name)]);
+    const row = rows[0];
+    return (
+      row && {
+        name: row.name,
+        pausedUntil: opt(row.paused_until),
+        pausedCode: opt(row.paused_code),
+        pausedReason: opt(row.paused_reason),
+      }
+    );
+  }
+
+  async setDestinationPause(
+    name: string,
+    pause: { until: number; code: string; reason: string } | undefined,
+    now: number,
+  ): Promise<void> {
+    await this.#write(SQL.SET_DESTINATION_PAUSE, [
+      text(name),
+      pause === undefined ? null : ms(pause.until),
+      text(pause?.code),
+      text(pause?.reason),
+      ms(now),
+    ]);
+  }
+
+  async listLeads(filter: LeadFilter, page: { limit: number; before?: number }): Promise<LeadPage> {
+    // One snapshot for the page and the counts.
+    return this.#transaction(
+      async (query) => {
+        const params = new SQL.Params();
+        const where = SQL.filterSql(filter, params);
+        const counted = params.values.slice();
+        const pageSql = SQL.listPageSql(
+          where,
+          params,
+          page.before ?? Number.MAX_SAFE_INTEGER,
+          page.limit,
+        );
+        const leads = await query<LeadRecord>(pageSql, params.values);
+        const counts = await query<{ status: LeadStatus; n: number }>(
+          SQL.statusCountsSql(where),
+          counted,
+        );
+        return { leads: leads.rows.map(toLead), counts: statusCounts(counts.rows) };
+      },
+      { write: false, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" },
+    );
+  }
+
+  async getLead(id: number): Promise<LeadRow | undefined> {
+    const { rows } = await this.#read<LeadRecord>(SQL.GET_LEAD, [id]);
+    return rows[0] && toLead(rows[0]);
+  }
+
+  async getAttempts(leadId: number): Promise<AttemptRow[]> {
+    const { rows } = await this.#read<AttemptRecordRow>(SQL.GET_ATTEMPTS, [leadId]);
+    return rows.map(toAttempt);
+  }
+
+  async countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>> {
+    const params = new SQL.Params();
+    const where = SQL.filterSql(filter, params);
+    const { rows } = await this.#read<{ status: LeadStatus; n: number }>(
+      SQL.statusCountsSql(where),
+      params.values,
+    );
+    return statusCounts(rows);
+  }
+
+  async countByCode(filter: LeadFilter): Promise<Record<string, number>> {
+    const params = new SQL.Params();
+    const where = SQL.filterSql(filter, params);
+    const { rows } = await this.#read<{ code: string; n: number }>(
+      SQL.codeCountsSql(where),
+      params.values,
+    );
+    return Object.fromEntries(rows.map((r) => [r.code, r.n]));
+  }
+
+  async countCodesOverTime(range: {
+    since: number;
+    until: number;
+    bucketMs: number;
+    destination?: string;
+  }): Promise<CodeBucket[]> {
+    const { rows } = await this.#read<{ start: number; code: string; n: number }>(
+      SQL.CODES_OVER_TIME,
+      [ms(range.bucketMs), ms(range.since), ms(range.until), text(range.destination)],
+    );
+    const buckets: { start: number; counts: Record<string, number> }[] = [];
+    for (const r of rows) {
+      let last = buckets.at(-1);
+      if (last?.start !== r.start) {
+        last = { start: r.start, counts: {} };
+        buckets.push(last);
+      }
+      last.counts[r.code] = r.n;
+    }
+    return buckets;
+  }
+
+  async *iterateAttempts(
+    filter: LeadFilter,
+    pageSize = 1000,
+  ): AsyncIterable<AttemptRow & { lead: LeadRow }> {
+    let after = 0;
+    for (;;) {
+      const params = new SQL.Params();
+      const where = SQL.filterSql(filter, params);
+      const sql = SQL.attemptsPageSql(where, params, after, pageSize);
+      const { rows } = await this.#read<AttemptRecordRow & Record<string, unknown>>(
+        sql,
+        params.values,
+      );
+      for (const row of rows) yield { ...toAttempt(row), lead: toLead(prefixedLead(row)) };
+      const last = rows.at(-1);
+      if (!last || rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  async *iterateLeadReport(
+    filter: LeadFilter,
+    pageSize = 1000,
+  ): AsyncIterable<{ lead: LeadRow; last: AttemptRow | undefined }> {
+    let after = 0;
+    for (;;) {
+      const params = new SQL.Params();
+      const where = SQL.filterSql(filter, params);
+      const sql = SQL.leadsPageSql(where, params, after, pageSize);
+      const { rows } = await this.#read<LeadRecord>(sql, params.values);
+      const last = new Map<number, AttemptRow>();
+      if (rows.length > 0) {
+        const attempts = await this.#read<AttemptRecordRow>(SQL.LAST_ATTEMPTS, [
+          rows.map((r) => r.id),
+        ]);
+        for (const a of attempts.rows) last.set(a.lead_id, toAttempt(a));
+      }
+      for (const row of rows) yield { lead: toLead(row), last: last.get(row.id) };
+      const tail = rows.at(-1);
+      if (!tail || rows.length < pageSize) return;
+      after = tail.id;
+    }
+  }
+
+  async *iterateLeads(filter: LeadFilter, pageSize = 1000): AsyncIterable<LeadRow> {
+    let after = 0;
+    for (;;) {
+      const params = new SQL.Params();
+      const where = SQL.filterSql(filter, params);
+      const sql = SQL.leadsPageSql(where, params, after, pageSize);
+      const { rows } = await this.#read<LeadRecord>(sql, params.values);
+      for (const row of rows) yield toLead(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  async requeue(leads: readonly Requeue[], now: number): Promise<number> {
+    if (leads.length === 0) return 0;
+    const at = ms(now);
+    return this.#transaction(
+      async (query) => {
+        let changed = 0;
+        const log: LogRow[] = [];
+        for (const wave of waves(leads, (l) => l.id)) {
+          const { rows } = await query<{ id: number; attempts: number; destination: string }>(
+            SQL.REQUEUE,
+            [
+              at,
+              wave.map((l) => l.id),
+              wave.map((l) => (l.input === undefined ? null : JSON.stringify(l.input))),
+              wave.map((l) => JSON.stringify(l.route)),
+              wave.map((l) => text(routeKey(l.route))),
+              wave.map((l) => text(programOf(l.route))),
+              wave.map((l) => text(l.mapPath)),
+              wave.map((l) => (l.refused ? "needs_fix" : "queued")),
+              wave.map((l) => (l.refused ? null : at)),
+              wave.map((l) => text(l.refused?.code)),
+              wave.map((l) => text(l.refused?.reason)),
+              wave.map((l) => text(l.refused?.fix)),
+              wave.map((l) => (l.refused ? 1 : 0)),
+            ],
+          );
+          changed += rows.length;
+          const byId = new Map(rows.map((row) => [row.id, row]));
+          for (const lead of wave) {
+            const row = byId.get(lead.id);
+            if (!row || !lead.refused) continue;
+            log.push(
+              refusalRow(
+                lead.id,
+                row.attempts,
+                at,
+                row.destination,
+                requestContent(lead.route, lead.input),
+                lead.refused,
+              ),
+            );
+          }
+        }
+        await insertLog(query, log);
+        return changed;
+      },
+      { write: true },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+/** Writes rows of the post-out log in the order given, in one statement. */
+async function insertLog(query: Query, log: readonly LogRow[]): Promise<void> {
+  if (log.length === 0) return;
+  await query(SQL.INSERT_ATTEMPTS, [
+    log.map((r) => r.leadId),
+    log.map((r) => r.n),
+    log.map((r) => r.at),
+    log.map((r) => r.destination),
+    log.map((r) => r.endpoint),
+    log.map((r) => r.request),
+    log.map((r) => r.response),
+    log.map((r) => r.requestId),
+    log.map((r) => r.statusCode),
+    log.map((r) => r.reason),
+    log.map((r) => r.outcome),
+    log.map((r) => r.durationMs),
+  ]);
+}
+
+function statusCounts(rows: readonly { status: LeadStatus; n: number }[]) {
+  const counts = Object.fromEntries(LEAD_STATUSES.map((s) => [s, 0])) as Record<LeadStatus, number>;
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
