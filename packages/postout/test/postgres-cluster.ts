@@ -20,7 +20,7 @@ export interface PostgresCluster {
   url(database?: string): string;
   /** Creates a new, empty database and answers its URL. */
   createDatabase(): Promise<string>;
-  /** Stops the server (fast: open connections are cut), keeping its data. */
+  /** Stops the server (open connections are cut), keeping its data. */
   stop(): void;
   /** Starts the stopped server again on the same port. */
   start(): void;
@@ -120,13 +120,16 @@ export async function startCluster(): Promise<PostgresCluster> {
       "start",
     ]);
   let running = false;
-  const stop = () => {
+  // Fast: connections are cut and every commit is on disk (synchronous_commit is off, so an
+  // immediate stop could lose the last ones); immediate when the data is thrown away anyway.
+  const stopWith = (mode: "fast" | "immediate") => {
     if (!running) return;
-    runQuiet(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);
+    runQuiet(pgCtl, ["-D", data, "-m", mode, "-w", "stop"]);
     running = false;
   };
+  const stop = () => stopWith("fast");
   const destroy = () => {
-    stop();
+    stopWith("immediate");
     process.off("exit", destroy);
     rmSync(dir, { recursive: true, force: true });
   };

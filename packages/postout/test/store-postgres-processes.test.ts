@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import type { Route } from "../src/route.ts";
+import { isStoreError } from "../src/store/errors.ts";
+import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
+import type { NewLead } from "../src/store/store.ts";
+import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
+
+const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
+const T0 = Date.parse("2026-11-23T12:00:00Z");
+const lead = (i: number, destination = "main"): NewLead => ({
+  destination,
+  route: SYNC,
+  raw: { email: `p${i}@example.com` },
+  input: { email: `p${i}@example.com` },
+  intakeKey: `api#${i}`,
+});
+
+let cluster: PostgresCluster;
+before(async () => {
+  cluster = await startCluster();
+});
+after(() => cluster?.destroy());
+
+describe("PostgreSQL store, several processes on one database", () => {
+  it("three processes starting at once on a fresh database migrate it once, and all work", async () => {
+    const url = await cluster.createDatabase();
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
+    try {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT version FROM postout_migrations ORDER BY 1");
+        assert.deepEqual(
+          rows.map((r) => r.version),
+          [1],
+        );
+      } finally {
+        await client.end();
+      }
+      const [a, b, c] = stores as [PostgresStore, PostgresStore, PostgresStore];
+      await a.addLeads([lead(1)], T0);
+      await b.addLeads([lead(2)], T0);
+      assert.equal((await c.countByStatus({})).queued, 2);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("two processes claiming one destination at once never get the same lead, and together get all", async () => {
+    const url = await cluster.createDatabase();
+    // Two pools: two processes, each with several claims in flight.
+    const [one, two] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      let next = 0;
+      for (let round = 0; round < 15; round++) {
+        const batch = Array.from({ length: 120 }, () => lead(next++));
+        const { ids } = await one.addLeads([...batch, lead(next++, "other")], T0);
+        const expected = new Set(ids.slice(0, batch.length));
+        const claimed: number[] = [];
+        const claimer = async (store: PostgresStore, worker: string) => {
+          // Bounded: 120 leads, at least one per claim that finds any.
+          for (let k = 0; k < 200; k++) {
+            const got = await store.claimDue("main", {
+              now: T0,
+              limit: 7,
+              worker,
+              leaseMs: 60_000,
+            });
+            if (got.length === 0) return;
+            for (const l of got) claimed.push(l.id);
+          }
+        };
+        await Promise.all([
+          claimer(one, "one-a"),
+          claimer(one, "one-b"),
+          claimer(one, "one-c"),
+          claimer(two, "two-a"),
+          claimer(two, "two-b"),
+          claimer(two, "two-c"),
+        ]);
+        assert.equal(new Set(claimed).size, claimed.length, `round ${round}: a lead claimed twice`);
+        assert.deepEqual(new Set(claimed), expected, `round ${round}: every due lead, only those`);
+      }
+      assert.equal((await two.countByStatus({ destination: "main" })).sending, 15 * 120);
+      assert.equal((await two.countByStatus({ destination: "other" })).queued, 15);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("a stopped server: open, health and intake answer 'unreachable' without the password; started again, healthy", async () => {
+    const url = await cluster.createDatabase();
+    // Trust authentication ignores the password; it is there to be kept out of messages.
+    const withPassword = url.replace("postgres@", "postgres:s3cret-pw@");
+    const store = await PostgresStore.open(withPassword);
+    try {
+      assert.equal(await store.health({ probe: true }), undefined);
+      cluster.stop();
+      const sick = await store.health({ probe: true });
+      assert.equal(sick?.code, "unreachable");
+      assert.ok(!sick.message.includes("s3cret-pw"), sick.message);
+      assert.ok(sick.message.includes("postgres:***@127.0.0.1"), sick.message);
+      await assert.rejects(
+        store.addLeads([lead(1)], T0),
+        (error: unknown) => isStoreError(error) && error.code === "unreachable",
+      );
+      assert.equal((await store.health())?.code, "unreachable", "failing without a probe too");
+      await assert.rejects(
+        PostgresStore.open(withPassword),
+        (error: unknown) =>
+          isStoreError(error) &&
+          error.code === "unreachable" &&
+          !error.message.includes("s3cret-pw") &&
+          !error.path.includes("s3cret-pw"),
+      );
+
+      cluster.start();
+      assert.equal(await store.health(), undefined);
+      assert.equal((await store.addLeads([lead(1)], T0)).accepted, 1);
+    } finally {
+      cluster.start();
+      await store.close();
+    }
+  });
+});
