@@ -4,10 +4,11 @@ export function isPostgresUrl(db: string): boolean {
 }
 
 /**
- * The URL as messages and logs may show it: the password, if any, replaced by `***`. A URL that
- * does not parse is shown only up to its host part's `@`, so a password in it never leaks.
+ * The database as messages and logs may show it: a URL's password, if any, replaced by `***`
+ * (also in a URL that does not parse); a file path as it is.
  */
 export function redactedUrl(db: string): string {
+  if (!isPostgresUrl(db)) return db;
   try {
     const url = new URL(db);
     if (url.password !== "") url.password = "***";
