@@ -77,8 +77,17 @@ function runQuiet(bin: string, args: readonly string[]): void {
   spawnSync(command, argv, { stdio: "ignore" });
 }
 
+export interface ClusterOptions {
+  /**
+   * Keep PostgreSQL's durability (fsync, synchronous commit, full page writes), as production
+   * runs: for benchmarks. Tests leave it off; what they check does not depend on it.
+   * @default false
+   */
+  readonly durable?: boolean;
+}
+
 /** Starts a cluster. Throws, naming what to install, when PostgreSQL's binaries are missing. */
-export async function startCluster(): Promise<PostgresCluster> {
+export async function startCluster(options: ClusterOptions = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (bin === undefined)
     throw new Error(
@@ -105,6 +114,9 @@ export async function startCluster(): Promise<PostgresCluster> {
 
   let port = 0;
   const pgCtl = join(bin, "pg_ctl");
+  const fast = options.durable
+    ? ""
+    : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   const startOn = (p: number) =>
     run(pgCtl, [
       "-D",
@@ -115,8 +127,8 @@ export async function startCluster(): Promise<PostgresCluster> {
       "-t",
       "60",
       "-o",
-      // The socket in the test's own folder; durability is not what these tests are about.
-      `-p ${p} -h 127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
+      // The socket in the test's own folder.
+      `-p ${p} -h 127.0.0.1 -k ${dir} -c max_connections=200${fast}`,
       "start",
     ]);
   let running = false;

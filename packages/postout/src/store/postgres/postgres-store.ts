@@ -35,6 +35,7 @@ import {
   toLead,
 } from "./rows.ts";
 import * as SQL from "./sql.ts";
+import { ms, text } from "./values.ts";
 
 export interface PostgresStoreOptions {
   /**
@@ -68,20 +69,14 @@ const TYPES = {
   }) as pg.CustomTypesConfig["getTypeParser"],
 };
 
-// Serialization failures and deadlocks: the transaction did nothing and is run again.
+// Serialization failures and deadlocks (two intakes of the same keys in another order, a
+// release crossing a record): the statement or transaction did nothing and is run again.
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_TRIES = 5;
 
-/** PostgreSQL's text cannot hold U+0000; a NUL in what a source or Marketo sent is kept as U+FFFD. */
-function text(value: string): string;
-function text(value: string | null | undefined): string | null;
-function text(value: string | null | undefined): string | null {
-  if (value === undefined || value === null) return null;
-  return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+function retryable(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && RETRYABLE.has(error.code ?? "");
 }
-
-/** Epoch ms as BIGINT takes it (a fraction of a millisecond is rounded). */
-const ms = (value: number): number => Math.round(value);
 
 /** Groups items so that no key appears twice in a group, keeping order: an UPDATE … FROM touches a row once. */
 function waves<T>(items: readonly T[], key: (item: T) => number): T[][] {
@@ -235,13 +230,21 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** One statement, outside a transaction. */
+  /** One statement, outside a transaction (run again after a deadlock, which undid it). */
   #query<R extends pg.QueryResultRow>(
     sql: string,
     params: readonly unknown[],
     options: { readonly write: boolean },
   ): Promise<pg.QueryResult<R>> {
-    return this.#run(() => this.#pool.query<R>(sql, params as unknown[]), options);
+    return this.#run(async () => {
+      for (let tries = 1; ; tries++) {
+        try {
+          return await this.#pool.query<R>(sql, params as unknown[]);
+        } catch (error) {
+          if (!retryable(error) || tries >= MAX_TRIES) throw error;
+        }
+      }
+    }, options);
   }
 
   #read<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) {
@@ -281,14 +284,7 @@ export class PostgresStore implements Store {
           } catch (rollbackFailed) {
             broken = rollbackFailed as Error;
           }
-          const state = (error as { code?: unknown }).code;
-          if (
-            error instanceof pg.DatabaseError &&
-            typeof state === "string" &&
-            RETRYABLE.has(state) &&
-            tries < MAX_TRIES
-          )
-            continue;
+          if (retryable(error) && tries < MAX_TRIES) continue;
           throw error;
         } finally {
           client.off("error", onError);

@@ -1,4 +1,5 @@
 import type { LeadFilter } from "../store.ts";
+import { text } from "./values.ts";
 
 /**
  * Every statement of the PostgreSQL store (the schema is in migrations/). Batches travel as
@@ -226,17 +227,17 @@ export function filterSql(filter: LeadFilter, params: Params): string {
   if (filter.status && filter.status.length > 0)
     clauses.push(`l.status = ANY (${params.add(filter.status)}::text[])`);
   if (filter.code && filter.code.length > 0)
-    clauses.push(`l.last_code = ANY (${params.add(filter.code)}::text[])`);
+    clauses.push(`l.last_code = ANY (${params.add(filter.code.map((c) => text(c)))}::text[])`);
   if (filter.destination !== undefined)
-    clauses.push(`l.destination = ${params.add(filter.destination)}`);
-  if (filter.program !== undefined) clauses.push(`l.program = ${params.add(filter.program)}`);
+    clauses.push(`l.destination = ${params.add(text(filter.destination))}`);
+  if (filter.program !== undefined) clauses.push(`l.program = ${params.add(text(filter.program))}`);
   if (filter.since !== undefined)
     clauses.push(`l.updated_at >= ${params.add(filter.since)}::bigint`);
   if (filter.until !== undefined)
     clauses.push(`l.updated_at <= ${params.add(filter.until)}::bigint`);
   if (filter.email !== undefined)
     clauses.push(
-      `l.email LIKE ${params.add(containsPattern(filter.email.toLowerCase()))} ESCAPE '\\'`,
+      `l.email LIKE ${params.add(text(containsPattern(filter.email.toLowerCase())))} ESCAPE '\\'`,
     );
   return clauses.length > 0 ? clauses.join(" AND ") : "true";
 }

@@ -23,7 +23,7 @@ before(async () => {
 });
 after(() => cluster?.destroy());
 
-describe("PostgreSQL store, several processes on one database", () => {
+describe("PostgreSQL store: what only a server brings (several processes, a server that stops, its text type)", () => {
   it("three processes starting at once on a fresh database migrate it once, and all work", async () => {
     const url = await cluster.createDatabase();
     const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
@@ -87,6 +87,52 @@ describe("PostgreSQL store, several processes on one database", () => {
       assert.equal((await two.countByStatus({ destination: "other" })).queued, 15);
     } finally {
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("keeps a NUL a source or Marketo sent (PostgreSQL text cannot hold one) as U+FFFD, and finds it", async () => {
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    try {
+      const { ids } = await store.addLeads(
+        [{ ...lead(1), raw: { email: "a\0b@example.com" }, input: { email: "a\0b@example.com" } }],
+        T0,
+      );
+      const id = ids[0] as number;
+      assert.equal((await store.getLead(id))?.email, "a\uFFFDb@example.com");
+      assert.deepEqual(
+        (await store.getLead(id))?.raw,
+        { email: "a\0b@example.com" },
+        "raw as received",
+      );
+      const found = await store.listLeads({ email: "a\0b" }, { limit: 10 });
+      assert.deepEqual(
+        found.leads.map((l) => l.id),
+        [id],
+      );
+      await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+      await store.recordAttempts([
+        {
+          leadId: id,
+          step: "lead",
+          at: T0 + 1,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: { reasons: [{ message: "bad\0value" }] },
+          requestId: "r\0",
+          statusCode: "1001",
+          reason: "Invalid value\0 for field",
+          durationMs: 3,
+          status: "needs_fix",
+          fix: "fix\0it",
+        },
+      ]);
+      const [attempt] = await store.getAttempts(id);
+      assert.equal(attempt?.reason, "Invalid value\uFFFD for field");
+      assert.deepEqual(attempt?.response, { reasons: [{ message: "bad\0value" }] });
+      assert.equal((await store.getLead(id))?.fix, "fix\uFFFDit");
+    } finally {
+      await store.close();
     }
   });
 
