@@ -1,6 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type pg from "pg";
-import { APPLIED_MIGRATIONS, MIGRATION_LOCK, MIGRATIONS_TABLE, RECORD_MIGRATION } from "./sql.ts";
+import {
+  APPLIED_MIGRATIONS,
+  BEGIN,
+  COMMIT,
+  MIGRATION_LOCK,
+  MIGRATIONS_TABLE,
+  RECORD_MIGRATION,
+  ROLLBACK,
+} from "./sql.ts";
 
 const MIGRATIONS = new URL("./migrations/", import.meta.url);
 
@@ -14,7 +22,7 @@ export async function migrate(client: pg.ClientBase, now: number): Promise<void>
   const files = readdirSync(MIGRATIONS)
     .filter((f) => /^\d{3}-.+\.sql$/.test(f))
     .sort();
-  await client.query("BEGIN");
+  await client.query(BEGIN);
   try {
     await client.query(MIGRATION_LOCK);
     await client.query(MIGRATIONS_TABLE);
@@ -28,9 +36,9 @@ export async function migrate(client: pg.ClientBase, now: number): Promise<void>
       await client.query(readFileSync(new URL(file, MIGRATIONS), "utf8"));
       await client.query(RECORD_MIGRATION, [version, file, now]);
     }
-    await client.query("COMMIT");
+    await client.query(COMMIT);
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
+    await client.query(ROLLBACK).catch(() => {});
     throw error;
   }
 }

@@ -273,14 +273,14 @@ export class PostgresStore implements Store {
         client.on("error", onError);
         let broken: Error | undefined;
         try {
-          await client.query(options.begin ?? "BEGIN");
+          await client.query(options.begin ?? SQL.BEGIN);
           const query: Query = (sql, params) => client.query(sql, params as unknown[]);
           const result = await work(query);
-          await client.query("COMMIT");
+          await client.query(SQL.COMMIT);
           return result;
         } catch (error) {
           try {
-            await client.query("ROLLBACK");
+            await client.query(SQL.ROLLBACK);
           } catch (rollbackFailed) {
             broken = rollbackFailed as Error;
           }
@@ -613,7 +613,7 @@ export class PostgresStore implements Store {
         );
         return { leads: leads.rows.map(toLead), counts: statusCounts(counts.rows) };
       },
-      { write: false, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" },
+      { write: false, begin: SQL.BEGIN_SNAPSHOT },
     );
   }
 

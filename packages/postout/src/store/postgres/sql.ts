@@ -7,6 +7,12 @@ import { text } from "./values.ts";
  * Times are epoch ms (BIGINT).
  */
 
+export const BEGIN = "BEGIN";
+/** The list's page and its counts from one snapshot. */
+export const BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+export const COMMIT = "COMMIT";
+export const ROLLBACK = "ROLLBACK";
+
 /** Held while migrations run, so several processes starting at once migrate one after another. */
 export const MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7370617011)";
 
