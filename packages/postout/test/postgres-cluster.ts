@@ -140,13 +140,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
     running = false;
   };
   const stop = () => stopWith("fast");
+  const onSignal = (signal: NodeJS.Signals) => {
+    destroy();
+    process.kill(process.pid, signal);
+  };
   const destroy = () => {
     stopWith("immediate");
     process.off("exit", destroy);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     rmSync(dir, { recursive: true, force: true });
   };
-  // Never leave a server behind, whatever ends the test file.
+  // Never leave a server behind, whatever ends the test file (a signal is passed on after).
   process.on("exit", destroy);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
 
   // Another process may take the free port before the server binds it: try a few.
   for (let tries = 0; ; tries++) {

@@ -18,5 +18,5 @@ export interface OpenStoreOptions {
  */
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(db)) return PostgresStore.open(db);
-  return new SqliteStore(db, options.lockFor === undefined ? {} : { lockFor: options.lockFor });
+  return new SqliteStore(db, options);
 }

@@ -1,10 +1,9 @@
 import { clip } from "@postout/marketo";
-import pg from "pg";
 import { requestContent, routeKey } from "../../route.ts";
 import { redactedUrl } from "../database-url.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { emailOf, programOf } from "../lead-fields.ts";
-import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
+import { boundedText, ROW_BOUNDS } from "../row-bounds.ts";
 import type {
   AddResult,
   AttemptRecord,
@@ -16,7 +15,6 @@ import type {
   LeadPage,
   LeadRow,
   LeadStatus,
-  LoggedCall,
   NewLead,
   Requeue,
   Step,
@@ -24,8 +22,9 @@ import type {
   TryRecord,
 } from "../store.ts";
 import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
+import { Database, type DatabaseOptions } from "./database.ts";
+import { insertLog, type LogRow, logRow, refusalRow } from "./log-rows.ts";
 import { migrate } from "./migrate.ts";
-import { storeFaultOf } from "./postgres-fault.ts";
 import {
   type AttemptRecordRow,
   type LeadRecord,
@@ -37,46 +36,8 @@ import {
 import * as SQL from "./sql.ts";
 import { ms, text } from "./values.ts";
 
-export interface PostgresStoreOptions {
-  /**
-   * Connections the process keeps to the server at most.
-   * @default 10
-   */
-  readonly maxConnections?: number;
-  /**
-   * How long to wait for a connection before the server counts as unreachable.
-   * @default 10_000
-   */
-  readonly connectTimeoutMs?: number;
-}
-
-const DEFAULTS = {
-  maxConnections: 10,
-  connectTimeoutMs: 10_000,
-} satisfies Required<PostgresStoreOptions>;
-
-// BIGINT (epoch ms, ids) as a number. Every value the store keeps fits in 2^53; a value that
-// does not is refused loudly rather than rounded.
-const INT8_OID = 20;
-const TYPES = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") => {
-    if (oid !== INT8_OID) return pg.types.getTypeParser(oid, format ?? "text");
-    return (text: string) => {
-      const value = Number(text);
-      if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is beyond 2^53`);
-      return value;
-    };
-  }) as pg.CustomTypesConfig["getTypeParser"],
-};
-
-// Serialization failures and deadlocks (two intakes of the same keys in another order, a
-// release crossing a record): the statement or transaction did nothing and is run again.
-const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_TRIES = 5;
-
-function retryable(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && RETRYABLE.has(error.code ?? "");
-}
+/** How the store connects (see DatabaseOptions). */
+export type PostgresStoreOptions = DatabaseOptions;
 
 /** Groups items so that no key appears twice in a group, keeping order: an UPDATE … FROM touches a row once. */
 function waves<T>(items: readonly T[], key: (item: T) => number): T[][] {
@@ -96,70 +57,6 @@ function waves<T>(items: readonly T[], key: (item: T) => number): T[][] {
   return groups;
 }
 
-/** A row of the post-out log as INSERT_ATTEMPTS takes it. */
-interface LogRow {
-  readonly leadId: number;
-  readonly n: number;
-  readonly at: number;
-  readonly destination: string;
-  readonly endpoint: string;
-  readonly request: string;
-  readonly response: string | null;
-  readonly requestId: string | null;
-  readonly statusCode: string;
-  readonly reason: string | null;
-  readonly outcome: string;
-  readonly durationMs: number;
-}
-
-/** One row of the post-out log for a call: a call sent again reads `sending`, a decisive one the status it set. */
-function logRow(call: LoggedCall, n: number, destination: string, outcome: string): LogRow {
-  return {
-    leadId: call.leadId,
-    n,
-    at: ms(call.at),
-    destination,
-    endpoint: text(call.endpoint),
-    request: JSON.stringify(call.request),
-    response: boundedResponse(call.response),
-    requestId: text(boundedText(call.requestId, ROW_BOUNDS.requestId)),
-    statusCode: text(clip(call.statusCode, ROW_BOUNDS.statusCode)),
-    reason: text(boundedText(call.reason, ROW_BOUNDS.reason)),
-    outcome,
-    durationMs: Math.round(call.durationMs),
-  };
-}
-
-/** The preflight attempt of a lead refused at intake or at a repost: no call was spent. */
-function refusalRow(
-  leadId: number,
-  n: number,
-  now: number,
-  destination: string,
-  request: unknown,
-  refused: { readonly code: string; readonly reason: string },
-): LogRow {
-  return {
-    leadId,
-    n,
-    at: ms(now),
-    destination,
-    endpoint: "preflight",
-    request: JSON.stringify(request),
-    response: null,
-    requestId: null,
-    statusCode: text(refused.code),
-    reason: text(refused.reason),
-    outcome: "needs_fix",
-    durationMs: 0,
-  };
-}
-
-type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(
-  sql: string,
-  params?: readonly unknown[],
-) => Promise<pg.QueryResult<R>>;
-
 /**
  * The store on a PostgreSQL server: any number of gateway processes share one database. Claims
  * lock rows with FOR UPDATE SKIP LOCKED, so two processes never send the same lead; the schema
@@ -167,132 +64,26 @@ type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(
  * numbered files of migrations/.
  */
 export class PostgresStore implements Store {
-  readonly #pool: pg.Pool;
-  /** The server's URL as messages show it: without its password. */
-  readonly #url: string;
-  /** The last failure of the server (unreachable, full …), until a write succeeds. */
-  #fault: StoreError | undefined;
+  readonly #db: Database;
 
-  private constructor(pool: pg.Pool, url: string) {
-    this.#pool = pool;
-    this.#url = url;
-    // A connection lost while idle (the server stopped or restarted) is reported here; without a
-    // listener it would end the process.
-    pool.on("error", (error) => {
-      this.#fault = storeFaultOf(error, this.#url) ?? this.#fault;
-    });
+  private constructor(db: Database) {
+    this.#db = db;
   }
 
   /**
    * Connects to the database at `url` (`postgres://user:password@host:port/db`) and migrates its
-   * schema. Rejects with a StoreError (`unreachable` …) when the server cannot be used.
+   * schema. Rejects with a StoreError (`unreachable` …) when the server cannot be used; its
+   * message shows the URL without the password.
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const o = { ...DEFAULTS, ...options };
-    const shown = redactedUrl(url);
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: o.maxConnections,
-      connectionTimeoutMillis: o.connectTimeoutMs,
-      application_name: "postout",
-      types: TYPES,
-    });
-    const store = new PostgresStore(pool, shown);
+    const db = new Database(url, redactedUrl(url), options);
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, Date.now());
-      } finally {
-        client.release();
-      }
+      await db.session((client) => migrate(client, Date.now()));
     } catch (error) {
-      await pool.end().catch(() => {});
-      throw storeFaultOf(error, shown) ?? error;
+      await db.close().catch(() => {});
+      throw error;
     }
-    return store;
-  }
-
-  /**
-   * Runs statements: a failure of the server (unreachable, full, read-only) becomes a StoreError
-   * and the store's health until a write succeeds; any other error is rethrown as it is.
-   */
-  async #run<T>(work: () => Promise<T>, options: { readonly write: boolean }): Promise<T> {
-    try {
-      const result = await work();
-      if (options.write) this.#fault = undefined;
-      return result;
-    } catch (error) {
-      if (isStoreError(error)) throw error;
-      const fault = storeFaultOf(error, this.#url);
-      if (!fault) throw error;
-      this.#fault = fault;
-      throw fault;
-    }
-  }
-
-  /** One statement, outside a transaction (run again after a deadlock, which undid it). */
-  #query<R extends pg.QueryResultRow>(
-    sql: string,
-    params: readonly unknown[],
-    options: { readonly write: boolean },
-  ): Promise<pg.QueryResult<R>> {
-    return this.#run(async () => {
-      for (let tries = 1; ; tries++) {
-        try {
-          return await this.#pool.query<R>(sql, params as unknown[]);
-        } catch (error) {
-          if (!retryable(error) || tries >= MAX_TRIES) throw error;
-        }
-      }
-    }, options);
-  }
-
-  #read<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) {
-    return this.#query<R>(sql, params, { write: false });
-  }
-
-  #write<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) {
-    return this.#query<R>(sql, params, { write: true });
-  }
-
-  /**
-   * Statements in one transaction on one connection. A deadlock or serialization failure rolls
-   * it back and runs it again (a few times); anything `work` throws rolls it back and is rethrown.
-   */
-  #transaction<T>(
-    work: (query: Query) => Promise<T>,
-    options: { readonly write: boolean; readonly begin?: string },
-  ): Promise<T> {
-    return this.#run(async () => {
-      for (let tries = 1; ; tries++) {
-        const client = await this.#pool.connect();
-        // Between statements no query is waiting for the connection's errors: listened to here.
-        const onError = (error: Error) => {
-          this.#fault = storeFaultOf(error, this.#url) ?? this.#fault;
-        };
-        client.on("error", onError);
-        let broken: Error | undefined;
-        try {
-          await client.query(options.begin ?? SQL.BEGIN);
-          const query: Query = (sql, params) => client.query(sql, params as unknown[]);
-          const result = await work(query);
-          await client.query(SQL.COMMIT);
-          return result;
-        } catch (error) {
-          try {
-            await client.query(SQL.ROLLBACK);
-          } catch (rollbackFailed) {
-            broken = rollbackFailed as Error;
-          }
-          if (retryable(error) && tries < MAX_TRIES) continue;
-          throw error;
-        } finally {
-          client.off("error", onError);
-          // A connection that could not even roll back is not given to the next caller.
-          client.release(broken);
-        }
-      }
-    }, options);
+    return new PostgresStore(db);
   }
 
   /**
@@ -302,9 +93,9 @@ export class PostgresStore implements Store {
    * a server that went away is found before intake runs into it).
    */
   async health(options: { readonly probe?: boolean } = {}): Promise<StoreError | undefined> {
-    if (this.#fault || options.probe) {
+    if (this.#db.fault || options.probe) {
       try {
-        await this.#transaction(
+        await this.#db.transaction(
           async (query) => {
             await query(SQL.PROBE_WRITE);
             await query(SQL.PROBE_CLEAR);
@@ -315,32 +106,37 @@ export class PostgresStore implements Store {
         if (!isStoreError(error)) throw error;
       }
     }
-    return this.#fault;
+    return this.#db.fault;
   }
 
   async addLeads(leads: readonly NewLead[], now: number): Promise<AddResult> {
     if (leads.length === 0) return { ids: [], duplicate: [], accepted: 0, duplicates: 0 };
     const at = ms(now);
     const column = <T>(get: (lead: NewLead) => T) => leads.map(get);
-    const { rows } = await this.#write<{ ord: number; id: number; added: boolean }>(SQL.ADD_LEADS, [
-      column((l) => text(l.destination)),
-      column((l) => text(l.intakeKey)),
-      column((l) => JSON.stringify(l.route)),
-      column((l) => text(routeKey(l.route))),
-      column((l) => JSON.stringify(l.raw)),
-      column((l) => (l.input === undefined ? null : JSON.stringify(l.input))),
-      column((l) => text(emailOf(l))),
-      column((l) => text(programOf(l.route))),
-      column((l) => text(l.source)),
-      column((l) => l.sourceLine ?? null),
-      column((l) => text(l.mapPath)),
-      column((l) => text(l.refused?.code)),
-      column((l) => text(l.refused?.reason)),
-      column((l) => text(l.refused?.fix)),
-      column((l) => (l.refused ? JSON.stringify(requestContent(l.route, l.input ?? l.raw)) : null)),
-      column((l) => l.test === true),
-      at,
-    ]);
+    const { rows } = await this.#db.write<{ ord: number; id: number; added: boolean }>(
+      SQL.ADD_LEADS,
+      [
+        column((l) => text(l.destination)),
+        column((l) => text(l.intakeKey)),
+        column((l) => JSON.stringify(l.route)),
+        column((l) => text(routeKey(l.route))),
+        column((l) => JSON.stringify(l.raw)),
+        column((l) => (l.input === undefined ? null : JSON.stringify(l.input))),
+        column((l) => text(emailOf(l))),
+        column((l) => text(programOf(l.route))),
+        column((l) => text(l.source)),
+        column((l) => l.sourceLine ?? null),
+        column((l) => text(l.mapPath)),
+        column((l) => text(l.refused?.code)),
+        column((l) => text(l.refused?.reason)),
+        column((l) => text(l.refused?.fix)),
+        column((l) =>
+          l.refused ? JSON.stringify(requestContent(l.route, l.input ?? l.raw)) : null,
+        ),
+        column((l) => l.test === true),
+        at,
+      ],
+    );
     const ids: number[] = [];
     const duplicate: boolean[] = [];
     const skipped: number[] = [];
@@ -353,7 +149,7 @@ export class PostgresStore implements Store {
     if (skipped.length > 0) {
       // Accepted before, or by another process meanwhile, or earlier in this chunk: committed
       // now, so a new statement sees it.
-      const found = await this.#read<{ ord: number; id: number }>(SQL.LEADS_BY_INTAKE_KEY, [
+      const found = await this.#db.read<{ ord: number; id: number }>(SQL.LEADS_BY_INTAKE_KEY, [
         skipped.map((i) => text((leads[i] as NewLead).destination)),
         skipped.map((i) => text((leads[i] as NewLead).intakeKey)),
         skipped,
@@ -368,7 +164,7 @@ export class PostgresStore implements Store {
     destination: string,
     options: { now: number; limit: number; worker: string; leaseMs: number },
   ): Promise<ClaimedLead[]> {
-    const { rows } = await this.#write<{
+    const { rows } = await this.#db.write<{
       id: number;
       destination: string;
       route: string;
@@ -409,7 +205,7 @@ export class PostgresStore implements Store {
   }
 
   async renewLeases(worker: string, leaseUntil: number): Promise<void> {
-    await this.#write(SQL.RENEW_LEASES, [text(worker), ms(leaseUntil)]);
+    await this.#db.write(SQL.RENEW_LEASES, [text(worker), ms(leaseUntil)]);
   }
 
   async markOnWire(
@@ -417,7 +213,7 @@ export class PostgresStore implements Store {
     mark: { step: Step; done: Step | undefined; at: number; worker: string },
   ): Promise<void> {
     if (leads.length === 0) return;
-    await this.#transaction(
+    await this.#db.transaction(
       async (query) => {
         const { rows } = await query<{ id: number }>(SQL.MARK_ON_WIRE, [
           mark.step,
@@ -438,12 +234,12 @@ export class PostgresStore implements Store {
 
   async clearWire(leadIds: readonly number[], step: Step): Promise<void> {
     if (leadIds.length === 0) return;
-    await this.#write(SQL.CLEAR_WIRE, [leadIds, step]);
+    await this.#db.write(SQL.CLEAR_WIRE, [leadIds, step]);
   }
 
   async attributedIds(destination: string, marketoIds: readonly number[]): Promise<Set<number>> {
     if (marketoIds.length === 0) return new Set();
-    const { rows } = await this.#read<{ marketo_id: number }>(SQL.ATTRIBUTED_IDS, [
+    const { rows } = await this.#db.read<{ marketo_id: number }>(SQL.ATTRIBUTED_IDS, [
       text(destination),
       marketoIds,
     ]);
@@ -455,7 +251,7 @@ export class PostgresStore implements Store {
     tries: readonly TryRecord[] = [],
   ): Promise<void> {
     if (records.length === 0 && tries.length === 0) return;
-    await this.#transaction(
+    await this.#db.transaction(
       async (query) => {
         // Each record's new attempt number and its lead's destination, in record order. A lead
         // with several records (one per step) is updated once per wave, in their order.
@@ -526,7 +322,9 @@ export class PostgresStore implements Store {
   }
 
   async sendingWorkers(destination: string): Promise<string[]> {
-    const { rows } = await this.#read<{ worker: string }>(SQL.SENDING_WORKERS, [text(destination)]);
+    const { rows } = await this.#db.read<{ worker: string }>(SQL.SENDING_WORKERS, [
+      text(destination),
+    ]);
     return rows.map((r) => r.worker);
   }
 
@@ -534,7 +332,7 @@ export class PostgresStore implements Store {
     destination: string,
     options: { workers?: readonly string[]; expiredBefore?: number },
   ): Promise<number> {
-    const { rowCount } = await this.#write(SQL.RELEASE_CLAIMS, [
+    const { rowCount } = await this.#db.write(SQL.RELEASE_CLAIMS, [
       text(destination),
       (options.workers ?? []).map((w) => text(w)),
       options.expiredBefore === undefined ? -1 : ms(options.expiredBefore),
@@ -543,12 +341,14 @@ export class PostgresStore implements Store {
   }
 
   async nextDueAt(destination: string): Promise<number | undefined> {
-    const { rows } = await this.#read<{ at: number | null }>(SQL.NEXT_DUE_AT, [text(destination)]);
+    const { rows } = await this.#db.read<{ at: number | null }>(SQL.NEXT_DUE_AT, [
+      text(destination),
+    ]);
     return opt(rows[0]?.at ?? null);
   }
 
   async holdQueued(destination: string, until: number, now: number): Promise<number> {
-    const { rowCount } = await this.#write(SQL.HOLD_QUEUED, [
+    const { rowCount } = await this.#db.write(SQL.HOLD_QUEUED, [
       ms(until),
       ms(now),
       text(destination),
@@ -557,12 +357,12 @@ export class PostgresStore implements Store {
   }
 
   async resumeDestination(destination: string, now: number): Promise<number> {
-    const { rowCount } = await this.#write(SQL.RESUME_DESTINATION, [ms(now), text(destination)]);
+    const { rowCount } = await this.#db.write(SQL.RESUME_DESTINATION, [ms(now), text(destination)]);
     return rowCount ?? 0;
   }
 
   async getDestination(name: string): Promise<DestinationState | undefined> {
-    const { rows } = await this.#read<{
+    const { rows } = await this.#db.read<{
       name: string;
       paused_until: number | null;
       paused_code: string | null;
@@ -584,7 +384,7 @@ export class PostgresStore implements Store {
     pause: { until: number; code: string; reason: string } | undefined,
     now: number,
   ): Promise<void> {
-    await this.#write(SQL.SET_DESTINATION_PAUSE, [
+    await this.#db.write(SQL.SET_DESTINATION_PAUSE, [
       text(name),
       pause === undefined ? null : ms(pause.until),
       text(pause?.code),
@@ -595,7 +395,7 @@ export class PostgresStore implements Store {
 
   async listLeads(filter: LeadFilter, page: { limit: number; before?: number }): Promise<LeadPage> {
     // One snapshot for the page and the counts.
-    return this.#transaction(
+    return this.#db.transaction(
       async (query) => {
         const params = new SQL.Params();
         const where = SQL.filterSql(filter, params);
@@ -618,19 +418,19 @@ export class PostgresStore implements Store {
   }
 
   async getLead(id: number): Promise<LeadRow | undefined> {
-    const { rows } = await this.#read<LeadRecord>(SQL.GET_LEAD, [id]);
+    const { rows } = await this.#db.read<LeadRecord>(SQL.GET_LEAD, [id]);
     return rows[0] && toLead(rows[0]);
   }
 
   async getAttempts(leadId: number): Promise<AttemptRow[]> {
-    const { rows } = await this.#read<AttemptRecordRow>(SQL.GET_ATTEMPTS, [leadId]);
+    const { rows } = await this.#db.read<AttemptRecordRow>(SQL.GET_ATTEMPTS, [leadId]);
     return rows.map(toAttempt);
   }
 
   async countByStatus(filter: LeadFilter): Promise<Record<LeadStatus, number>> {
     const params = new SQL.Params();
     const where = SQL.filterSql(filter, params);
-    const { rows } = await this.#read<{ status: LeadStatus; n: number }>(
+    const { rows } = await this.#db.read<{ status: LeadStatus; n: number }>(
       SQL.statusCountsSql(where),
       params.values,
     );
@@ -640,7 +440,7 @@ export class PostgresStore implements Store {
   async countByCode(filter: LeadFilter): Promise<Record<string, number>> {
     const params = new SQL.Params();
     const where = SQL.filterSql(filter, params);
-    const { rows } = await this.#read<{ code: string; n: number }>(
+    const { rows } = await this.#db.read<{ code: string; n: number }>(
       SQL.codeCountsSql(where),
       params.values,
     );
@@ -653,7 +453,7 @@ export class PostgresStore implements Store {
     bucketMs: number;
     destination?: string;
   }): Promise<CodeBucket[]> {
-    const { rows } = await this.#read<{ start: number; code: string; n: number }>(
+    const { rows } = await this.#db.read<{ start: number; code: string; n: number }>(
       SQL.CODES_OVER_TIME,
       [ms(range.bucketMs), ms(range.since), ms(range.until), text(range.destination)],
     );
@@ -678,7 +478,7 @@ export class PostgresStore implements Store {
       const params = new SQL.Params();
       const where = SQL.filterSql(filter, params);
       const sql = SQL.attemptsPageSql(where, params, after, pageSize);
-      const { rows } = await this.#read<AttemptRecordRow & Record<string, unknown>>(
+      const { rows } = await this.#db.read<AttemptRecordRow & Record<string, unknown>>(
         sql,
         params.values,
       );
@@ -698,10 +498,10 @@ export class PostgresStore implements Store {
       const params = new SQL.Params();
       const where = SQL.filterSql(filter, params);
       const sql = SQL.leadsPageSql(where, params, after, pageSize);
-      const { rows } = await this.#read<LeadRecord>(sql, params.values);
+      const { rows } = await this.#db.read<LeadRecord>(sql, params.values);
       const last = new Map<number, AttemptRow>();
       if (rows.length > 0) {
-        const attempts = await this.#read<AttemptRecordRow>(SQL.LAST_ATTEMPTS, [
+        const attempts = await this.#db.read<AttemptRecordRow>(SQL.LAST_ATTEMPTS, [
           rows.map((r) => r.id),
         ]);
         for (const a of attempts.rows) last.set(a.lead_id, toAttempt(a));
@@ -719,7 +519,7 @@ export class PostgresStore implements Store {
       const params = new SQL.Params();
       const where = SQL.filterSql(filter, params);
       const sql = SQL.leadsPageSql(where, params, after, pageSize);
-      const { rows } = await this.#read<LeadRecord>(sql, params.values);
+      const { rows } = await this.#db.read<LeadRecord>(sql, params.values);
       for (const row of rows) yield toLead(row);
       const last = rows.at(-1);
       if (!last || rows.length < pageSize) return;
@@ -730,7 +530,7 @@ export class PostgresStore implements Store {
   async requeue(leads: readonly Requeue[], now: number): Promise<number> {
     if (leads.length === 0) return 0;
     const at = ms(now);
-    return this.#transaction(
+    return this.#db.transaction(
       async (query) => {
         let changed = 0;
         const log: LogRow[] = [];
@@ -778,27 +578,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    await this.#db.close();
   }
-}
-
-/** Writes rows of the post-out log in the order given, in one statement. */
-async function insertLog(query: Query, log: readonly LogRow[]): Promise<void> {
-  if (log.length === 0) return;
-  await query(SQL.INSERT_ATTEMPTS, [
-    log.map((r) => r.leadId),
-    log.map((r) => r.n),
-    log.map((r) => r.at),
-    log.map((r) => r.destination),
-    log.map((r) => r.endpoint),
-    log.map((r) => r.request),
-    log.map((r) => r.response),
-    log.map((r) => r.requestId),
-    log.map((r) => r.statusCode),
-    log.map((r) => r.reason),
-    log.map((r) => r.outcome),
-    log.map((r) => r.durationMs),
-  ]);
 }
 
 function statusCounts(rows: readonly { status: LeadStatus; n: number }[]) {

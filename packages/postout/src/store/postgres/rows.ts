@@ -42,8 +42,10 @@ export interface AttemptRecordRow {
   duration_ms: number | null;
 }
 
+/** A column that may be NULL as an optional field. */
 export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
+/** A lead as the read model answers it (JSON columns parsed). */
 export function toLead(r: LeadRecord): LeadRow {
   return {
     id: r.id,
@@ -69,6 +71,7 @@ export function toLead(r: LeadRecord): LeadRow {
   };
 }
 
+/** A row of the post-out log as the read model answers it (JSON columns parsed). */
 export function toAttempt(r: AttemptRecordRow): AttemptRow {
   return {
     id: r.id,
