@@ -4,6 +4,7 @@ import pg from "pg";
 import type { Route } from "../src/route.ts";
 import { isStoreError } from "../src/store/errors.ts";
 import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
+import { ROW_BOUNDS } from "../src/store/row-bounds.ts";
 import type { NewLead } from "../src/store/store.ts";
 import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
 
@@ -16,6 +17,15 @@ const lead = (i: number, destination = "main"): NewLead => ({
   input: { email: `p${i}@example.com` },
   intakeKey: `api#${i}`,
 });
+
+/** A call the client sent again (a try), as the dispatcher records it beside its attempt. */
+const CALL_AGAIN = {
+  at: T0,
+  endpoint: "/rest/v1/leads.json",
+  request: {},
+  statusCode: "606",
+  durationMs: 1,
+};
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -167,6 +177,52 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
       assert.equal((await store.addLeads([lead(1)], T0)).accepted, 1);
     } finally {
       cluster.start();
+      await store.close();
+    }
+  });
+});
+
+describe("PostgreSQL store: a post-out log row's bounds, as on SQLite", () => {
+  it("a hostile answer (200 KB reason, response, request id, code) costs kilobytes, cut and marked", async () => {
+    const store = await PostgresStore.open(await cluster.createDatabase());
+    try {
+      const { ids } = await store.addLeads([lead(1)], T0);
+      const id = ids[0] as number;
+      await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+      const huge = "x".repeat(200_000);
+      await store.recordAttempts(
+        [
+          {
+            leadId: id,
+            step: "lead",
+            at: T0 + 1,
+            endpoint: "/rest/v1/leads.json",
+            request: {},
+            response: { reasons: [{ message: huge }] },
+            requestId: huge,
+            statusCode: `9${huge}`,
+            reason: huge,
+            durationMs: 3,
+            status: "needs_fix",
+            fix: huge,
+          },
+        ],
+        [{ ...CALL_AGAIN, leadId: id, n: 1, reason: huge, response: huge, requestId: huge }],
+      );
+      const attempts = await store.getAttempts(id);
+      assert.equal(attempts.length, 2);
+      for (const a of attempts) {
+        assert.ok((a.reason ?? "").length < ROW_BOUNDS.reason + 40, "reason");
+        assert.match(a.reason ?? "", /\[cut [\d,]+ chars\]/);
+        assert.ok(JSON.stringify(a.response).length <= ROW_BOUNDS.response + 40, "response");
+        assert.ok((a.requestId ?? "").length < ROW_BOUNDS.requestId + 40, "request id");
+      }
+      assert.ok((attempts[1]?.statusCode ?? "").length < ROW_BOUNDS.statusCode + 40, "code");
+      const row = await store.getLead(id);
+      assert.ok((row?.lastReason ?? "").length < ROW_BOUNDS.reason + 40);
+      assert.ok((row?.fix ?? "").length < ROW_BOUNDS.fix + 40);
+      assert.ok((row?.lastCode ?? "").length < ROW_BOUNDS.statusCode + 40);
+    } finally {
       await store.close();
     }
   });
