@@ -100,6 +100,27 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
     }
   });
 
+  it("two processes taking the same leads at once (in opposite orders) store each once and answer the same ids", async () => {
+    const url = await cluster.createDatabase();
+    const [one, two] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const batch = Array.from({ length: 300 }, (_, i) => lead(round * 1000 + i));
+        const [a, b] = await Promise.all([
+          one.addLeads(batch, T0),
+          two.addLeads([...batch].reverse(), T0),
+        ]);
+        assert.equal(a.accepted + b.accepted, 300, `round ${round}: each lead accepted once`);
+        assert.equal(a.duplicates + b.duplicates, 300);
+        assert.deepEqual(a.ids, [...b.ids].reverse(), `round ${round}: the same id for a key`);
+        assert.equal(new Set(a.ids).size, 300);
+      }
+      assert.equal((await one.countByStatus({})).queued, 5 * 300);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it("keeps a NUL a source or Marketo sent (PostgreSQL text cannot hold one) as U+FFFD, and finds it", async () => {
     const url = await cluster.createDatabase();
     const store = await PostgresStore.open(url);

@@ -1,5 +1,5 @@
 import { clip } from "@postout/marketo";
-import { requestContent, routeKey } from "../../route.ts";
+import { type Route, requestContent, routeKey } from "../../route.ts";
 import { redactedUrl } from "../database-url.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { emailOf, programOf } from "../lead-fields.ts";
@@ -113,13 +113,23 @@ export class PostgresStore implements Store {
     if (leads.length === 0) return { ids: [], duplicate: [], accepted: 0, duplicates: 0 };
     const at = ms(now);
     const column = <T>(get: (lead: NewLead) => T) => leads.map(get);
+    // A chunk's leads usually share one route object: written out once.
+    const routes = new Map<Route, { readonly json: string; readonly key: string }>();
+    const route = (r: Route) => {
+      let written = routes.get(r);
+      if (!written) {
+        written = { json: JSON.stringify(r), key: text(routeKey(r)) };
+        routes.set(r, written);
+      }
+      return written;
+    };
     const { rows } = await this.#db.write<{ ord: number; id: number; added: boolean }>(
       SQL.ADD_LEADS,
       [
         column((l) => text(l.destination)),
         column((l) => text(l.intakeKey)),
-        column((l) => JSON.stringify(l.route)),
-        column((l) => text(routeKey(l.route))),
+        column((l) => route(l.route).json),
+        column((l) => route(l.route).key),
         column((l) => JSON.stringify(l.raw)),
         column((l) => (l.input === undefined ? null : JSON.stringify(l.input))),
         column((l) => text(emailOf(l))),

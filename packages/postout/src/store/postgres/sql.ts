@@ -37,7 +37,7 @@ const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
 )`;
 
 /**
- * Intake in one statement: new leads numbered in input order, a lead whose intake key was
+ * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
  * accepted before skipped, the preflight attempt of a lead refused at intake written beside it.
  * Answers each input's ordinal, the id it was given and whether it was added. $17: now.
  */
@@ -62,7 +62,9 @@ added AS (
     CASE WHEN i.refused_code IS NULL THEN $17::bigint END,
     i.refused_code, i.refused_reason, i.refused_fix, i.test, $17::bigint, $17::bigint
   FROM input i JOIN ids USING (ord)
-  ORDER BY ord
+  -- In key order, whatever the input order: two intakes of the same keys wait for each other
+  -- instead of deadlocking (a deadlock is still run again, see database.ts).
+  ORDER BY i.destination, i.intake_key
   ON CONFLICT (destination, intake_key) WHERE intake_key IS NOT NULL DO NOTHING
   RETURNING id
 ),
