@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { SANDBOX_DESTINATION } from "../config.ts";
 import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
-import { configFrom, mapDirBeside, withGateway } from "./open.ts";
+import { redactedUrl } from "../store/database-url.ts";
+import { configFrom, DB_OPTION, mapDirBeside, withGateway } from "./open.ts";
 import { reportRows, writeReport } from "./report-command.ts";
 import { printSummary, summarize } from "./summary.ts";
 
@@ -16,7 +17,7 @@ export function registerDemo(program: Command): void {
     .description(
       "post a realistic sample into the built-in sandbox: delivered, needs-fix (1006, 1001, 1025, 1005) and retrying leads",
     )
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--json", "print the summary for machines")
     .action(async (o: DemoOptions) => {
       // Always the built-in sandbox: a demo must never post sample leads into a real Marketo.
@@ -42,7 +43,7 @@ export function registerDemo(program: Command): void {
               false,
             );
             process.stdout.write(
-              `\nthe full post-out log: postout report --db ${config.db} --format csv\n`,
+              `\nthe full post-out log: postout report --db ${redactedUrl(config.db)} --format csv\n`,
             );
           }
         },

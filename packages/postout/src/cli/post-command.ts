@@ -7,7 +7,7 @@ import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
 import { preparer } from "../prepare.ts";
 import type { FollowUps, Route } from "../route.ts";
 import { UsageError } from "./io.ts";
-import { configFrom, withGateway } from "./open.ts";
+import { configFrom, DB_OPTION, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
 export interface PostOptions {
@@ -174,7 +174,7 @@ export function registerRouteOptions(command: Command): Command {
       "field map (JSON): source columns → Marketo fields, constants, value mappers",
     )
     .option("--destination <name>", "the destination to post to (default: the only one)")
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--config <file>", "the config file (default ./postout.config.json when present)")
     .option("--json", "print for machines");
 }

@@ -1,10 +1,9 @@
 import type { Writable } from "node:stream";
 import { type Command, Option } from "commander";
 import { stringify } from "csv-stringify";
-import type { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { AttemptRow, LeadRow, Store } from "../store/store.ts";
 import { type FilterOptions, filterOptions, parseFilter } from "./filters.ts";
-import { openStoreOnly } from "./open.ts";
+import { DB_OPTION, openStoreOnly } from "./open.ts";
 
 /** The columns of the post-out log report (seed 003's Post Out Log Report, done better). */
 export const REPORT_COLUMNS = [
@@ -152,11 +151,11 @@ export function registerReport(program: Command): void {
     )
     .option("--attempts", "one row per attempt instead of per lead")
     .option("--json", "same as --format json")
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--config <file>", "the config file")
     .action(async (o: ReportOptions) => {
       const filter = parseFilter(o);
-      const store: SqliteStore = openStoreOnly(o);
+      const store = await openStoreOnly(o);
       try {
         const format = o.json ? "json" : (o.format ?? "table");
         await writeReport(

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { repostLeads } from "../repost.ts";
 import { type FilterOptions, filterOptions, isNarrowed, parseFilter } from "./filters.ts";
 import { UsageError } from "./io.ts";
-import { configFrom, withGateway } from "./open.ts";
+import { configFrom, DB_OPTION, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
 interface RepostOptions extends FilterOptions {
@@ -23,7 +23,7 @@ export function registerRepost(program: Command): void {
   command
     .option("--all", "repost every lead (needed when no id or filter is given)")
     .option("--map <file>", "map with this field map instead of the one each lead was posted with")
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--config <file>", "the config file")
     .option("--json", "print the summary for machines")
     .action(async (idArgs: string[], o: RepostOptions) => {

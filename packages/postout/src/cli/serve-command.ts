@@ -6,9 +6,10 @@ import { Gateway } from "../gateway.ts";
 import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
 import { watchStoreHealth } from "../store/health-watch.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { openStore } from "../store/open-store.ts";
+import type { Store } from "../store/store.ts";
 import { UsageError } from "./io.ts";
-import { commandLine, configFrom, mapDirBeside } from "./open.ts";
+import { commandLine, configFrom, DB_OPTION, dataDirOf, mapDirBeside } from "./open.ts";
 
 interface ServeOptions {
   readonly port: string;
@@ -41,7 +42,7 @@ function keyLines(apiKey: ApiKey): string[] {
  * `--demo`: the sample leads, once. A database that holds leads already (a demo loaded on an
  * earlier start, or real work) is left as it is. Resolves to the line to print.
  */
-async function demoOnce(gateway: Gateway, store: SqliteStore, mapDir: string): Promise<string> {
+async function demoOnce(gateway: Gateway, store: Store, mapDir: string): Promise<string> {
   const held = Object.values(await store.countByStatus({})).reduce((a, b) => a + b, 0);
   if (held > 0) return `demo: the database holds ${held} leads already; no sample loaded`;
   const ids = await runDemo(gateway, { mapDir });
@@ -70,7 +71,7 @@ export function registerServe(program: Command): void {
     .description("run the gateway: deliver in the background and answer the HTTP API under /v1")
     .option("--port <port>", "port to listen on (0 for any free port)", "8080")
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--config <file>", "the config file")
     .option(
       "--demo",
@@ -87,8 +88,8 @@ export function registerServe(program: Command): void {
       const fromEnv = process.env.POSTOUT_API_KEY?.trim();
       if (fromEnv !== undefined && fromEnv !== "" && fromEnv.length < 16)
         throw new UsageError("POSTOUT_API_KEY must be at least 16 characters");
-      const apiKey = resolveApiKey({ dbPath: config.db });
-      const store = new SqliteStore(config.db, { lockFor: commandLine() });
+      const apiKey = resolveApiKey({ dir: dataDirOf(config.db) });
+      const store = await openStore(config.db, { lockFor: commandLine() });
       const stopWatch = watchStoreHealth(store, {
         log: (line) => process.stderr.write(`postout serve: ${line}\n`),
       });

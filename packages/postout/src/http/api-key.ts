@@ -10,23 +10,24 @@ export interface ApiKey {
   readonly path?: string;
 }
 
-/** The key file: next to the database, readable by its owner only. */
-export function apiKeyPath(dbPath: string): string {
-  return join(dirname(resolve(dbPath)), "api-key");
+/** The key file in the gateway's data folder (beside a SQLite database), readable by its owner only. */
+export function apiKeyPath(dir: string): string {
+  return join(resolve(dir), "api-key");
 }
 
 /**
- * The API key: `POSTOUT_API_KEY` when set; else the key stored next to the database; else a
+ * The API key: `POSTOUT_API_KEY` when set; else the key stored in the data folder; else a
  * new random key, stored there with mode 0600 (created exclusively, so two first starts
  * cannot overwrite each other's key).
  */
 export function resolveApiKey(options: {
-  readonly dbPath: string;
+  /** The gateway's data folder (cli/open.ts dataDirOf). */
+  readonly dir: string;
   readonly env?: NodeJS.ProcessEnv;
 }): ApiKey {
   const fromEnv = (options.env ?? process.env).POSTOUT_API_KEY?.trim();
   if (fromEnv) return { key: fromEnv, source: "env" };
-  const path = apiKeyPath(options.dbPath);
+  const path = apiKeyPath(options.dir);
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const key = randomBytes(32).toString("base64url");

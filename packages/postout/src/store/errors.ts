@@ -7,8 +7,16 @@
  * - `full`: the disk, or the database's size limit, has no room for the write.
  * - `io`: the operating system failed a read or write.
  * - `locked`: another process is dispatching from the same database file.
+ * - `unreachable`: the database server cannot be reached (down, refused, connection lost).
  */
-export type StoreErrorCode = "deleted" | "replaced" | "unwritable" | "full" | "io" | "locked";
+export type StoreErrorCode =
+  | "deleted"
+  | "replaced"
+  | "unwritable"
+  | "full"
+  | "io"
+  | "locked"
+  | "unreachable";
 
 /**
  * The store refused a write (or a process) for a cause a person must fix. The message names the
@@ -17,7 +25,7 @@ export type StoreErrorCode = "deleted" | "replaced" | "unwritable" | "full" | "i
 export class StoreError extends Error {
   override readonly name: string = "StoreError";
   readonly code: StoreErrorCode;
-  /** The database file. */
+  /** The database file, or the database server's URL without its password. */
   readonly path: string;
 
   constructor(code: StoreErrorCode, path: string, message: string, options?: ErrorOptions) {

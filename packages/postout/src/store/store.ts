@@ -216,17 +216,22 @@ export interface Requeue {
 }
 
 /**
- * Everything the gateway keeps. One SQLite implementation now; a PostgreSQL one (many
- * processes, claims with FOR UPDATE SKIP LOCKED) implements the same interface and passes the
- * same suite (test/store.test.ts). All SQL lives in the implementation.
+ * The delivery queue: intake, claims, wire marks, attempts, leases and destination pauses. The
+ * dispatcher is its only writer of delivery state; intake and repost add and requeue leads.
  */
-export interface Store {
+export interface DeliveryQueue {
   /**
-   * Stores leads in one transaction: when it resolves, they are on disk. Rejects with a
-   * StoreError, storing nothing, when the database cannot keep them (deleted, full …).
+   * Stores leads in one transaction: when it resolves, they are durably stored. Rejects with a
+   * StoreError when the database cannot keep them (deleted, full, unreachable …), storing
+   * nothing; only a connection lost during the commit leaves that unknown, and posting the same
+   * leads again is then answered by their intake keys.
    */
   addLeads(leads: readonly NewLead[], now: number): Promise<AddResult>;
-  /** Claims up to `limit` due leads of a destination (queued or retrying, next_at ≤ now), oldest first, and marks them sending. */
+  /**
+   * Claims up to `limit` due leads of a destination (queued, retrying, or paused with its pause
+   * over: next_at ≤ now), oldest first, and marks them sending. A lead is claimed by one worker
+   * at a time, whichever process asks.
+   */
   claimDue(
     destination: string,
     options: {
@@ -285,7 +290,18 @@ export interface Store {
     pause: { readonly until: number; readonly code: string; readonly reason: string } | undefined,
     now: number,
   ): Promise<void>;
+  /**
+   * Queues leads again with their re-mapped input; history is kept. A delivered lead starts
+   * over from its lead step; any other keeps the steps Marketo confirmed. A lead being sent,
+   * or whose cut-off call is still to be looked for (a wire mark, not needs_fix), is left
+   * alone; a needs_fix lead's wire mark is dropped (the person reposting has checked Marketo).
+   * Returns how many were requeued.
+   */
+  requeue(leads: readonly Requeue[], now: number): Promise<number>;
+}
 
+/** The read model: the lead list, the post-out log, the report, counts and stats. It writes nothing. */
+export interface ReadModel {
   /**
    * A page of the leads matching the filter, newest first, after the cursor (a lead id), and
    * the counts by status over the whole filter, read together.
@@ -322,18 +338,18 @@ export interface Store {
   ): AsyncIterable<{ readonly lead: LeadRow; readonly last: AttemptRow | undefined }>;
   /** Every lead matching the filter, oldest first, in pages. */
   iterateLeads(filter: LeadFilter, pageSize?: number): AsyncIterable<LeadRow>;
-  /**
-   * Queues leads again with their re-mapped input; history is kept. A delivered lead starts
-   * over from its lead step; any other keeps the steps Marketo confirmed. A lead being sent,
-   * or whose cut-off call is still to be looked for (a wire mark, not needs_fix), is left
-   * alone; a needs_fix lead's wire mark is dropped (the person reposting has checked Marketo).
-   * Returns how many were requeued.
-   */
-  requeue(leads: readonly Requeue[], now: number): Promise<number>;
+}
 
+/**
+ * Everything the gateway keeps: the delivery queue and the read model over the same leads. Two
+ * implementations, SQLite (embedded, one dispatching process per file) and PostgreSQL (many
+ * processes, claims with FOR UPDATE SKIP LOCKED), pass the same suite (test/store-suite.ts);
+ * each keeps all its SQL in its own folder.
+ */
+export interface Store extends DeliveryQueue, ReadModel {
   /**
    * Why the store cannot keep leads now (a StoreError naming the cause), or `undefined`. With
-   * `probe`, a small write proves the disk takes writes (for a periodic check).
+   * `probe`, a small write proves the database takes writes (for a periodic check).
    */
   health(options?: { readonly probe?: boolean }): Promise<StoreError | undefined>;
 

@@ -31,6 +31,7 @@ const WHAT_TO_DO: Record<StoreErrorCode, (path: string, sqliteCode: string) => s
     `the database file ${path} was moved or deleted while the gateway ran (${c}): restore it or restart the gateway`,
   replaced: (path) => `another file stands at ${path}`,
   locked: (path) => `${path} is locked`,
+  unreachable: (path) => `${path} cannot be reached`,
 };
 
 /**

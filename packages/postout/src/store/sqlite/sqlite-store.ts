@@ -4,6 +4,7 @@ import { clip } from "@postout/marketo";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
+import { emailOf, programOf } from "../lead-fields.ts";
 import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
 import type {
   AddResult,
@@ -122,15 +123,6 @@ function toAttempt(r: AttemptRecordRow): AttemptRow {
     outcome: r.outcome,
     durationMs: opt(r.duration_ms),
   };
-}
-
-function emailOf(lead: NewLead): string | null {
-  const value = lead.input?.email ?? lead.raw.email;
-  return typeof value === "string" && value !== "" ? value.toLowerCase() : null;
-}
-
-function programOf(route: Route): string | null {
-  return route.endpoint === "pushLeads" ? route.programName : null;
 }
 
 /** The MATCH phrase of an "email contains" part, when it is long enough for the trigram index. */

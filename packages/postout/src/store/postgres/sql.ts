@@ -1,0 +1,314 @@
+import type { LeadFilter } from "../store.ts";
+import { text } from "./values.ts";
+
+/**
+ * Every statement of the PostgreSQL store (the schema is in migrations/). Batches travel as
+ * arrays, one per column, and are opened with `unnest`: a chunk of 1,000 leads is one statement.
+ * Times are epoch ms (BIGINT).
+ */
+
+export const BEGIN = "BEGIN";
+/** The list's page and its counts from one snapshot. */
+export const BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+export const COMMIT = "COMMIT";
+export const ROLLBACK = "ROLLBACK";
+
+/** Held while migrations run, so several processes starting at once migrate one after another. */
+export const MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7370617011)";
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS postout_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  applied_at BIGINT  NOT NULL
+)`;
+
+export const APPLIED_MIGRATIONS = "SELECT version FROM postout_migrations";
+
+export const RECORD_MIGRATION =
+  "INSERT INTO postout_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+
+/**
+ * Sequence values for `input`'s rows, paired with its ordinals in ascending order (nextval hands
+ * them out in no promised order within a statement): rows are then numbered in input order.
+ */
+const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
+  SELECT id, row_number() OVER (ORDER BY id) AS ord
+  FROM (SELECT nextval('${sequence}') AS id FROM input) s
+)`;
+
+/**
+ * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
+ * accepted before skipped, the preflight attempt of a lead refused at intake written beside it.
+ * Answers each input's ordinal, the id it was given and whether it was added. $17: now.
+ */
+export const ADD_LEADS = `WITH input AS (
+  SELECT * FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[],
+    $15::text[], $16::boolean[]
+  ) WITH ORDINALITY AS i (destination, intake_key, route, route_key, raw, input, email, program,
+    source, source_line, map_path, refused_code, refused_reason, refused_fix, refused_request,
+    test, ord)
+),
+${orderedIds("leads_id_seq")},
+added AS (
+  INSERT INTO leads (id, destination, intake_key, route, route_key, raw, input, email, program,
+    source, source_line, map_path, status, attempts, next_at, last_code, last_reason, fix, test,
+    created_at, updated_at)
+  SELECT ids.id, i.destination, i.intake_key, i.route, i.route_key, i.raw, i.input, i.email,
+    i.program, i.source, i.source_line, i.map_path,
+    CASE WHEN i.refused_code IS NULL THEN 'queued' ELSE 'needs_fix' END,
+    CASE WHEN i.refused_code IS NULL THEN 0 ELSE 1 END,
+    CASE WHEN i.refused_code IS NULL THEN $17::bigint END,
+    i.refused_code, i.refused_reason, i.refused_fix, i.test, $17::bigint, $17::bigint
+  FROM input i JOIN ids USING (ord)
+  -- In key order, whatever the input order: two intakes of the same keys wait for each other
+  -- instead of deadlocking (a deadlock is still run again, see database.ts).
+  ORDER BY i.destination, i.intake_key
+  ON CONFLICT (destination, intake_key) WHERE intake_key IS NOT NULL DO NOTHING
+  RETURNING id
+),
+refusals AS (
+  INSERT INTO attempts (lead_id, n, at, destination, endpoint, request, response, request_id,
+    status_code, reason, outcome, duration_ms)
+  SELECT added.id, 1, $17::bigint, i.destination, 'preflight', i.refused_request, NULL, NULL,
+    i.refused_code, i.refused_reason, 'needs_fix', 0
+  FROM added JOIN ids USING (id) JOIN input i USING (ord)
+  WHERE i.refused_code IS NOT NULL
+)
+SELECT ids.ord, ids.id, added.id IS NOT NULL AS added
+FROM ids LEFT JOIN added USING (id)
+ORDER BY ids.ord`;
+
+/** The leads accepted before under these (destination, intake key) pairs, by the asker's ordinal. */
+export const LEADS_BY_INTAKE_KEY = `SELECT k.ord, l.id
+FROM unnest($1::text[], $2::text[], $3::int[]) AS k (destination, intake_key, ord)
+JOIN leads l ON l.destination = k.destination AND l.intake_key = k.intake_key`;
+
+/**
+ * The claim, one statement: due leads are locked, skipping those another transaction holds (so
+ * two processes never claim the same lead and neither waits for the other), and marked sending.
+ * $1 worker, $2 lease until, $3 now, $4 destination, $5 limit.
+ */
+export const CLAIM_DUE = `UPDATE leads SET status = 'sending', claimed_by = $1, lease_until = $2, updated_at = $3
+WHERE id IN (
+  SELECT id FROM leads
+  WHERE destination = $4 AND status IN ('queued', 'retrying', 'paused') AND next_at <= $3
+  ORDER BY next_at, id
+  LIMIT $5
+  FOR UPDATE SKIP LOCKED)
+RETURNING id, destination, route, route_key, input, attempts, done_step, marketo_id, wire_step,
+  wire_at, test, created_at`;
+
+export const RENEW_LEASES =
+  "UPDATE leads SET lease_until = $2 WHERE status = 'sending' AND claimed_by = $1";
+
+/**
+ * The wire mark on the leads `worker` still holds; answers their ids. The first call of a step
+ * keeps its time: a create is looked for from the earliest call that may have made it.
+ * $1 step, $2 at, $3 done, $4 ids, $5 Marketo ids, $6 worker.
+ */
+export const MARK_ON_WIRE = `UPDATE leads l SET
+  wire_at = CASE WHEN l.wire_step IS NOT DISTINCT FROM $1::text THEN coalesce(l.wire_at, $2::bigint) ELSE $2::bigint END,
+  wire_step = $1::text, done_step = $3::text, marketo_id = coalesce(v.marketo_id, l.marketo_id)
+FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)
+WHERE l.id = v.id AND l.status = 'sending' AND l.claimed_by = $6
+RETURNING l.id`;
+
+export const CLEAR_WIRE = `UPDATE leads SET wire_at = NULL, wire_step = NULL
+WHERE id = ANY ($1::bigint[]) AND wire_step = $2`;
+
+export const ATTRIBUTED_IDS = `SELECT DISTINCT marketo_id FROM leads
+WHERE destination = $1 AND marketo_id = ANY ($2::bigint[])`;
+
+/**
+ * The outcome of one attempt per lead (a lead appears once per statement): the attempt counted,
+ * the status moved, a delivered step marked done, the wire mark kept only while uncertain or on
+ * another step. Answers each lead's new attempt count and its destination.
+ */
+export const RECORD_OUTCOMES = `UPDATE leads l SET attempts = l.attempts + 1, status = v.status,
+  next_at = v.next_at, last_code = v.last_code, last_reason = v.last_reason, fix = v.fix,
+  marketo_id = coalesce(v.marketo_id, l.marketo_id),
+  done_step = CASE WHEN v.done THEN v.step ELSE l.done_step END,
+  wire_at = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_at END,
+  wire_step = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_step END,
+  claimed_by = NULL, lease_until = NULL, updated_at = v.at
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+  $7::bigint[], $8::boolean[], $9::text[], $10::boolean[], $11::bigint[])
+  AS v (id, status, next_at, last_code, last_reason, fix, marketo_id, done, step, uncertain, at)
+WHERE l.id = v.id
+RETURNING l.id, l.attempts, l.destination`;
+
+export const DESTINATIONS_OF = "SELECT id, destination FROM leads WHERE id = ANY ($1::bigint[])";
+
+/** Rows of the post-out log, numbered in the order given: a lead's rows read back in it. */
+export const INSERT_ATTEMPTS = `WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])
+    WITH ORDINALITY AS i (lead_id, n, at, destination, endpoint, request, response, request_id,
+      status_code, reason, outcome, duration_ms, ord)
+),
+${orderedIds("attempts_id_seq")}
+INSERT INTO attempts (id, lead_id, n, at, destination, endpoint, request, response, request_id,
+  status_code, reason, outcome, duration_ms)
+SELECT ids.id, i.lead_id, i.n, i.at, i.destination, i.endpoint, i.request, i.response,
+  i.request_id, i.status_code, i.reason, i.outcome, i.duration_ms
+FROM input i JOIN ids USING (ord)`;
+
+export const SENDING_WORKERS = `SELECT DISTINCT claimed_by AS worker FROM leads
+WHERE destination = $1 AND status = 'sending' AND claimed_by IS NOT NULL`;
+
+/** $1 destination, $2 dead workers, $3 leases that ended before this are expired. */
+export const RELEASE_CLAIMS = `UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
+  next_at = coalesce(next_at, updated_at)
+WHERE destination = $1 AND status = 'sending'
+  AND (claimed_by = ANY ($2::text[]) OR lease_until < $3)`;
+
+export const NEXT_DUE_AT = `SELECT min(next_at) AS at FROM leads
+WHERE destination = $1 AND status IN ('queued', 'retrying', 'paused') AND next_at IS NOT NULL`;
+
+export const HOLD_QUEUED = `UPDATE leads SET status = 'paused', next_at = $1, updated_at = $2
+WHERE destination = $3 AND status = 'queued'`;
+
+export const RESUME_DESTINATION = `UPDATE leads SET next_at = $1, updated_at = $1
+WHERE destination = $2 AND status = 'paused'`;
+
+export const GET_DESTINATION = `SELECT name, paused_until, paused_code, paused_reason
+FROM destinations WHERE name = $1`;
+
+export const SET_DESTINATION_PAUSE = `INSERT INTO destinations (name, paused_until, paused_code, paused_reason, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until,
+  paused_code = excluded.paused_code, paused_reason = excluded.paused_reason,
+  updated_at = excluded.updated_at`;
+
+/**
+ * A repost of one lead per statement's row: re-mapped input, back in line (or needs_fix again
+ * with one more attempt). A lead being sent, or whose cut-off call is still to be looked for,
+ * is left alone. $1 now.
+ */
+export const REQUEUE = `UPDATE leads l SET input = v.input, route = v.route, route_key = v.route_key,
+  program = v.program, map_path = coalesce(v.map_path, l.map_path), status = v.status,
+  next_at = v.next_at, last_code = v.last_code, last_reason = v.last_reason, fix = v.fix,
+  attempts = l.attempts + v.add, updated_at = $1::bigint,
+  done_step = CASE WHEN l.status IN ('delivered', 'test') THEN NULL ELSE l.done_step END,
+  wire_at = NULL, wire_step = NULL
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+  $9::bigint[], $10::text[], $11::text[], $12::text[], $13::int[])
+  AS v (id, input, route, route_key, program, map_path, status, next_at, last_code, last_reason,
+    fix, add)
+WHERE l.id = v.id AND l.status <> 'sending' AND (l.wire_at IS NULL OR l.status = 'needs_fix')
+RETURNING l.id, l.attempts, l.destination`;
+
+/** The health probe's write: a row put and taken away in one transaction. */
+export const PROBE_WRITE =
+  "INSERT INTO store_probe (id, pad) VALUES (1, repeat('x', 8192)) ON CONFLICT (id) DO UPDATE SET pad = excluded.pad";
+export const PROBE_CLEAR = "DELETE FROM store_probe";
+
+export const GET_LEAD = "SELECT * FROM leads WHERE id = $1";
+
+export const GET_ATTEMPTS = "SELECT * FROM attempts WHERE lead_id = $1 ORDER BY n, id";
+
+/** Parameters of a statement, numbered as they are added. */
+export class Params {
+  readonly values: unknown[] = [];
+
+  /** The placeholder of a new parameter. */
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** "Contains" as a LIKE pattern: the part's own %, _ and \ are literal. */
+function containsPattern(part: string): string {
+  return `%${part.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+/**
+ * The WHERE clause of a filter on `leads` aliased `l`, its values added to `params`. An email
+ * part of 3 characters or more is found through the trigram index (migration 001).
+ */
+export function filterSql(filter: LeadFilter, params: Params): string {
+  const clauses: string[] = [];
+  if (filter.ids) clauses.push(`l.id = ANY (${params.add(filter.ids)}::bigint[])`);
+  if (filter.status && filter.status.length > 0)
+    clauses.push(`l.status = ANY (${params.add(filter.status)}::text[])`);
+  if (filter.code && filter.code.length > 0)
+    clauses.push(`l.last_code = ANY (${params.add(filter.code.map((c) => text(c)))}::text[])`);
+  if (filter.destination !== undefined)
+    clauses.push(`l.destination = ${params.add(text(filter.destination))}`);
+  if (filter.program !== undefined) clauses.push(`l.program = ${params.add(text(filter.program))}`);
+  if (filter.since !== undefined)
+    clauses.push(`l.updated_at >= ${params.add(filter.since)}::bigint`);
+  if (filter.until !== undefined)
+    clauses.push(`l.updated_at <= ${params.add(filter.until)}::bigint`);
+  if (filter.email !== undefined)
+    clauses.push(
+      `l.email LIKE ${params.add(text(containsPattern(filter.email.toLowerCase())))} ESCAPE '\\'`,
+    );
+  return clauses.length > 0 ? clauses.join(" AND ") : "true";
+}
+
+/** A page of the filter's leads, newest first, before the cursor. */
+export function listPageSql(where: string, params: Params, before: number, limit: number): string {
+  return `SELECT l.* FROM leads l WHERE ${where} AND l.id < ${params.add(before)}::bigint
+ORDER BY l.id DESC LIMIT ${params.add(limit)}`;
+}
+
+export function statusCountsSql(where: string): string {
+  return `SELECT l.status, count(*) AS n FROM leads l WHERE ${where} GROUP BY l.status`;
+}
+
+export function codeCountsSql(where: string): string {
+  return `SELECT a.status_code AS code, count(*) AS n
+FROM attempts a JOIN leads l ON l.id = a.lead_id
+WHERE ${where} GROUP BY a.status_code ORDER BY a.status_code`;
+}
+
+/** Buckets aligned to the epoch by integer division; the covering index attempts_at answers it. */
+export const CODES_OVER_TIME = `SELECT (a.at / $1::bigint) * $1::bigint AS start, a.status_code AS code, count(*) AS n
+FROM attempts a
+WHERE a.at >= $2::bigint AND a.at <= $3::bigint AND ($4::text IS NULL OR a.destination = $4::text)
+GROUP BY 1, 2 ORDER BY 1, 2`;
+
+/** The lead columns of a joined row are prefixed `l_`. */
+export const LEAD_COLUMNS = [
+  "id",
+  "destination",
+  "route",
+  "raw",
+  "input",
+  "email",
+  "program",
+  "source",
+  "source_line",
+  "map_path",
+  "status",
+  "attempts",
+  "next_at",
+  "last_code",
+  "last_reason",
+  "fix",
+  "marketo_id",
+  "test",
+  "created_at",
+  "updated_at",
+] as const;
+
+/** A page of the filter's attempts, each with its lead, in the order they were written. */
+export function attemptsPageSql(where: string, params: Params, after: number, limit: number) {
+  const lead = LEAD_COLUMNS.map((c) => `l.${c} AS l_${c}`).join(", ");
+  return `SELECT a.*, ${lead} FROM attempts a JOIN leads l ON l.id = a.lead_id
+WHERE ${where} AND a.id > ${params.add(after)}::bigint ORDER BY a.id LIMIT ${params.add(limit)}`;
+}
+
+/** A page of the filter's leads, oldest first, after the cursor. */
+export function leadsPageSql(where: string, params: Params, after: number, limit: number) {
+  return `SELECT l.* FROM leads l WHERE ${where} AND l.id > ${params.add(after)}::bigint
+ORDER BY l.id LIMIT ${params.add(limit)}`;
+}
+
+/** The latest attempt of each of these leads. */
+export const LAST_ATTEMPTS = `SELECT DISTINCT ON (lead_id) * FROM attempts
+WHERE lead_id = ANY ($1::bigint[]) ORDER BY lead_id, id DESC`;

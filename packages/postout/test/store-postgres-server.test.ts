@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import type { Route } from "../src/route.ts";
+import { isStoreError } from "../src/store/errors.ts";
+import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
+import { ROW_BOUNDS } from "../src/store/row-bounds.ts";
+import type { NewLead } from "../src/store/store.ts";
+import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
+
+const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
+const T0 = Date.parse("2026-11-23T12:00:00Z");
+const lead = (i: number, destination = "main"): NewLead => ({
+  destination,
+  route: SYNC,
+  raw: { email: `p${i}@example.com` },
+  input: { email: `p${i}@example.com` },
+  intakeKey: `api#${i}`,
+});
+
+/** A call the client sent again (a try), as the dispatcher records it beside its attempt. */
+const CALL_AGAIN = {
+  at: T0,
+  endpoint: "/rest/v1/leads.json",
+  request: {},
+  statusCode: "606",
+  durationMs: 1,
+};
+
+let cluster: PostgresCluster;
+before(async () => {
+  cluster = await startCluster();
+});
+after(() => cluster?.destroy());
+
+describe("PostgreSQL store: what only a server brings (several processes, a server that stops, its text type)", () => {
+  it("three processes starting at once on a fresh database migrate it once, and all work", async () => {
+    const url = await cluster.createDatabase();
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
+    try {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT version FROM postout_migrations ORDER BY 1");
+        assert.deepEqual(
+          rows.map((r) => r.version),
+          [1],
+        );
+      } finally {
+        await client.end();
+      }
+      const [a, b, c] = stores as [PostgresStore, PostgresStore, PostgresStore];
+      await a.addLeads([lead(1)], T0);
+      await b.addLeads([lead(2)], T0);
+      assert.equal((await c.countByStatus({})).queued, 2);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("two processes claiming one destination at once never get the same lead, and together get all", async () => {
+    const url = await cluster.createDatabase();
+    // Two pools: two processes, each with several claims in flight.
+    const [one, two] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      let next = 0;
+      for (let round = 0; round < 15; round++) {
+        const batch = Array.from({ length: 120 }, () => lead(next++));
+        const { ids } = await one.addLeads([...batch, lead(next++, "other")], T0);
+        const expected = new Set(ids.slice(0, batch.length));
+        const claimed: number[] = [];
+        const claimer = async (store: PostgresStore, worker: string) => {
+          // Bounded: 120 leads, at least one per claim that finds any.
+          for (let k = 0; k < 200; k++) {
+            const got = await store.claimDue("main", {
+              now: T0,
+              limit: 7,
+              worker,
+              leaseMs: 60_000,
+            });
+            if (got.length === 0) return;
+            for (const l of got) claimed.push(l.id);
+          }
+        };
+        await Promise.all([
+          claimer(one, "one-a"),
+          claimer(one, "one-b"),
+          claimer(one, "one-c"),
+          claimer(two, "two-a"),
+          claimer(two, "two-b"),
+          claimer(two, "two-c"),
+        ]);
+        assert.equal(new Set(claimed).size, claimed.length, `round ${round}: a lead claimed twice`);
+        assert.deepEqual(new Set(claimed), expected, `round ${round}: every due lead, only those`);
+      }
+      assert.equal((await two.countByStatus({ destination: "main" })).sending, 15 * 120);
+      assert.equal((await two.countByStatus({ destination: "other" })).queued, 15);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("two processes taking the same leads at once (in opposite orders) store each once and answer the same ids", async () => {
+    const url = await cluster.createDatabase();
+    const [one, two] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const batch = Array.from({ length: 300 }, (_, i) => lead(round * 1000 + i));
+        const [a, b] = await Promise.all([
+          one.addLeads(batch, T0),
+          two.addLeads([...batch].reverse(), T0),
+        ]);
+        assert.equal(a.accepted + b.accepted, 300, `round ${round}: each lead accepted once`);
+        assert.equal(a.duplicates + b.duplicates, 300);
+        assert.deepEqual(a.ids, [...b.ids].reverse(), `round ${round}: the same id for a key`);
+        assert.equal(new Set(a.ids).size, 300);
+      }
+      assert.equal((await one.countByStatus({})).queued, 5 * 300);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("keeps a NUL a source or Marketo sent (PostgreSQL text cannot hold one) as U+FFFD, and finds it", async () => {
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    try {
+      const { ids } = await store.addLeads(
+        [{ ...lead(1), raw: { email: "a\0b@example.com" }, input: { email: "a\0b@example.com" } }],
+        T0,
+      );
+      const id = ids[0] as number;
+      assert.equal((await store.getLead(id))?.email, "a\uFFFDb@example.com");
+      assert.deepEqual(
+        (await store.getLead(id))?.raw,
+        { email: "a\0b@example.com" },
+        "raw as received",
+      );
+      const found = await store.listLeads({ email: "a\0b" }, { limit: 10 });
+      assert.deepEqual(
+        found.leads.map((l) => l.id),
+        [id],
+      );
+      await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+      await store.recordAttempts([
+        {
+          leadId: id,
+          step: "lead",
+          at: T0 + 1,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: { reasons: [{ message: "bad\0value" }] },
+          requestId: "r\0",
+          statusCode: "1001",
+          reason: "Invalid value\0 for field",
+          durationMs: 3,
+          status: "needs_fix",
+          fix: "fix\0it",
+        },
+      ]);
+      const [attempt] = await store.getAttempts(id);
+      assert.equal(attempt?.reason, "Invalid value\uFFFD for field");
+      assert.deepEqual(attempt?.response, { reasons: [{ message: "bad\0value" }] });
+      assert.equal((await store.getLead(id))?.fix, "fix\uFFFDit");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a stopped server: open, health and intake answer 'unreachable' without the password; started again, healthy", async () => {
+    const url = await cluster.createDatabase();
+    // Trust authentication ignores the password; it is there to be kept out of messages.
+    const withPassword = url.replace("postgres@", "postgres:s3cret-pw@");
+    const store = await PostgresStore.open(withPassword);
+    try {
+      assert.equal(await store.health({ probe: true }), undefined);
+      cluster.stop();
+      const sick = await store.health({ probe: true });
+      assert.equal(sick?.code, "unreachable");
+      assert.ok(!sick.message.includes("s3cret-pw"), sick.message);
+      assert.ok(sick.message.includes("postgres:***@127.0.0.1"), sick.message);
+      await assert.rejects(
+        store.addLeads([lead(1)], T0),
+        (error: unknown) => isStoreError(error) && error.code === "unreachable",
+      );
+      assert.equal((await store.health())?.code, "unreachable", "failing without a probe too");
+      await assert.rejects(
+        PostgresStore.open(withPassword),
+        (error: unknown) =>
+          isStoreError(error) &&
+          error.code === "unreachable" &&
+          !error.message.includes("s3cret-pw") &&
+          !error.path.includes("s3cret-pw"),
+      );
+
+      cluster.start();
+      assert.equal(await store.health(), undefined);
+      assert.equal((await store.addLeads([lead(1)], T0)).accepted, 1);
+    } finally {
+      cluster.start();
+      await store.close();
+    }
+  });
+});
+
+describe("PostgreSQL store: a post-out log row's bounds, as on SQLite", () => {
+  it("a hostile answer (200 KB reason, response, request id, code) costs kilobytes, cut and marked", async () => {
+    const store = await PostgresStore.open(await cluster.createDatabase());
+    try {
+      const { ids } = await store.addLeads([lead(1)], T0);
+      const id = ids[0] as number;
+      await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+      const huge = "x".repeat(200_000);
+      await store.recordAttempts(
+        [
+          {
+            leadId: id,
+            step: "lead",
+            at: T0 + 1,
+            endpoint: "/rest/v1/leads.json",
+            request: {},
+            response: { reasons: [{ message: huge }] },
+            requestId: huge,
+            statusCode: `9${huge}`,
+            reason: huge,
+            durationMs: 3,
+            status: "needs_fix",
+            fix: huge,
+          },
+        ],
+        [{ ...CALL_AGAIN, leadId: id, n: 1, reason: huge, response: huge, requestId: huge }],
+      );
+      const attempts = await store.getAttempts(id);
+      assert.equal(attempts.length, 2);
+      for (const a of attempts) {
+        assert.ok((a.reason ?? "").length < ROW_BOUNDS.reason + 40, "reason");
+        assert.match(a.reason ?? "", /\[cut [\d,]+ chars\]/);
+        assert.ok(JSON.stringify(a.response).length <= ROW_BOUNDS.response + 40, "response");
+        assert.ok((a.requestId ?? "").length < ROW_BOUNDS.requestId + 40, "request id");
+      }
+      assert.ok((attempts[1]?.statusCode ?? "").length < ROW_BOUNDS.statusCode + 40, "code");
+      const row = await store.getLead(id);
+      assert.ok((row?.lastReason ?? "").length < ROW_BOUNDS.reason + 40);
+      assert.ok((row?.fix ?? "").length < ROW_BOUNDS.fix + 40);
+      assert.ok((row?.lastCode ?? "").length < ROW_BOUNDS.statusCode + 40);
+    } finally {
+      await store.close();
+    }
+  });
+});
