@@ -286,7 +286,7 @@ export class Dispatcher {
         claimed,
       );
       const records = sent.map((s) => s.record);
-      await store.recordAttempts(records, tries.take());
+      await store.recordAttempts(records, tries.take(), { worker });
       crashPoint("recorded");
       this.#o.onRecorded?.(records);
       const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;

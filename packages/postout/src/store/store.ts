@@ -1,5 +1,18 @@
 import type { Route } from "../route.ts";
+import type { DestinationLeases } from "./destination-leases.ts";
 import type { StoreError } from "./errors.ts";
+
+/** How a round's attempts are recorded (Store.recordAttempts). */
+export interface RecordOptions {
+  /**
+   * The worker that claimed the leads. A record for a lead no longer claimed by it (its
+   * destination was taken over after a pause longer than the lease) does not move the lead:
+   * its row is still logged, as a call that did not decide (outcome `sending`), so the log keeps
+   * what Marketo answered while the new owner's own outcome stands.
+   * @default none: the claim is not checked
+   */
+  readonly worker?: string;
+}
 
 /** Where a lead is on its way. A lead's status follows from its attempts; the store keeps it beside them. */
 export type LeadStatus =
@@ -220,7 +233,7 @@ export interface Requeue {
  * processes, claims with FOR UPDATE SKIP LOCKED) implements the same interface and passes the
  * same suite (test/store.test.ts). All SQL lives in the implementation.
  */
-export interface Store {
+export interface Store extends DestinationLeases {
   /**
    * Stores leads in one transaction: when it resolves, they are on disk. Rejects with a
    * StoreError, storing nothing, when the database cannot keep them (deleted, full …).
@@ -262,7 +275,11 @@ export interface Store {
    * the client sent again: each is written just before the row of the attempt it belongs to
    * (same lead and number), or after the records when that attempt is not among them.
    */
-  recordAttempts(records: readonly AttemptRecord[], tries?: readonly TryRecord[]): Promise<void>;
+  recordAttempts(
+    records: readonly AttemptRecord[],
+    tries?: readonly TryRecord[],
+    options?: RecordOptions,
+  ): Promise<void>;
   /** Workers that hold leads in `sending` for a destination. */
   sendingWorkers(destination: string): Promise<string[]>;
   /**
