@@ -107,6 +107,11 @@ export class Dispatcher {
     return this.#o.destination;
   }
 
+  /** Least time between the starts of two rounds (the scheduler paces by it too). */
+  get minRoundIntervalMs(): number {
+    return this.#o.minRoundIntervalMs;
+  }
+
   /** Runs rounds in the background until {@link stop}. */
   start(): void {
     if (this.#running) return;

@@ -10,6 +10,7 @@ import {
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import type { Config, DestinationConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
@@ -55,6 +56,11 @@ export interface GatewayOptions {
   >;
   /** Options for the built-in sandbox when no Marketo is configured. */
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
+  /**
+   * The scheduler's timing: destination lease, tick, linger (see SchedulerOptions).
+   * @default SchedulerOptions' defaults (lease 15 s, tick 250 ms, linger 50 ms)
+   */
+  readonly scheduler?: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "lingerMs" | "onError">;
 }
 
 const PRIMARY_ENDPOINTS = new Set(["/rest/v1/leads.json", "/rest/v1/leads/push.json"]);
@@ -97,6 +103,8 @@ export class Gateway {
   readonly sandbox: Sandbox | undefined;
   readonly #destinations: Map<string, Destination>;
   readonly #now: () => number;
+  /** Sends to the destinations this process holds the lease of; started by {@link start}. */
+  readonly scheduler: Scheduler;
 
   private constructor(
     store: Store,
@@ -104,12 +112,25 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
+    scheduling: GatewayOptions["scheduler"],
   ) {
     this.store = store;
     this.#destinations = destinations;
     this.sandbox = sandbox;
     this.worker = worker;
     this.#now = now;
+    this.scheduler = new Scheduler({
+      ...scheduling,
+      store,
+      worker,
+      now,
+      dispatchers: () => new Map([...destinations].map(([name, d]) => [name, d.dispatcher])),
+    });
+  }
+
+  /** Sends in the background: the scheduler takes its share of destination leases and runs their rounds. */
+  start(): void {
+    this.scheduler.start();
   }
 
   static async open(options: GatewayOptions): Promise<Gateway> {
@@ -126,7 +147,14 @@ export class Gateway {
     for (const config of options.config.destinations) {
       destinations.set(config.name, Gateway.#destination(config, options, sandbox, worker, now));
     }
-    const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
+    const gateway = new Gateway(
+      options.store,
+      destinations,
+      sandbox,
+      worker,
+      now,
+      options.scheduler,
+    );
     await gateway.recover();
     // A pause for bad credentials or access denied (401, 603) lasts until a person acts.
     // Starting the gateway again, typically with corrected credentials, is that act: the first
@@ -264,6 +292,7 @@ export class Gateway {
     await this.store.setDestinationPause(name, undefined, now);
     const resumed = await this.store.resumeDestination(name, now);
     this.#destinations.get(name)?.dispatcher.wake();
+    this.scheduler.wake(name);
     return resumed;
   }
 
@@ -315,6 +344,7 @@ export class Gateway {
     }
     await flush();
     this.#destinations.get(options.destination)?.dispatcher.wake();
+    this.scheduler.wake(options.destination);
     return { ids, accepted, duplicates };
   }
 
@@ -352,8 +382,13 @@ export class Gateway {
     return { status: status as Record<LeadStatus, number>, codes, created, updated };
   }
 
-  /** Stops the dispatchers and the built-in sandbox; the store stays open for the caller to close. */
+  /**
+   * Stops starting rounds, lets those in flight finish, gives up the destination leases (others
+   * take them at once), then stops the dispatchers and the built-in sandbox; the store stays
+   * open for the caller to close.
+   */
   async close(): Promise<void> {
+    await this.scheduler.stop();
     await Promise.all(this.destinations.map((d) => d.dispatcher.stop()));
     await this.sandbox?.close();
   }
