@@ -10,9 +10,9 @@ import {
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import type { Config, DestinationConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
 /** A destination name that is not configured: a usage mistake, not a failure. */

@@ -116,6 +116,11 @@ export class Scheduler {
     await this.#o.store.releaseWorker(this.#o.worker);
   }
 
+  /** Resolves when the rounds in flight now have finished (a batch job, a test). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running.values()].map((r) => r.round));
+  }
+
   /** New leads for `destination` in this process: start its round after the linger. */
   wake(destination: string): void {
     if (this.#stopping) return;
