@@ -286,13 +286,17 @@ export class Gateway {
     return released;
   }
 
+  /** New leads for the destination wait: its round starts after the linger, if this process holds its lease. */
+  wake(name: string): void {
+    this.scheduler.wake(name);
+  }
+
   /** Lifts a destination's pause and puts its paused leads back in line. Resolves to how many. */
   async resume(name: string): Promise<number> {
     const now = this.#now();
     await this.store.setDestinationPause(name, undefined, now);
     const resumed = await this.store.resumeDestination(name, now);
-    this.#destinations.get(name)?.dispatcher.wake();
-    this.scheduler.wake(name);
+    this.wake(name);
     return resumed;
   }
 
@@ -343,8 +347,7 @@ export class Gateway {
       if (chunk.length >= chunkSize) await flush();
     }
     await flush();
-    this.#destinations.get(options.destination)?.dispatcher.wake();
-    this.scheduler.wake(options.destination);
+    this.wake(options.destination);
     return { ids, accepted, duplicates };
   }
 
@@ -384,12 +387,11 @@ export class Gateway {
 
   /**
    * Stops starting rounds, lets those in flight finish, gives up the destination leases (others
-   * take them at once), then stops the dispatchers and the built-in sandbox; the store stays
-   * open for the caller to close.
+   * take them at once), then stops the built-in sandbox; the store stays open for the caller
+   * to close.
    */
   async close(): Promise<void> {
     await this.scheduler.stop();
-    await Promise.all(this.destinations.map((d) => d.dispatcher.stop()));
     await this.sandbox?.close();
   }
 }

@@ -199,3 +199,138 @@ describe("scheduler against the sandbox over HTTP", () => {
     await sqlite.close();
   });
 });
+
+describe("scheduler in the background, on a running clock", () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  before(async () => {
+    sandbox = await startSandbox({ latency: false, timeScale: 0.01, seed: 7 });
+    dir = mkdtempSync(join(tmpdir(), "postout-scheduler-bg-"));
+  });
+  after(async () => {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  function setup(
+    options: { store?: SqliteStore; minRoundIntervalMs?: number; errors?: unknown[] } = {},
+  ) {
+    n += 1;
+    sandbox.reset();
+    sandbox.faults.clear();
+    const store = options.store ?? new SqliteStore(join(dir, `bg${n}.db`));
+    const now = () => sandbox.clock.now();
+    const client = new MarketoClient({
+      baseUrl: sandbox.url,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      now,
+    });
+    const worker = `bg${n}`;
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client,
+      worker,
+      now,
+      // A claim whose round failed is given back at the next balance, not 5 min later.
+      leaseMs: 1,
+      ...(options.minRoundIntervalMs === undefined
+        ? {}
+        : { minRoundIntervalMs: options.minRoundIntervalMs }),
+    });
+    const errors = options.errors ?? [];
+    const scheduler = new Scheduler({
+      store,
+      worker,
+      now,
+      // Balances every 100 ms: a failed round's claims come back within a few ticks.
+      leaseMs: 300,
+      tickMs: 20,
+      dispatchers: () => new Map([["main", dispatcher]]),
+      onError: (error) => errors.push(error),
+    });
+    return { store, scheduler, now, errors };
+  }
+  const lead = (i: number): NewLead => ({
+    destination: "main",
+    route: SYNC,
+    raw: { i },
+    input: { email: `lead${i}@example.com`, firstName: `L${i}` },
+    intakeKey: `k${i}`,
+  });
+  /** Polls on a loaded machine: up to 10 s, done as soon as `count` leads are delivered. */
+  async function delivered(store: Store, count: number): Promise<number> {
+    for (let i = 0; i < 400 && (await store.countByStatus({})).delivered < count; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return (await store.countByStatus({})).delivered;
+  }
+
+  it("a trickle of leads is delivered while earlier calls are in flight; stop waits for them", async () => {
+    const { store, scheduler, now } = setup();
+    scheduler.start();
+    try {
+      for (let i = 0; i < 20; i++) {
+        await store.addLeads([lead(100 + i)], now());
+        scheduler.wake("main");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(await delivered(store, 20), 20);
+    } finally {
+      await scheduler.stop();
+    }
+    assert.equal((await store.countByStatus({})).sending, 0, "stop waits for rounds in flight");
+    await store.close();
+  });
+
+  it("keeps running after a round fails to record, and delivers the leads it had claimed", async () => {
+    class FailsOnce extends SqliteStore {
+      failures = 1;
+      override async recordAttempts(...args: Parameters<SqliteStore["recordAttempts"]>) {
+        if (this.failures-- > 0) throw new Error("disk I/O error");
+        return super.recordAttempts(...args);
+      }
+    }
+    const errors: unknown[] = [];
+    const { store, scheduler, now } = setup({
+      store: new FailsOnce(join(dir, `fails-once-${n}.db`)),
+      errors,
+    });
+    const { ids } = await store.addLeads([lead(1)], now());
+    scheduler.start();
+    try {
+      assert.equal(await delivered(store, 1), 1);
+    } finally {
+      await scheduler.stop();
+    }
+    assert.equal((await store.getLead(ids[0] as number))?.status, "delivered");
+    assert.match(String(errors[0]), /disk I\/O error/);
+    assert.equal(sandbox.state().leads, 1);
+    await store.close();
+  });
+
+  it("paces rounds: leads woken in quick succession share a call", async () => {
+    const { store, scheduler, now } = setup({ minRoundIntervalMs: 400 });
+    scheduler.start();
+    try {
+      for (let i = 0; i < 10; i++) {
+        await store.addLeads([lead(200 + i)], now());
+        scheduler.wake("main");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(await delivered(store, 10), 10);
+    } finally {
+      await scheduler.stop();
+    }
+    const syncs = sandbox
+      .calls()
+      .filter((c) => c.method === "POST" && c.path === "/rest/v1/leads.json");
+    assert.ok(
+      syncs.length <= 4,
+      `10 leads in ~100 ms went out in ${syncs.length} calls, not one each`,
+    );
+    await store.close();
+  });
+});
