@@ -539,7 +539,7 @@ export class SqliteStore implements Store {
          wire_at = CASE WHEN ? OR wire_step IS NOT ? THEN wire_at END,
          wire_step = CASE WHEN ? OR wire_step IS NOT ? THEN wire_step END,
          claimed_by = NULL, lease_until = NULL, updated_at = ?
-       WHERE id = ? AND (? IS NULL OR (status = 'sending' AND claimed_by = ?))
+       WHERE id = ?
        RETURNING attempts, destination`,
     );
     // A lead taken over by another worker: the row is logged as that worker's next attempt would
@@ -548,6 +548,12 @@ export class SqliteStore implements Store {
       "SELECT attempts + 1 AS attempts, destination FROM leads WHERE id = ?",
     );
     const worker = options.worker ?? null;
+    const claimedBy = this.#db
+      .prepare(
+        `SELECT id FROM leads WHERE id IN (SELECT value FROM json_each(?))
+           AND status = 'sending' AND claimed_by = ?`,
+      )
+      .pluck();
     const destinationOf = this.#db.prepare("SELECT destination FROM leads WHERE id = ?").pluck();
     const insert = this.#attemptInsert();
     // The calls sent again, by the attempt they belong to, so each lands before that attempt's row.
@@ -578,7 +584,23 @@ export class SqliteStore implements Store {
       for (const t of list) logRow(t, t.n, destination, "sending");
     };
     this.#db.transaction(() => {
+      // A lead may have several records in a round (its lead step, then a list step): the claim
+      // is checked once, as it stood before any of them moved the lead.
+      const held =
+        worker === null
+          ? undefined
+          : new Set(
+              claimedBy.all(JSON.stringify(records.map((r) => r.leadId)), worker) as number[],
+            );
       for (const r of records) {
+        if (held && !held.has(r.leadId)) {
+          const other = unclaimed.get(r.leadId) as
+            | { attempts: number; destination: string }
+            | undefined;
+          if (!other) throw new Error(`lead ${r.leadId} does not exist`);
+          logRow(r, other.attempts, other.destination, "sending");
+          continue;
+        }
         const lead = update.get(
           r.status,
           r.nextAt ?? null,
@@ -594,17 +616,7 @@ export class SqliteStore implements Store {
           r.step,
           r.at,
           r.leadId,
-          worker,
-          worker,
         ) as { attempts: number; destination: string } | undefined;
-        if (!lead && worker !== null) {
-          const other = unclaimed.get(r.leadId) as
-            | { attempts: number; destination: string }
-            | undefined;
-          if (!other) throw new Error(`lead ${r.leadId} does not exist`);
-          logRow(r, other.attempts, other.destination, "sending");
-          continue;
-        }
         if (!lead) throw new Error(`lead ${r.leadId} does not exist`);
         const key = `${r.leadId}:${lead.attempts}`;
         const before = waiting.get(key);
