@@ -124,7 +124,8 @@ export class Gateway {
       store,
       worker,
       now,
-      dispatchers: () => new Map([...destinations].map(([name, d]) => [name, d.dispatcher])),
+      destinations: () => [...destinations.keys()],
+      dispatcher: (name) => destinations.get(name)?.dispatcher,
     });
   }
 

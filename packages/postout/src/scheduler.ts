@@ -6,10 +6,12 @@ export interface SchedulerOptions {
   /** This process's worker id: the owner of its destination leases and its lead claims. */
   readonly worker: string;
   /**
-   * The destinations this process may send to, by name, read at every tick (destinations can
-   * be added and removed while it runs).
+   * The destinations this process may send to, read at every balance (destinations can be
+   * added and removed while it runs).
    */
-  readonly dispatchers: () => ReadonlyMap<string, Dispatcher>;
+  readonly destinations: () => readonly string[];
+  /** The dispatcher of a destination, when it still exists. */
+  readonly dispatcher: (destination: string) => Dispatcher | undefined;
   /**
    * How long a destination lease (and this worker's heartbeat) lasts unless renewed: a dead
    * process's destinations are taken over this long after its last renewal.
@@ -140,7 +142,7 @@ export class Scheduler {
     const { store, worker, leaseMs } = this.#o;
     const now = this.#o.now();
     if (now >= this.#nextBalance) {
-      const names = [...this.#o.dispatchers().keys()];
+      const names = this.#o.destinations();
       await store.heartbeat(worker, now, leaseMs);
       this.#owned = new Set(await store.balance(worker, names, now, leaseMs));
       this.#leaseUntil = now + leaseMs;
@@ -172,7 +174,7 @@ export class Scheduler {
   }
 
   #startRound(destination: string): void {
-    const dispatcher = this.#o.dispatchers().get(destination);
+    const dispatcher = this.#o.dispatcher(destination);
     const r = this.#state(destination);
     if (!dispatcher || r.round || !this.#mayStart(destination)) return;
     r.round = this.#round(dispatcher, r).finally(() => {

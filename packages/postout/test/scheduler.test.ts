@@ -72,7 +72,8 @@ describe("scheduler against the sandbox over HTTP", () => {
       worker,
       now,
       leaseMs: LEASE,
-      dispatchers: () => dispatchers,
+      destinations: () => names,
+      dispatcher: (name) => dispatchers.get(name),
       onError: (error) => {
         throw error;
       },
@@ -248,7 +249,8 @@ describe("scheduler in the background, on a running clock", () => {
       // Balances every 100 ms: a failed round's claims come back within a few ticks.
       leaseMs: 300,
       tickMs: 20,
-      dispatchers: () => new Map([["main", dispatcher]]),
+      destinations: () => ["main"],
+      dispatcher: (name) => (name === "main" ? dispatcher : undefined),
       onError: (error) => errors.push(error),
     });
     return { store, scheduler, now, errors };
