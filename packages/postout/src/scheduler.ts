@@ -144,7 +144,8 @@ export class Scheduler {
     if (now >= this.#nextBalance) {
       const names = this.#o.destinations();
       await store.heartbeat(worker, now, leaseMs);
-      this.#owned = new Set(await store.balance(worker, names, now, leaseMs));
+      const busy = [...this.#running].flatMap(([d, r]) => (r.round ? [d] : []));
+      this.#owned = new Set(await store.balance(worker, names, now, leaseMs, busy));
       this.#leaseUntil = now + leaseMs;
       this.#nextBalance = now + leaseMs / 3;
     }

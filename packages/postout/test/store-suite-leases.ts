@@ -73,6 +73,21 @@ export function leaseSuite(
         assertFair(await settle(store, ["a", "b", "c"], T0 + 2000));
       }));
 
+    it("a worker keeps a destination with a round in flight beyond its share, and gives it up when idle", () =>
+      withStore(async (store) => {
+        await settle(store, ["a"], T0);
+        await store.heartbeat("b", T0, LEASE);
+        // b joins: a's share drops to 10, but its round on d19 (last by name) is still running.
+        const kept = await store.balance("a", D, T0, LEASE, ["d19"]);
+        assert.equal(kept.length, 10);
+        assert.ok(kept.includes("d19"));
+        assert.deepEqual(
+          await store.balance("b", D, T0, LEASE),
+          D.filter((d) => !kept.includes(d)),
+        );
+        assertFair(await settle(store, ["a", "b"], T0 + 1));
+      }));
+
     it("a worker whose heartbeat expired loses its leases to the others at their next balance", () =>
       withStore(async (store) => {
         await settle(store, ["a", "b", "c"], T0);

@@ -13,7 +13,8 @@ export interface DestinationLeases {
   heartbeat(worker: string, now: number, ttlMs: number): Promise<void>;
   /**
    * Renews the worker's leases on `destinations` to `now + leaseMs`, gives up those beyond its
-   * fair share (⌈destinations ÷ live workers⌉), takes unowned or expired ones up to it, and
+   * fair share (⌈destinations ÷ live workers⌉) except the `busy` ones (a round in flight: it
+   * would only lose its claims mid-round; given up at a later balance), takes unowned or expired ones up to it, and
    * gives back the lead claims whose own lease ran out on the destinations it owns. Taking a
    * destination gives back every other worker's lead claims on it (their wire marks stay, so
    * a cut-off call is verified before a resend). Each change of owner is one statement in
@@ -25,6 +26,7 @@ export interface DestinationLeases {
     destinations: readonly string[],
     now: number,
     leaseMs: number,
+    busy?: readonly string[],
   ): Promise<string[]>;
   /** Gives up every lease of the worker and forgets it (a stop): others take them at once. */
   releaseWorker(worker: string): Promise<void>;

@@ -985,7 +985,9 @@ export class SqliteStore implements Store {
     destinations: readonly string[],
     now: number,
     leaseMs: number,
+    busy: readonly string[] = [],
   ): Promise<string[]> {
+    const inFlight = new Set(busy);
     const names = JSON.stringify([...new Set(destinations)].sort());
     const until = now + leaseMs;
     const db = this.#db;
@@ -1010,12 +1012,13 @@ export class SqliteStore implements Store {
           .pluck()
           .all(worker, names) as string[];
         if (owned.length > share) {
-          const extra = owned.slice(share);
+          const idle = owned.filter((d) => !inFlight.has(d));
+          const extra = new Set(idle.slice(Math.max(0, idle.length - (owned.length - share))));
           db.prepare(
             `DELETE FROM destination_leases
              WHERE owner = ? AND destination IN (SELECT value FROM json_each(?))`,
-          ).run(worker, JSON.stringify(extra));
-          owned.length = share;
+          ).run(worker, JSON.stringify([...extra]));
+          return owned.filter((d) => !extra.has(d));
         } else if (owned.length < share) {
           const free = db
             .prepare(
