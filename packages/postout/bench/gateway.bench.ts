@@ -124,7 +124,7 @@ async function latencyAt(
     schema: (o) => destination.schema(o),
   });
   await prepare(row(-1));
-  destination.dispatcher.start();
+  gateway.start();
   const accepted = new Map<number, number>();
   const total = perSecond * seconds;
   const t0 = performance.now();

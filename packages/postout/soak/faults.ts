@@ -243,7 +243,7 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
       );
     }
 
-    gateway.destination().dispatcher.start();
+    gateway.start();
     // The leads: an even stream through the API over the stretch, in requests of a few leads.
     const ticks = Math.max(1, Math.floor(realStretchMs / 100));
     let sent = 0;
@@ -290,7 +290,7 @@ export async function runFaultsScenario(o: FaultsOptions): Promise<FaultsResult>
     await api("GET", "/v1/destinations");
     await api("GET", "/metrics");
 
-    await gateway.destination().dispatcher.stop();
+    await gateway.scheduler.stop();
     // A slow answer the client gave up on is still being served, and Marketo's call log has it
     // only once it is answered: wait for the calls in flight to end (at most one slow answer).
     const inFlight = () => (sandbox.state() as { calls: { inFlight: number } }).calls.inFlight;

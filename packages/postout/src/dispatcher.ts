@@ -13,11 +13,6 @@ export interface DispatcherOptions {
   /** This process's worker id; claims carry it so a dead worker's leads can be given back. */
   readonly worker: string;
   /**
-   * How long to wait after being woken before claiming, so a real-time trickle still forms batches.
-   * @default 50
-   */
-  readonly lingerMs?: number;
-  /**
    * Leads claimed per round: ten full batches, enough to keep ten calls in flight.
    * @default 3000
    */
@@ -28,12 +23,7 @@ export interface DispatcherOptions {
    */
   readonly leaseMs?: number;
   /**
-   * Longest sleep between checks for due leads when nothing wakes the dispatcher.
-   * @default 1000
-   */
-  readonly idleMs?: number;
-  /**
-   * Least time between the starts of two rounds of the background loop. The gateway sets it a
+   * Least time between the starts of two rounds in the background (the scheduler paces by it). The gateway sets it a
    * little above window ÷ calls of the destination's share (20 s ÷ 100 → 250 ms), so a trickle
    * is batched at the pace Marketo allows instead of queueing single-lead calls in the gate.
    * @default 0
@@ -52,7 +42,7 @@ export interface DispatcherOptions {
    */
   readonly markerField?: string;
   /**
-   * Called when a background round fails (e.g. the database stays busy); the loop goes on.
+   * Told when the store cannot keep leads (deleted, full), once per lasting fault.
    * @default writes the message to stderr
    */
   readonly onError?: (error: unknown) => void;
@@ -63,9 +53,10 @@ export interface DispatcherOptions {
 }
 
 /**
- * The scheduler of one destination: wakes, ends pauses, claims due leads and holds their
- * leases, hands each round to the delivery pipeline (delivery.ts) and records what it returns.
- * The only writer of delivery state.
+ * The rounds of one destination: ends pauses, claims due leads and holds their leases, hands
+ * each round to the delivery pipeline (delivery.ts) and records what it returns. The only
+ * writer of delivery state. In the background, the process's Scheduler (scheduler.ts) runs
+ * its rounds while this process holds the destination's lease; `post` and `repost` drain it.
  */
 export class Dispatcher {
   readonly #o: Required<
@@ -76,19 +67,13 @@ export class Dispatcher {
     readonly onRecorded: DispatcherOptions["onRecorded"] | undefined;
     readonly verify: VerifyOptions;
   };
-  #running: Promise<void> | undefined;
-  #stopping = false;
-  #wake: (() => void) | undefined;
-  #woken = false;
   /** The store's fault last reported, so a lasting one is told once. */
   #sick: string | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
-      lingerMs: 50,
       claimLimit: 3000,
       leaseMs: 300_000,
-      idleMs: 1000,
       minRoundIntervalMs: 0,
       now: Date.now,
       onError: (error) =>
@@ -107,82 +92,9 @@ export class Dispatcher {
     return this.#o.destination;
   }
 
-  /** Runs rounds in the background until {@link stop}. */
-  start(): void {
-    if (this.#running) return;
-    this.#stopping = false;
-    this.#running = this.#loop();
-  }
-
-  /** Finishes the round in progress and stops. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#running;
-    this.#running = undefined;
-  }
-
-  /** New leads are waiting: claim them after the linger. */
-  wake(): void {
-    this.#woken = true;
-    this.#wake?.();
-  }
-
-  async #loop(): Promise<void> {
-    // One round at a time: while a call is in flight, new leads gather into the next batch. At
-    // Marketo's 100 calls per 20 s a trickle must be batched anyway (50 leads/s needs ≥ 10 leads
-    // a call); overlapping rounds were measured to overrun the gate and make latency worse.
-    let lastRound = Number.NEGATIVE_INFINITY;
-    while (!this.#stopping) {
-      try {
-        // Pace rounds to the destination's share of the rate limit: a round sooner than that
-        // would only wait in the gate, while leads arriving meanwhile could have joined it.
-        // Not #sleep: a wake() for new leads must not cut this wait short.
-        const gap = lastRound + this.#o.minRoundIntervalMs - performance.now();
-        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-        lastRound = performance.now();
-        if ((await this.runOnce()) > 0 || this.#stopping) continue;
-        await this.#idle();
-      } catch (error) {
-        // A failed round leaves its leads claimed until their lease runs out; #idle then gives
-        // them back. The loop itself must not die, or the destination would stop delivering.
-        this.#o.onError(error);
-        await this.#sleep(this.#o.idleMs);
-      }
-    }
-  }
-
-  /** Nothing is due now: give back expired claims, then sleep until the next lead is due or a wake. */
-  async #idle(): Promise<void> {
-    const { store, destination } = this.#o;
-    // A claim whose lease ran out (a round that failed, a worker that died on another host) is
-    // otherwise only given back when a gateway starts.
-    await store.releaseClaims(destination, { expiredBefore: this.#o.now() });
-    const next = await store.nextDueAt(destination);
-    const pause = await store.getDestination(destination);
-    const now = this.#o.now();
-    let wait = this.#o.idleMs;
-    if (next !== undefined) wait = Math.min(wait, Math.max(0, next - now));
-    if (pause?.pausedUntil !== undefined && pause.pausedUntil > now) wait = this.#o.idleMs;
-    await this.#sleep(wait);
-    if (this.#woken) {
-      this.#woken = false;
-      await this.#sleep(this.#o.lingerMs);
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = () => {
-        this.#wake = undefined;
-        done();
-      };
-    });
+  /** Least time between the starts of two rounds (the scheduler paces by it too). */
+  get minRoundIntervalMs(): number {
+    return this.#o.minRoundIntervalMs;
   }
 
   /**
@@ -286,7 +198,7 @@ export class Dispatcher {
         claimed,
       );
       const records = sent.map((s) => s.record);
-      await store.recordAttempts(records, tries.take());
+      await store.recordAttempts(records, tries.take(), { worker });
       crashPoint("recorded");
       this.#o.onRecorded?.(records);
       const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;

@@ -12,6 +12,7 @@ import type { Config, DestinationConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
 /** A destination name that is not configured: a usage mistake, not a failure. */
@@ -55,6 +56,11 @@ export interface GatewayOptions {
   >;
   /** Options for the built-in sandbox when no Marketo is configured. */
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
+  /**
+   * The scheduler's timing: destination lease, tick, linger (see SchedulerOptions).
+   * @default SchedulerOptions' defaults (lease 15 s, tick 250 ms, linger 50 ms)
+   */
+  readonly scheduler?: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "lingerMs" | "onError">;
 }
 
 const PRIMARY_ENDPOINTS = new Set(["/rest/v1/leads.json", "/rest/v1/leads/push.json"]);
@@ -97,6 +103,8 @@ export class Gateway {
   readonly sandbox: Sandbox | undefined;
   readonly #destinations: Map<string, Destination>;
   readonly #now: () => number;
+  /** Sends to the destinations this process holds the lease of; started by {@link start}. */
+  readonly scheduler: Scheduler;
 
   private constructor(
     store: Store,
@@ -104,12 +112,26 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
+    scheduling: GatewayOptions["scheduler"],
   ) {
     this.store = store;
     this.#destinations = destinations;
     this.sandbox = sandbox;
     this.worker = worker;
     this.#now = now;
+    this.scheduler = new Scheduler({
+      ...scheduling,
+      store,
+      worker,
+      now,
+      destinations: () => [...destinations.keys()],
+      dispatcher: (name) => destinations.get(name)?.dispatcher,
+    });
+  }
+
+  /** Sends in the background: the scheduler takes its share of destination leases and runs their rounds. */
+  start(): void {
+    this.scheduler.start();
   }
 
   static async open(options: GatewayOptions): Promise<Gateway> {
@@ -126,7 +148,14 @@ export class Gateway {
     for (const config of options.config.destinations) {
       destinations.set(config.name, Gateway.#destination(config, options, sandbox, worker, now));
     }
-    const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
+    const gateway = new Gateway(
+      options.store,
+      destinations,
+      sandbox,
+      worker,
+      now,
+      options.scheduler,
+    );
     await gateway.recover();
     // A pause for bad credentials or access denied (401, 603) lasts until a person acts.
     // Starting the gateway again, typically with corrected credentials, is that act: the first
@@ -258,12 +287,17 @@ export class Gateway {
     return released;
   }
 
+  /** New leads for the destination wait: its round starts after the linger, if this process holds its lease. */
+  wake(name: string): void {
+    this.scheduler.wake(name);
+  }
+
   /** Lifts a destination's pause and puts its paused leads back in line. Resolves to how many. */
   async resume(name: string): Promise<number> {
     const now = this.#now();
     await this.store.setDestinationPause(name, undefined, now);
     const resumed = await this.store.resumeDestination(name, now);
-    this.#destinations.get(name)?.dispatcher.wake();
+    this.wake(name);
     return resumed;
   }
 
@@ -314,7 +348,7 @@ export class Gateway {
       if (chunk.length >= chunkSize) await flush();
     }
     await flush();
-    this.#destinations.get(options.destination)?.dispatcher.wake();
+    this.wake(options.destination);
     return { ids, accepted, duplicates };
   }
 
@@ -352,9 +386,13 @@ export class Gateway {
     return { status: status as Record<LeadStatus, number>, codes, created, updated };
   }
 
-  /** Stops the dispatchers and the built-in sandbox; the store stays open for the caller to close. */
+  /**
+   * Stops starting rounds, lets those in flight finish, gives up the destination leases (others
+   * take them at once), then stops the built-in sandbox; the store stays open for the caller
+   * to close.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.destinations.map((d) => d.dispatcher.stop()));
+    await this.scheduler.stop();
     await this.sandbox?.close();
   }
 }

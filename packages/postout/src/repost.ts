@@ -62,6 +62,6 @@ export async function repostLeads(
     if (batch.length >= 1000) await flush();
   }
   await flush();
-  for (const destination of gateway.destinations) destination.dispatcher.wake();
+  for (const destination of gateway.destinations) gateway.wake(destination.name);
   return ids;
 }

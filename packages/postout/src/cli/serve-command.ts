@@ -62,8 +62,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /**
- * `postout serve`: the gateway with every destination's dispatcher running and the HTTP API,
- * until SIGINT or SIGTERM; then the server, the dispatchers and the store are closed in order.
+ * `postout serve`: the gateway with its scheduler sending and the HTTP API, until SIGINT or
+ * SIGTERM; then no round starts, the rounds in flight finish, the destination leases are given
+ * up (other processes take them at once) and the server closes; the store is closed last.
  */
 export function registerServe(program: Command): void {
   program
@@ -119,7 +120,7 @@ export function registerServe(program: Command): void {
         });
         // Before the dispatchers start: the demo drains its own leads, in order.
         const demoLine = o.demo ? await demoOnce(gateway, store, mapDir) : undefined;
-        for (const destination of gateway.destinations) destination.dispatcher.start();
+        gateway.start();
         const address = server.address() as AddressInfo;
         const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
         const url = `http://${host}:${address.port}`;
@@ -135,12 +136,16 @@ export function registerServe(program: Command): void {
         const signal = await untilSignal();
         process.stderr.write(`postout serve: ${signal}, stopping…\n`);
       } finally {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          if ("closeIdleConnections" in server) server.closeIdleConnections();
-        });
+        // Together: the scheduler stops starting rounds at once, and its leases are handed over
+        // as soon as the rounds in flight finish, whatever the HTTP connections still open.
+        await Promise.all([
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            if ("closeIdleConnections" in server) server.closeIdleConnections();
+          }),
+          gateway.close(),
+        ]);
         stopWatch();
-        await gateway.close();
         await store.close();
       }
       process.stderr.write("postout serve: stopped\n");

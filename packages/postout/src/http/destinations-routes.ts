@@ -126,7 +126,7 @@ export function destinationsRoutes(app: Api, deps: ApiDeps): void {
     if (!destination) return problem(c, 404, `no destination named "${c.req.param("name")}"`);
     await store.setDestinationPause(destination.name, undefined, now());
     await store.resumeDestination(destination.name, now());
-    destination.dispatcher.wake();
+    gateway.wake(destination.name);
     return c.json(await state(destination), 200);
   });
 }

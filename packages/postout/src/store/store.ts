@@ -1,5 +1,18 @@
 import type { Route } from "../route.ts";
+import type { DestinationLeases } from "./destination-leases.ts";
 import type { StoreError } from "./errors.ts";
+
+/** How a round's attempts are recorded (Store.recordAttempts). */
+export interface RecordOptions {
+  /**
+   * The worker that claimed the leads. A record for a lead no longer claimed by it (its
+   * destination was taken over after a pause longer than the lease) does not move the lead:
+   * its row is still logged, as a call that did not decide (outcome `sending`), so the log keeps
+   * what Marketo answered while the new owner's own outcome stands.
+   * @default none: the claim is not checked
+   */
+  readonly worker?: string;
+}
 
 /** Where a lead is on its way. A lead's status follows from its attempts; the store keeps it beside them. */
 export type LeadStatus =
@@ -219,7 +232,7 @@ export interface Requeue {
  * The delivery queue: intake, claims, wire marks, attempts, leases and destination pauses. The
  * dispatcher is its only writer of delivery state; intake and repost add and requeue leads.
  */
-export interface DeliveryQueue {
+export interface DeliveryQueue extends DestinationLeases {
   /**
    * Stores leads in one transaction: when it resolves, they are durably stored. Rejects with a
    * StoreError when the database cannot keep them (deleted, full, unreachable …), storing
@@ -267,7 +280,11 @@ export interface DeliveryQueue {
    * the client sent again: each is written just before the row of the attempt it belongs to
    * (same lead and number), or after the records when that attempt is not among them.
    */
-  recordAttempts(records: readonly AttemptRecord[], tries?: readonly TryRecord[]): Promise<void>;
+  recordAttempts(
+    records: readonly AttemptRecord[],
+    tries?: readonly TryRecord[],
+    options?: RecordOptions,
+  ): Promise<void>;
   /** Workers that hold leads in `sending` for a destination. */
   sendingWorkers(destination: string): Promise<string[]>;
   /**

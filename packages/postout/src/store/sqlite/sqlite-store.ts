@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { clip } from "@postout/marketo";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
+import type { DueDestination } from "../destination-leases.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { emailOf, programOf } from "../lead-fields.ts";
 import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
@@ -19,6 +20,7 @@ import type {
   LeadStatus,
   LoggedCall,
   NewLead,
+  RecordOptions,
   Requeue,
   Step,
   Store,
@@ -520,6 +522,7 @@ export class SqliteStore implements Store {
   async recordAttempts(
     records: readonly AttemptRecord[],
     tries: readonly TryRecord[] = [],
+    options: RecordOptions = {},
   ): Promise<void> {
     const update = this.#db.prepare(
       `UPDATE leads SET attempts = attempts + 1, status = ?, next_at = ?, last_code = ?, last_reason = ?,
@@ -531,6 +534,18 @@ export class SqliteStore implements Store {
        WHERE id = ?
        RETURNING attempts, destination`,
     );
+    // A lead taken over by another worker: the row is logged as that worker's next attempt would
+    // number it, as a call that did not decide (see RecordOptions.worker).
+    const unclaimed = this.#db.prepare(
+      "SELECT attempts + 1 AS attempts, destination FROM leads WHERE id = ?",
+    );
+    const worker = options.worker ?? null;
+    const claimedBy = this.#db
+      .prepare(
+        `SELECT id FROM leads WHERE id IN (SELECT value FROM json_each(?))
+           AND status = 'sending' AND claimed_by = ?`,
+      )
+      .pluck();
     const destinationOf = this.#db.prepare("SELECT destination FROM leads WHERE id = ?").pluck();
     const insert = this.#attemptInsert();
     // The calls sent again, by the attempt they belong to, so each lands before that attempt's row.
@@ -561,7 +576,23 @@ export class SqliteStore implements Store {
       for (const t of list) logRow(t, t.n, destination, "sending");
     };
     this.#db.transaction(() => {
+      // A lead may have several records in a round (its lead step, then a list step): the claim
+      // is checked once, as it stood before any of them moved the lead.
+      const held =
+        worker === null
+          ? undefined
+          : new Set(
+              claimedBy.all(JSON.stringify(records.map((r) => r.leadId)), worker) as number[],
+            );
       for (const r of records) {
+        if (held && !held.has(r.leadId)) {
+          const other = unclaimed.get(r.leadId) as
+            | { attempts: number; destination: string }
+            | undefined;
+          if (!other) throw new Error(`lead ${r.leadId} does not exist`);
+          logRow(r, other.attempts, other.destination, "sending");
+          continue;
+        }
         const lead = update.get(
           r.status,
           r.nextAt ?? null,
@@ -923,5 +954,126 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.#db.close();
     this.#lock?.release();
+  }
+
+  // Destination leases (DestinationLeases): one process per file, so with one worker alive
+  // balance owns every destination; the same path runs as on a shared database.
+
+  async heartbeat(worker: string, now: number, ttlMs: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO workers (id, expires_at) VALUES (?, ?)
+           ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+        )
+        .run(worker, now + ttlMs);
+      // Workers gone quiet are not counted alive anyway; their rows need not pile up.
+      this.#db.prepare("DELETE FROM workers WHERE expires_at <= ?").run(now);
+    })();
+  }
+
+  async balance(
+    worker: string,
+    destinations: readonly string[],
+    now: number,
+    leaseMs: number,
+    busy: readonly string[] = [],
+  ): Promise<string[]> {
+    const inFlight = new Set(busy);
+    const names = JSON.stringify([...new Set(destinations)].sort());
+    const until = now + leaseMs;
+    const db = this.#db;
+    return db
+      .transaction(() => {
+        db.prepare(
+          `UPDATE destination_leases SET expires_at = ?
+           WHERE owner = ? AND destination IN (SELECT value FROM json_each(?))`,
+        ).run(until, worker, names);
+        const live = db
+          .prepare("SELECT count(*) FROM workers WHERE expires_at > ? AND id <> ?")
+          .pluck()
+          .get(now, worker) as number;
+        const total = (JSON.parse(names) as string[]).length;
+        const share = Math.ceil(total / (live + 1));
+        const owned = db
+          .prepare(
+            `SELECT destination FROM destination_leases
+             WHERE owner = ? AND destination IN (SELECT value FROM json_each(?))
+             ORDER BY destination`,
+          )
+          .pluck()
+          .all(worker, names) as string[];
+        if (owned.length > share) {
+          const idle = owned.filter((d) => !inFlight.has(d));
+          const extra = new Set(idle.slice(Math.max(0, idle.length - (owned.length - share))));
+          db.prepare(
+            `DELETE FROM destination_leases
+             WHERE owner = ? AND destination IN (SELECT value FROM json_each(?))`,
+          ).run(worker, JSON.stringify([...extra]));
+          return owned.filter((d) => !extra.has(d));
+        } else if (owned.length < share) {
+          const free = db
+            .prepare(
+              `SELECT value FROM json_each(?) AS d
+               WHERE NOT EXISTS (
+                 SELECT 1 FROM destination_leases l WHERE l.destination = d.value AND l.expires_at > ?)
+               ORDER BY value LIMIT ?`,
+            )
+            .pluck()
+            .all(names, now, share - owned.length) as string[];
+          // Only a lease that is still free or expired is taken: the WHERE of the upsert.
+          const take = db.prepare(
+            `INSERT INTO destination_leases (destination, owner, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (destination) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE destination_leases.expires_at <= ?`,
+          );
+          // The previous owner's sends were its own only while it held the lease: its claims
+          // go back now, not when their own (longer) lease runs out. Wire marks stay.
+          const handBack = db.prepare(
+            `UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
+               next_at = coalesce(next_at, updated_at)
+             WHERE destination = ? AND status = 'sending' AND claimed_by <> ?`,
+          );
+          for (const destination of free) {
+            if (take.run(destination, worker, until, now).changes === 0) continue;
+            handBack.run(destination, worker);
+            owned.push(destination);
+          }
+          owned.sort();
+        }
+        // Claims of its own whose lease ran out (a round that failed) go back in line.
+        db.prepare(
+          `UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
+             next_at = coalesce(next_at, updated_at)
+           WHERE destination IN (SELECT value FROM json_each(?)) AND status = 'sending'
+             AND lease_until < ?`,
+        ).run(JSON.stringify(owned), now);
+        return owned;
+      })
+      .immediate();
+  }
+
+  async releaseWorker(worker: string): Promise<void> {
+    this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM destination_leases WHERE owner = ?").run(worker);
+      this.#db.prepare("DELETE FROM workers WHERE id = ?").run(worker);
+    })();
+  }
+
+  async dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
+    // One index seek per destination (leads_due, leads_paused), not a scan of all waiting leads.
+    const rows = this.#db
+      .prepare(
+        `SELECT destination, dueAt FROM (
+           SELECT d.value AS destination, min(
+             coalesce((SELECT min(next_at) FROM leads
+                       WHERE destination = d.value AND status IN ('queued', 'retrying')), 9e18),
+             coalesce((SELECT min(next_at) FROM leads
+                       WHERE destination = d.value AND status = 'paused'), 9e18)) AS dueAt
+           FROM json_each(?) AS d)
+         WHERE dueAt < 9e18`,
+      )
+      .all(JSON.stringify(destinations)) as DueDestination[];
+    return rows;
   }
 }
