@@ -9,12 +9,6 @@ import {
 } from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
 import { type Config, ConfigError, type DestinationConfig } from "./config.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { UNTIL_RESUMED } from "./outcome.ts";
-import type { Route } from "./route.ts";
-import { type KeySource, keySourceFor } from "./secrets/key-source.ts";
-import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
-
 import { UnknownDestinationError } from "./destinations/errors.ts";
 import {
   type DestinationSettings,
@@ -23,6 +17,11 @@ import {
   settingsOfEntry,
 } from "./destinations/settings.ts";
 import { configOfEntry, sameConfig } from "./destinations/stored.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { UNTIL_RESUMED } from "./outcome.ts";
+import type { Route } from "./route.ts";
+import { type KeySource, keySourceFor } from "./secrets/key-source.ts";
+import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
 export { UnknownDestinationError };
 
@@ -278,6 +277,24 @@ export class Gateway {
   /** The key that seals and opens the catalog's client secrets. */
   get keys(): KeySource {
     return this.#keys;
+  }
+
+  /**
+   * The credentials a destination runs with, for a connection test only: never to be returned
+   * by the API, shown or logged. `undefined` for an unknown destination.
+   */
+  credentialsOf(
+    name: string,
+  ): { baseUrl: string; clientId: string; clientSecret: string } | undefined {
+    if (!this.#destinations.has(name)) return undefined;
+    const config =
+      this.#fromCatalog.get(name) ?? this.#options.config.destinations.find((d) => d.name === name);
+    const baseUrl = config?.baseUrl ?? this.sandbox?.url;
+    const clientId = config?.clientId ?? this.sandbox?.clientId;
+    const clientSecret = config?.clientSecret ?? this.sandbox?.clientSecret;
+    if (baseUrl === undefined || clientId === undefined || clientSecret === undefined)
+      return undefined;
+    return { baseUrl, clientId, clientSecret };
   }
 
   /** Starts every destination's dispatcher in the background; destinations added later start too. */

@@ -8,7 +8,8 @@ export const destinationName = z
 const baseUrl = z
   .url({
     protocol: /^https?$/,
-    error: "an http(s) URL, the REST API endpoint of Admin → Web Services, e.g. https://123-ABC-456.mktorest.com",
+    error:
+      "an http(s) URL, the REST API endpoint of Admin → Web Services, e.g. https://123-ABC-456.mktorest.com",
   })
   .max(2048);
 const clientId = z.string().trim().min(1, "the custom service's client id").max(255);

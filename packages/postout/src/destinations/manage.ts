@@ -1,5 +1,9 @@
 import type { KeySource } from "../secrets/key-source.ts";
-import type { CatalogChange, CatalogEntry, DestinationCatalog } from "../store/destination-catalog.ts";
+import type {
+  CatalogChange,
+  CatalogEntry,
+  DestinationCatalog,
+} from "../store/destination-catalog.ts";
 import {
   DestinationTakenError,
   LeadsWaitingError,

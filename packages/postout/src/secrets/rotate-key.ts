@@ -57,7 +57,10 @@ async function rotateFile(
   if (existsSync(keys.nextPath)) {
     // A rotation stopped between its commit and its rename: secrets may be sealed with the staged
     // key. Bring them all under the current key before staging another.
-    const staged = parseSecretKey(readFileSync(keys.nextPath, "utf8"), `the key file ${keys.nextPath}`);
+    const staged = parseSecretKey(
+      readFileSync(keys.nextPath, "utf8"),
+      `the key file ${keys.nextPath}`,
+    );
     await catalog.resealCatalog(resealWith([old, staged], old), now);
     keys.dropNext();
   }

@@ -1144,12 +1144,10 @@ export class SqliteStore implements Store {
   }
 
   async catalogVersion(): Promise<number> {
-    return (
-      this.#db
-        .prepare("SELECT coalesce(max(version), 0) FROM destination_catalog")
-        .pluck()
-        .get() as number
-    );
+    return this.#db
+      .prepare("SELECT coalesce(max(version), 0) FROM destination_catalog")
+      .pluck()
+      .get() as number;
   }
 
   async resealCatalog(
