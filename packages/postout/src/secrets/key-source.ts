@@ -62,7 +62,10 @@ export class FileKeySource implements KeySource {
   current(): SecretKey {
     // Read at every seal (rare): a key another process rotated meanwhile must not seal anything.
     const existing = this.#read(this.path);
-    if (existing) return (this.#key = existing);
+    if (existing) {
+      this.#key = existing;
+      return existing;
+    }
     mkdirSync(dirname(this.path), { recursive: true });
     const key = newSecretKey();
     try {
