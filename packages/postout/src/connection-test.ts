@@ -107,7 +107,9 @@ export async function testConnection(options: ConnectionTestOptions): Promise<Co
     leadFields: fields,
     quotaUsedToday,
     message: `connected to ${where}: a token, and ${fields} lead fields readable${
-      quotaUsedToday === undefined ? "" : `; ${quotaUsedToday} calls used today`
+      quotaUsedToday === undefined
+        ? ""
+        : `; ${quotaUsedToday} call${quotaUsedToday === 1 ? "" : "s"} used today`
     }`,
   };
 }

@@ -66,7 +66,7 @@ export class LeadsWaitingError extends DestinationError {
       .map(([status, n]) => `${n} ${status}`);
     super(
       "waiting",
-      `the destination "${name}" has ${total} lead(s) waiting (${parts.join(", ")}): remove it with waiting=pause to keep them paused until a destination of this name is created again, or wait until they are sent`,
+      `the destination "${name}" has ${total} lead(s) waiting (${parts.join(", ")}): remove it keeping them paused until a destination of this name is created again (API: ?waiting=pause; CLI: --waiting pause), or wait until they are sent`,
       name,
     );
     this.waiting = waiting;

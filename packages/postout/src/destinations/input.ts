@@ -1,4 +1,6 @@
-import { z } from "zod";
+// zod as @hono/zod-openapi extends it: zod 4 gives each schema its methods when it is made, so
+// schemas the API documents must be made after the extension, whoever imports this first.
+import { z } from "@hono/zod-openapi";
 
 /** A destination's name: safe in a URL path, a file name and a log line. */
 export const destinationName = z
