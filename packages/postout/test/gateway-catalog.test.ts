@@ -99,7 +99,7 @@ describe("gateway and the catalog (two processes' gateways on one database)", ()
     }
   });
 
-  it("sees another process's creations, edits and removals at its next sync, and reads the catalog only when it changed", async () => {
+  it("sees another process's creations, edits (a new client, the same gate state) and removals at its next sync, and reads the catalog only when it changed", async () => {
     const { store, gateway } = await open();
     const other = new SqliteStore(db);
     let reads = 0;
@@ -122,9 +122,14 @@ describe("gateway and the catalog (two processes' gateways on one database)", ()
       assert.equal(gateway.destination("beta").source, "api");
 
       const client = gateway.destination("beta").client;
+      await client.describeLeads();
+      const used = (await client.gateState()).quotaUsed;
+      assert.ok(used >= 1);
       await editDestination(access(other), "beta", { callsPer20s: 30 });
       assert.deepEqual((await gateway.syncDestinations()).changed, ["beta"]);
       assert.notEqual(gateway.destination("beta").client, client);
+      // The new client keeps the old one's gate state: its calls still count in the window.
+      assert.equal((await gateway.destination("beta").client.gateState()).quotaUsed, used);
       assert.equal(gateway.destination("beta").settings.callsPer20s, 30);
 
       await removeDestination(access(other), "beta", "refuse");
