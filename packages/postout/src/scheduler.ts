@@ -70,6 +70,8 @@ export class Scheduler {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #sleeping: { timer: ReturnType<typeof setTimeout>; done: () => void } | undefined;
+  /** Destinations no round may start for (being rebuilt or removed), with how many hold each. */
+  readonly #held = new Map<string, number>();
 
   constructor(options: SchedulerOptions) {
     const leaseMs = options.leaseMs ?? 15_000;
@@ -123,6 +125,23 @@ export class Scheduler {
     await Promise.all([...this.#running.values()].map((r) => r.round));
   }
 
+  /**
+   * Starts no round of `destination` until the returned release is called, and resolves once
+   * its round in flight (if any) has finished: a destination is rebuilt or removed between rounds.
+   */
+  async hold(destination: string): Promise<() => void> {
+    this.#held.set(destination, (this.#held.get(destination) ?? 0) + 1);
+    await this.#running.get(destination)?.round;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#held.get(destination) ?? 1) - 1;
+      if (n > 0) this.#held.set(destination, n);
+      else this.#held.delete(destination);
+    };
+  }
+
   /** New leads for `destination` in this process: start its round after the linger. */
   wake(destination: string): void {
     if (this.#stopping) return;
@@ -160,6 +179,7 @@ export class Scheduler {
   #mayStart(destination: string): boolean {
     return (
       !this.#stopping &&
+      !this.#held.has(destination) &&
       this.#owned.has(destination) &&
       this.#o.now() < this.#leaseUntil - this.#o.marginMs
     );

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
 import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../src/store/store.ts";
 import { leaseSuite } from "./store-suite-leases.ts";
+import { catalogSuite } from "./catalog-suite.ts";
 
 /**
  * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,
@@ -933,6 +934,8 @@ export function storeSuite(
         await cleanup();
       }
     });
+
+    catalogSuite((fn) => withStore((store) => fn(store)));
   });
   leaseSuite(name, open);
 }

@@ -1,4 +1,5 @@
 import type { Route } from "../route.ts";
+import type { DestinationCatalog } from "./destination-catalog.ts";
 import type { DestinationLeases } from "./destination-leases.ts";
 import type { StoreError } from "./errors.ts";
 
@@ -232,7 +233,7 @@ export interface Requeue {
  * The delivery queue: intake, claims, wire marks, attempts, leases and destination pauses. The
  * dispatcher is its only writer of delivery state; intake and repost add and requeue leads.
  */
-export interface DeliveryQueue extends DestinationLeases {
+export interface DeliveryQueue extends DestinationLeases, DestinationCatalog {
   /**
    * Stores leads in one transaction: when it resolves, they are durably stored. Rejects with a
    * StoreError when the database cannot keep them (deleted, full, unreachable …), storing
