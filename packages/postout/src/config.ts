@@ -15,6 +15,8 @@ export interface DestinationConfig {
   readonly callsPer20s: number | undefined;
   /** Postout's share of the instance's 10 concurrent calls. */
   readonly concurrency: number | undefined;
+  /** Calls a day Postout may make to the instance (its gate refuses more until the quota day ends). */
+  readonly dailyBudget?: number;
   /**
    * A lead field of the instance (a text field created for Postout) into which every
    * createOnly/createDuplicate lead carries Postout's own id for it: a cut-off create is then
@@ -64,6 +66,7 @@ const destinationSchema = z
     clientSecretEnv: z.string().min(1).optional(),
     callsPer20s: z.number().int().min(1).max(100).optional(),
     concurrency: z.number().int().min(1).max(10).optional(),
+    dailyBudget: z.number().int().min(1).max(100_000_000).optional(),
     markerField: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, "a lead field's API name, e.g. postoutId")
@@ -226,6 +229,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         clientSecret,
         callsPer20s: d.callsPer20s,
         concurrency: d.concurrency,
+        ...(d.dailyBudget === undefined ? {} : { dailyBudget: d.dailyBudget }),
         ...(d.markerField === undefined ? {} : { markerField: d.markerField }),
       };
     });

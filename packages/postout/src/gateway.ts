@@ -8,16 +8,22 @@ import {
   type ThrottleCause,
 } from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
-import type { Config, DestinationConfig } from "./config.ts";
+import { type Config, ConfigError, type DestinationConfig } from "./config.ts";
+import { UnknownDestinationError } from "./destinations/errors.ts";
+import {
+  type DestinationSettings,
+  type DestinationSource,
+  settingsOfConfig,
+  settingsOfEntry,
+} from "./destinations/settings.ts";
+import { configOfEntry, sameConfig } from "./destinations/stored.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
+import { type KeySource, keySourceFor } from "./secrets/key-source.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
 
-/** A destination name that is not configured: a usage mistake, not a failure. */
-export class UnknownDestinationError extends Error {
-  override name = "UnknownDestinationError";
-}
+export { UnknownDestinationError };
 
 /** One Marketo instance as the gateway runs it: its client (token, gate), dispatcher and schema cache. */
 export interface Destination {
@@ -35,6 +41,17 @@ export interface Destination {
   readonly markerField: string | undefined;
   /** The describe schema, fetched once and again after a 1006 (a field may have been created since). */
   schema(options?: { readonly refresh?: boolean }): Promise<LeadSchema>;
+  /** Where it is defined: the config file or environment, or the catalog (API, CLI). */
+  readonly source: DestinationSource;
+  /** Its settings, the client secret left out. */
+  readonly settings: DestinationSettings;
+}
+
+/** What {@link Gateway.syncDestinations} changed, by destination name. */
+export interface CatalogSync {
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
 }
 
 /** What a person's mapping makes of one source row: the Marketo input, or why it cannot be sent. */
@@ -55,6 +72,13 @@ export interface GatewayOptions {
   >;
   /** Options for the built-in sandbox when no Marketo is configured. */
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
+  /**
+   * The key that opens the catalog's sealed client secrets.
+   * @default keySourceFor({ db: config.db }): POSTOUT_SECRET_KEY, or the key file beside the database
+   */
+  readonly keys?: KeySource;
+  /** Where catalog problems are said (never with a secret). @default process.stderr */
+  readonly log?: (line: string) => void;
 }
 
 const PRIMARY_ENDPOINTS = new Set(["/rest/v1/leads.json", "/rest/v1/leads/push.json"]);
@@ -97,6 +121,19 @@ export class Gateway {
   readonly sandbox: Sandbox | undefined;
   readonly #destinations: Map<string, Destination>;
   readonly #now: () => number;
+  readonly #options: GatewayOptions;
+  readonly #keys: KeySource;
+  readonly #log: (line: string) => void;
+  /** The catalog's destinations as running, their secrets opened: what a sync compares with. */
+  readonly #fromCatalog = new Map<string, DestinationConfig>();
+  /** The catalog version last read; -1 before the first read. */
+  #catalogVersion = -1;
+  /** Syncs one after another: two at once would build a destination twice. */
+  #syncing: Promise<unknown> = Promise.resolve();
+  /** Problems already said, so a lasting one is said once. */
+  readonly #said = new Set<string>();
+  /** Whether dispatchers run in the background (serve): a destination added later starts too. */
+  #dispatching = false;
 
   private constructor(
     store: Store,
@@ -104,12 +141,16 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
+    options: GatewayOptions,
   ) {
     this.store = store;
     this.#destinations = destinations;
     this.sandbox = sandbox;
     this.worker = worker;
     this.#now = now;
+    this.#options = options;
+    this.#keys = options.keys ?? keySourceFor({ db: options.config.db });
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
   static async open(options: GatewayOptions): Promise<Gateway> {
@@ -124,9 +165,23 @@ export class Gateway {
     }
     const destinations = new Map<string, Destination>();
     for (const config of options.config.destinations) {
-      destinations.set(config.name, Gateway.#destination(config, options, sandbox, worker, now));
+      destinations.set(config.name, {
+        ...Gateway.#destination(config, options, sandbox, worker, now),
+        source: "config",
+        settings: {
+          ...settingsOfConfig(config),
+          baseUrl: config.baseUrl ?? sandbox?.url,
+          clientId: config.clientId ?? sandbox?.clientId,
+        },
+      });
     }
-    const gateway = new Gateway(options.store, destinations, sandbox, worker, now);
+    const gateway = new Gateway(options.store, destinations, sandbox, worker, now, options);
+    try {
+      await gateway.#sync(true);
+    } catch (error) {
+      await sandbox?.close();
+      throw error;
+    }
     await gateway.recover();
     // A pause for bad credentials or access denied (401, 603) lasts until a person acts.
     // Starting the gateway again, typically with corrected credentials, is that act: the first
@@ -145,7 +200,7 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
-  ): Destination {
+  ): Omit<Destination, "source" | "settings"> {
     const calls = new Map<string, number>();
     const throttled = new Map<"606" | "615", Record<ThrottleCause, number>>([
       ["606", { self: 0, foreign: 0 }],
@@ -168,11 +223,13 @@ export class Gateway {
       clientSecret: config.clientSecret ?? (sandbox as Sandbox).clientSecret,
       now,
       onEvent,
-      ...(config.callsPer20s || config.concurrency
+      ...(config.callsPer20s || config.concurrency || config.dailyBudget
         ? {
             gate: {
               ...(config.callsPer20s ? { calls: config.callsPer20s } : {}),
               ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+              // The gate refuses calls past the budget until the quota day ends (as after a 607).
+              ...(config.dailyBudget ? { dailyQuota: config.dailyBudget } : {}),
             },
           }
         : {}),
@@ -215,6 +272,140 @@ export class Gateway {
 
   get destinations(): readonly Destination[] {
     return [...this.#destinations.values()];
+  }
+
+  /** The key that seals and opens the catalog's client secrets. */
+  get keys(): KeySource {
+    return this.#keys;
+  }
+
+  /**
+   * The credentials a destination runs with, for a connection test only: never to be returned
+   * by the API, shown or logged. `undefined` for an unknown destination.
+   */
+  credentialsOf(
+    name: string,
+  ): { baseUrl: string; clientId: string; clientSecret: string } | undefined {
+    if (!this.#destinations.has(name)) return undefined;
+    const config =
+      this.#fromCatalog.get(name) ?? this.#options.config.destinations.find((d) => d.name === name);
+    const baseUrl = config?.baseUrl ?? this.sandbox?.url;
+    const clientId = config?.clientId ?? this.sandbox?.clientId;
+    const clientSecret = config?.clientSecret ?? this.sandbox?.clientSecret;
+    if (baseUrl === undefined || clientId === undefined || clientSecret === undefined)
+      return undefined;
+    return { baseUrl, clientId, clientSecret };
+  }
+
+  /** Starts every destination's dispatcher in the background; destinations added later start too. */
+  startDispatchers(): void {
+    this.#dispatching = true;
+    for (const destination of this.#destinations.values()) destination.dispatcher.start();
+  }
+
+  /**
+   * Reads the catalog again when it changed (one cheap version query otherwise) and adds,
+   * rebuilds (new credentials or limits: a new client, so a new token) or removes the catalog's
+   * destinations to match. Every process on the database calls it about once a second.
+   */
+  syncDestinations(): Promise<CatalogSync> {
+    const run = this.#syncing.then(() => this.#sync(false));
+    this.#syncing = run.catch(() => {});
+    return run;
+  }
+
+  async #sync(strict: boolean): Promise<CatalogSync> {
+    const version = await this.store.catalogVersion();
+    if (version === this.#catalogVersion) return { added: [], changed: [], removed: [] };
+    const wanted = new Map<string, { config: DestinationConfig; settings: DestinationSettings }>();
+    for (const entry of await this.store.listCatalog()) {
+      const running = this.#destinations.get(entry.name);
+      if (running?.source === "config") {
+        const message = `postout: the destination "${entry.name}" is both in the config file (or MARKETO_*) and in the catalog: remove one (postout destinations remove ${entry.name}, or edit the file); the config file's is used`;
+        if (strict) throw new ConfigError(message);
+        this.#sayOnce(message);
+        continue;
+      }
+      try {
+        wanted.set(entry.name, {
+          config: configOfEntry(entry, this.#keys),
+          settings: settingsOfEntry(entry),
+        });
+      } catch (error) {
+        if (strict || !(error instanceof ConfigError)) throw error;
+        // A key that does not open it (rotated by another process under POSTOUT_SECRET_KEY):
+        // the destination keeps running as it was; the message names keys, never the secret.
+        this.#sayOnce(`postout: ${error.message}`);
+        const kept = this.#fromCatalog.get(entry.name);
+        if (kept && running) wanted.set(entry.name, { config: kept, settings: running.settings });
+      }
+    }
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: string[] = [];
+    for (const name of [...this.#fromCatalog.keys()]) {
+      if (!wanted.has(name)) {
+        await this.#detach(name);
+        removed.push(name);
+      }
+    }
+    for (const [name, { config, settings }] of wanted) {
+      const before = this.#fromCatalog.get(name);
+      if (before && sameConfig(before, config)) {
+        const running = this.#destinations.get(name);
+        if (running) this.#destinations.set(name, { ...running, settings });
+        continue;
+      }
+      if (before) await this.#detach(name);
+      this.#attach(config, settings);
+      (before ? changed : added).push(name);
+    }
+    this.#catalogVersion = version;
+    return { added, changed, removed };
+  }
+
+  /** Runs a catalog destination (its dispatcher too when dispatchers run). */
+  #attach(config: DestinationConfig, settings: DestinationSettings): void {
+    const destination: Destination = {
+      ...Gateway.#destination(config, this.#options, this.sandbox, this.worker, this.#now),
+      source: "api",
+      settings,
+    };
+    this.#destinations.set(config.name, destination);
+    this.#fromCatalog.set(config.name, config);
+    if (this.#dispatching) destination.dispatcher.start();
+  }
+
+  /** Stops a catalog destination: its round in progress ends first, then it is gone. */
+  async #detach(name: string): Promise<void> {
+    const destination = this.#destinations.get(name);
+    await destination?.dispatcher.stop();
+    this.#destinations.delete(name);
+    this.#fromCatalog.delete(name);
+  }
+
+  /**
+   * Runs `change` (a removal) with the destination's sending stopped, so no round is in flight
+   * while its leads are held; then reads the catalog again. Sending resumes when the
+   * destination is still there (the removal was refused).
+   */
+  async whileStopped<T>(name: string, change: () => Promise<T>): Promise<T> {
+    const destination = this.#destinations.get(name);
+    await destination?.dispatcher.stop();
+    try {
+      return await change();
+    } finally {
+      await this.syncDestinations();
+      if (destination && this.#destinations.get(name) === destination && this.#dispatching) {
+        destination.dispatcher.start();
+      }
+    }
+  }
+
+  #sayOnce(line: string): void {
+    if (this.#said.has(line)) return;
+    this.#said.add(line);
+    this.#log(line);
   }
 
   /** The named destination, or the only one when no name is given. */
@@ -354,6 +545,8 @@ export class Gateway {
 
   /** Stops the dispatchers and the built-in sandbox; the store stays open for the caller to close. */
   async close(): Promise<void> {
+    this.#dispatching = false;
+    await this.#syncing;
     await Promise.all(this.destinations.map((d) => d.dispatcher.stop()));
     await this.sandbox?.close();
   }

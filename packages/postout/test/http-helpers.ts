@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { SANDBOX_DESTINATION } from "../src/config.ts";
 import { Gateway } from "../src/gateway.ts";
 import { createApp } from "../src/http/app.ts";
+import type { KeySource } from "../src/secrets/key-source.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 
 export const API_KEY = "test-key-0123456789abcdef";
@@ -14,6 +15,10 @@ export async function openApi(
     readonly maxBodyBytes?: number;
     readonly dashboardDir?: string;
     readonly now?: () => number;
+    /** The key of the catalog's secrets. @default a key file beside the test's database */
+    readonly keys?: KeySource;
+    /** Where the gateway and the app log. @default nowhere */
+    readonly log?: (line: string) => void;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "postout-http-"));
@@ -27,13 +32,15 @@ export async function openApi(
       retry: undefined,
     },
     announce: () => {},
+    ...(options.keys === undefined ? {} : { keys: options.keys }),
+    log: options.log ?? (() => {}),
     sandboxOptions: { latency: false, seed: 11 },
     clientOptions: { retry: { maxAttempts: 1 } },
   });
   const app = createApp({
     gateway,
     apiKey: API_KEY,
-    log: () => {},
+    log: options.log ?? (() => {}),
     mapDir: join(dir, "maps"),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
 import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../src/store/store.ts";
+import { catalogSuite } from "./catalog-suite.ts";
 
 /**
  * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,
@@ -932,5 +933,7 @@ export function storeSuite(
         await cleanup();
       }
     });
+
+    catalogSuite((fn) => withStore((store) => fn(store)));
   });
 }

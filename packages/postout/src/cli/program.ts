@@ -1,10 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
-import { UnknownDestinationError } from "../gateway.ts";
+import { isDestinationError } from "../destinations/errors.ts";
 import { isIntakeError } from "../intake/errors.ts";
 import { FieldMapError } from "../mapping/field-map.ts";
 import { isStoreError } from "../store/errors.ts";
 import { registerDemo } from "./demo-command.ts";
+import { registerDestinations } from "./destinations-command.ts";
 import { registerExplain } from "./explain-command.ts";
 import { UsageError } from "./io.ts";
 import { registerPost } from "./post-command.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerTestIntegration(program);
   registerServe(program);
+  registerDestinations(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -44,11 +46,16 @@ export async function run(argv: readonly string[]): Promise<number> {
       // Commander already printed the problem; --help and --version end with code 0.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
+    if (isDestinationError(error) && error.code === "waiting") {
+      // Not a mistake: leads are waiting, and the message names the two choices.
+      process.stderr.write(`postout: ${error.message}\n`);
+      return 1;
+    }
     if (
       error instanceof UsageError ||
       error instanceof ConfigError ||
       error instanceof FieldMapError ||
-      error instanceof UnknownDestinationError ||
+      isDestinationError(error) ||
       isIntakeError(error) ||
       // Another process dispatches from the database: a usage mistake, not a failure.
       (isStoreError(error) && error.code === "locked")

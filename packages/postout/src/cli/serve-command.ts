@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
+import { watchCatalog } from "../destinations/catalog-watch.ts";
 import { Gateway } from "../gateway.ts";
 import { type ApiKey, resolveApiKey } from "../http/api-key.ts";
 import { createApp } from "../http/app.ts";
@@ -98,6 +99,7 @@ export function registerServe(program: Command): void {
         ...(o.demo ? { clientOptions: { retry: DEMO_CLIENT_RETRY } } : {}),
       });
       const mapDir = mapDirBeside(config.db);
+      let stopCatalog = () => {};
       const server = serve({
         fetch: createApp({ gateway, apiKey: apiKey.key, mapDir }).fetch,
         port,
@@ -118,7 +120,11 @@ export function registerServe(program: Command): void {
         });
         // Before the dispatchers start: the demo drains its own leads, in order.
         const demoLine = o.demo ? await demoOnce(gateway, store, mapDir) : undefined;
-        for (const destination of gateway.destinations) destination.dispatcher.start();
+        gateway.startDispatchers();
+        // Destinations created, edited or removed by another process (the CLI, another serve).
+        stopCatalog = watchCatalog(gateway, {
+          log: (line) => process.stderr.write(`postout serve: ${line}\n`),
+        });
         const address = server.address() as AddressInfo;
         const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
         const url = `http://${host}:${address.port}`;
@@ -139,6 +145,7 @@ export function registerServe(program: Command): void {
           if ("closeIdleConnections" in server) server.closeIdleConnections();
         });
         stopWatch();
+        stopCatalog();
         await gateway.close();
         await store.close();
       }

@@ -5,6 +5,7 @@ import type { Store } from "../store/store.ts";
 import { requireApiKey } from "./auth.ts";
 import { builtDashboardDir, dashboardRoutes } from "./dashboard-routes.ts";
 import type { ApiDeps } from "./deps.ts";
+import { destinationCatalogRoutes } from "./destination-catalog-routes.ts";
 import { destinationsRoutes } from "./destinations-routes.ts";
 import { errorHandler, problem, validationHook } from "./errors.ts";
 import { explainRoute } from "./explain-route.ts";
@@ -101,6 +102,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   reportRoute(app, deps);
   explainRoute(app);
   destinationsRoutes(app, deps);
+  destinationCatalogRoutes(app, deps);
   testIntegrationRoute(app, deps);
   statsRoutes(app, deps);
   healthMetricsRoutes(app, gatewayMetrics(deps.gateway, deps.store), deps.store);

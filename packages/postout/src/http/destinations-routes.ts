@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { settingsView } from "../destinations/settings.ts";
 import type { Destination } from "../gateway.ts";
 import { type Api, type ApiDeps, SECURED } from "./deps.ts";
 import { problem } from "./errors.ts";
@@ -61,43 +62,50 @@ const resume = createRoute({
   },
 });
 
+/**
+ * A destination as the API shows it: its settings (source, base URL, client id, limits, budget;
+ * never the secret), pause, calls, 606/615 by cause, quota forecast, gate and queue.
+ */
+export async function destinationState(deps: ApiDeps, destination: Destination) {
+  const { store, now } = deps;
+  const stored = await store.getDestination(destination.name);
+  const gate = await destination.client.gateState();
+  const at = now();
+  const paused = stored?.pausedUntil !== undefined && stored.pausedUntil > at;
+  const queue = await store.countByStatus({ destination: destination.name });
+  return {
+    name: destination.name,
+    ...settingsView(destination.settings),
+    paused: paused
+      ? {
+          code: stored?.pausedCode ?? null,
+          reason: stored?.pausedReason ?? null,
+          until:
+            stored?.pausedUntil === UNTIL_RESUMED
+              ? null
+              : new Date(stored?.pausedUntil ?? at).toISOString(),
+        }
+      : null,
+    calls: Object.fromEntries(destination.calls),
+    // 606/615 by whose calls filled the instance: { "606": { self, foreign }, "615": … }.
+    throttled: Object.fromEntries(destination.throttled),
+    quota: forecastQuota(gate.quotaUsed, deps.dailyQuota, at),
+    gate: {
+      inFlight: gate.inFlight,
+      inWindow: gate.inWindow,
+      share: gate.currentShare,
+      pausedUntil: gate.pausedUntil > at ? new Date(gate.pausedUntil).toISOString() : null,
+    },
+    queue,
+  };
+}
+
 /** Destinations: their state, quota forecast, pause and resume. */
 export function destinationsRoutes(app: Api, deps: ApiDeps): void {
   const { gateway, store, now } = deps;
   const find = (name: string): Destination | undefined =>
     gateway.destinations.find((d) => d.name === name);
-
-  async function state(destination: Destination) {
-    const stored = await store.getDestination(destination.name);
-    const gate = await destination.client.gateState();
-    const at = now();
-    const paused = stored?.pausedUntil !== undefined && stored.pausedUntil > at;
-    const queue = await store.countByStatus({ destination: destination.name });
-    return {
-      name: destination.name,
-      paused: paused
-        ? {
-            code: stored?.pausedCode ?? null,
-            reason: stored?.pausedReason ?? null,
-            until:
-              stored?.pausedUntil === UNTIL_RESUMED
-                ? null
-                : new Date(stored?.pausedUntil ?? at).toISOString(),
-          }
-        : null,
-      calls: Object.fromEntries(destination.calls),
-      // 606/615 by whose calls filled the instance: { "606": { self, foreign }, "615": … }.
-      throttled: Object.fromEntries(destination.throttled),
-      quota: forecastQuota(gate.quotaUsed, deps.dailyQuota, at),
-      gate: {
-        inFlight: gate.inFlight,
-        inWindow: gate.inWindow,
-        share: gate.currentShare,
-        pausedUntil: gate.pausedUntil > at ? new Date(gate.pausedUntil).toISOString() : null,
-      },
-      queue,
-    };
-  }
+  const state = (destination: Destination) => destinationState(deps, destination);
 
   app.openapi(list, async (c) => {
     const destinations = [];

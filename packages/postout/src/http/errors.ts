@@ -3,6 +3,8 @@ import { isMarketoError } from "@postout/marketo";
 import type { Context, Env, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type DestinationError, isDestinationError } from "../destinations/errors.ts";
+import { isSecretKeyError } from "../secrets/errors.ts";
 import { isStoreError, type StoreError } from "../store/errors.ts";
 
 /** One problem with the request, naming the field (`leads.3.email`, `query.limit`). */
@@ -43,6 +45,11 @@ export function storeErrorStatus(error: StoreError): 503 | 507 {
   return error.code === "full" ? 507 : 503;
 }
 
+/** 404 for an unknown destination; 409 for a name taken, a read-only one, or leads waiting. */
+export function destinationErrorStatus(error: DestinationError): 404 | 409 {
+  return error.code === "unknown" ? 404 : 409;
+}
+
 /**
  * Errors no handler answered: Hono's own (bad JSON, 413) keep their status; a store that cannot
  * keep data is a 503 or 507 naming the cause; Marketo being unreachable is a 502; anything else is a 500 that says nothing about the inside.
@@ -51,6 +58,14 @@ export function errorHandler(log: (line: string) => void): ErrorHandler {
   return (error, c) => {
     if (error instanceof HTTPException) {
       return problem(c, error.status as ContentfulStatusCode, error.message || "bad request");
+    }
+    if (isDestinationError(error)) {
+      return problem(c, destinationErrorStatus(error), error.message);
+    }
+    if (isSecretKeyError(error)) {
+      // A key a person must fix (a key file too open, a wrong key): names keys, never a secret.
+      log(`postout serve: ${error.message}`);
+      return problem(c, 503, `the gateway cannot seal or open client secrets: ${error.message}`);
     }
     if (isStoreError(error)) {
       log(`postout serve: ${error.message}`);

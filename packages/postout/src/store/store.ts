@@ -1,4 +1,5 @@
 import type { Route } from "../route.ts";
+import type { DestinationCatalog } from "./destination-catalog.ts";
 import type { StoreError } from "./errors.ts";
 
 /** Where a lead is on its way. A lead's status follows from its attempts; the store keeps it beside them. */
@@ -220,7 +221,7 @@ export interface Requeue {
  * processes, claims with FOR UPDATE SKIP LOCKED) implements the same interface and passes the
  * same suite (test/store.test.ts). All SQL lives in the implementation.
  */
-export interface Store {
+export interface Store extends DestinationCatalog {
   /**
    * Stores leads in one transaction: when it resolves, they are on disk. Rejects with a
    * StoreError, storing nothing, when the database cannot keep them (deleted, full …).

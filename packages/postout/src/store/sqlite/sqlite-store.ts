@@ -3,6 +3,13 @@ import { dirname, resolve } from "node:path";
 import { clip } from "@postout/marketo";
 import Database from "better-sqlite3";
 import { type Route, requestContent, routeKey } from "../../route.ts";
+import type {
+  CatalogChange,
+  CatalogEntry,
+  NewCatalogEntry,
+  RemoveResult,
+  WaitingLeads,
+} from "../destination-catalog.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { boundedResponse, boundedText, ROW_BOUNDS } from "../row-bounds.ts";
 import type {
@@ -80,6 +87,50 @@ interface AttemptRecordRow {
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+interface CatalogRecord {
+  name: string;
+  base_url: string;
+  client_id: string;
+  sealed_secret: string;
+  calls_per_20s: number | null;
+  concurrency: number | null;
+  daily_budget: number | null;
+  marker_field: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toCatalogEntry(r: CatalogRecord): CatalogEntry {
+  return {
+    name: r.name,
+    baseUrl: r.base_url,
+    clientId: r.client_id,
+    sealedSecret: r.sealed_secret,
+    callsPer20s: opt(r.calls_per_20s),
+    concurrency: opt(r.concurrency),
+    dailyBudget: opt(r.daily_budget),
+    markerField: opt(r.marker_field),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function catalogParams(e: NewCatalogEntry) {
+  return {
+    name: e.name,
+    baseUrl: e.baseUrl,
+    clientId: e.clientId,
+    sealedSecret: e.sealedSecret,
+    callsPer20s: e.callsPer20s ?? null,
+    concurrency: e.concurrency ?? null,
+    dailyBudget: e.dailyBudget ?? null,
+    markerField: e.markerField ?? null,
+  };
+}
+
+/** The catalog's next version: one above every row's, inside the writing transaction. */
+const NEXT_VERSION = "(SELECT coalesce(max(version), 0) + 1 FROM destination_catalog)";
 
 function toLead(r: LeadRecord): LeadRow {
   return {
@@ -931,5 +982,200 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.#db.close();
     this.#lock?.release();
+  }
+
+  // The destination catalog (DestinationCatalog, migration 008).
+
+  async listCatalog(): Promise<CatalogEntry[]> {
+    const rows = this.#db
+      .prepare("SELECT * FROM destination_catalog WHERE removed_at IS NULL ORDER BY name")
+      .all() as CatalogRecord[];
+    return rows.map(toCatalogEntry);
+  }
+
+  async getCatalogEntry(name: string): Promise<CatalogEntry | undefined> {
+    const row = this.#db
+      .prepare("SELECT * FROM destination_catalog WHERE name = ? AND removed_at IS NULL")
+      .get(name) as CatalogRecord | undefined;
+    return row && toCatalogEntry(row);
+  }
+
+  async addCatalogEntry(
+    entry: NewCatalogEntry,
+    now: number,
+  ): Promise<{ entry: CatalogEntry; resumed: number } | { taken: true }> {
+    return this.#write(() =>
+      this.#db
+        .transaction(() => {
+          const before = this.#db
+            .prepare("SELECT removed_at FROM destination_catalog WHERE name = ?")
+            .get(entry.name) as { removed_at: number | null } | undefined;
+          if (before && before.removed_at === null) return { taken: true as const };
+          this.#db
+            .prepare(
+              `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, calls_per_20s,
+                 concurrency, daily_budget, marker_field, created_at, updated_at, removed_at, version)
+               VALUES (@name, @baseUrl, @clientId, @sealedSecret, @callsPer20s, @concurrency,
+                 @dailyBudget, @markerField, @now, @now, NULL, ${NEXT_VERSION})
+               ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url,
+                 client_id = excluded.client_id, sealed_secret = excluded.sealed_secret,
+                 calls_per_20s = excluded.calls_per_20s, concurrency = excluded.concurrency,
+                 daily_budget = excluded.daily_budget, marker_field = excluded.marker_field,
+                 created_at = excluded.created_at, updated_at = excluded.updated_at,
+                 removed_at = NULL, version = excluded.version`,
+            )
+            .run({ ...catalogParams(entry), now });
+          let resumed = 0;
+          if (before) {
+            // The name was removed with its leads held paused: they are this destination's again.
+            this.#db
+              .prepare(
+                `UPDATE destinations SET paused_until = NULL, paused_code = NULL, paused_reason = NULL,
+                   updated_at = ? WHERE name = ? AND paused_code = 'removed'`,
+              )
+              .run(now, entry.name);
+            resumed = this.#db
+              .prepare(
+                "UPDATE leads SET next_at = ?, updated_at = ? WHERE destination = ? AND status = 'paused'",
+              )
+              .run(now, now, entry.name).changes;
+          }
+          return { entry: this.#catalogRow(entry.name) as CatalogEntry, resumed };
+        })
+        .immediate(),
+    );
+  }
+
+  async updateCatalogEntry(
+    name: string,
+    change: CatalogChange,
+    now: number,
+  ): Promise<CatalogEntry | undefined> {
+    const keep = (v: unknown) => (v === undefined ? 0 : 1);
+    return this.#write(() =>
+      this.#db
+        .transaction(() => {
+          const { changes } = this.#db
+            .prepare(
+              `UPDATE destination_catalog SET
+                 base_url = coalesce(@baseUrl, base_url),
+                 client_id = coalesce(@clientId, client_id),
+                 sealed_secret = coalesce(@sealedSecret, sealed_secret),
+                 calls_per_20s = CASE WHEN @setCalls THEN @callsPer20s ELSE calls_per_20s END,
+                 concurrency = CASE WHEN @setConcurrency THEN @concurrency ELSE concurrency END,
+                 daily_budget = CASE WHEN @setBudget THEN @dailyBudget ELSE daily_budget END,
+                 marker_field = CASE WHEN @setMarker THEN @markerField ELSE marker_field END,
+                 updated_at = @now, version = ${NEXT_VERSION}
+               WHERE name = @name AND removed_at IS NULL`,
+            )
+            .run({
+              name,
+              now,
+              baseUrl: change.baseUrl ?? null,
+              clientId: change.clientId ?? null,
+              sealedSecret: change.sealedSecret ?? null,
+              setCalls: keep(change.callsPer20s),
+              callsPer20s: change.callsPer20s ?? null,
+              setConcurrency: keep(change.concurrency),
+              concurrency: change.concurrency ?? null,
+              setBudget: keep(change.dailyBudget),
+              dailyBudget: change.dailyBudget ?? null,
+              setMarker: keep(change.markerField),
+              markerField: change.markerField ?? null,
+            });
+          return changes === 0 ? undefined : this.#catalogRow(name);
+        })
+        .immediate(),
+    );
+  }
+
+  async removeCatalogEntry(
+    name: string,
+    options: {
+      waiting: "refuse" | "hold";
+      now: number;
+      hold: { until: number; reason: string };
+    },
+  ): Promise<RemoveResult | undefined> {
+    const { now, hold } = options;
+    return this.#write(() =>
+      this.#db
+        .transaction((): RemoveResult | undefined => {
+          if (!this.#catalogRow(name)) return undefined;
+          const counts = this.#db
+            .prepare(
+              `SELECT status, count(*) AS n FROM leads
+               WHERE destination = ? AND status IN ('queued', 'retrying', 'sending', 'paused')
+               GROUP BY status`,
+            )
+            .all(name) as { status: keyof WaitingLeads; n: number }[];
+          const waiting = { queued: 0, retrying: 0, sending: 0, paused: 0 };
+          for (const c of counts) waiting[c.status] = c.n;
+          const total = counts.reduce((sum, c) => sum + c.n, 0);
+          if (total > 0 && options.waiting === "refuse") return { removed: false, waiting, total };
+          // Held paused until the name is created again; a lead whose call may be in Marketo
+          // keeps its wire mark, so it is verified before anything is sent again.
+          const held = this.#db
+            .prepare(
+              `UPDATE leads SET status = 'paused', next_at = ?, claimed_by = NULL, lease_until = NULL,
+                 updated_at = ?
+               WHERE destination = ? AND status IN ('queued', 'retrying', 'sending', 'paused')`,
+            )
+            .run(hold.until, now, name).changes;
+          this.#db
+            .prepare(
+              `INSERT INTO destinations (name, paused_until, paused_code, paused_reason, updated_at)
+               VALUES (?, ?, 'removed', ?, ?)
+               ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until,
+                 paused_code = excluded.paused_code, paused_reason = excluded.paused_reason,
+                 updated_at = excluded.updated_at`,
+            )
+            .run(name, hold.until, hold.reason, now);
+          this.#db
+            .prepare(
+              `UPDATE destination_catalog SET removed_at = ?, updated_at = ?, version = ${NEXT_VERSION}
+               WHERE name = ?`,
+            )
+            .run(now, now, name);
+          return { removed: true, held };
+        })
+        .immediate(),
+    );
+  }
+
+  async catalogVersion(): Promise<number> {
+    return this.#db
+      .prepare("SELECT coalesce(max(version), 0) FROM destination_catalog")
+      .pluck()
+      .get() as number;
+  }
+
+  async resealCatalog(
+    reseal: (name: string, sealedSecret: string) => string,
+    now: number,
+  ): Promise<number> {
+    return this.#write(() =>
+      this.#db
+        .transaction(() => {
+          const rows = this.#db
+            .prepare("SELECT name, sealed_secret FROM destination_catalog ORDER BY name")
+            .all() as { name: string; sealed_secret: string }[];
+          const update = this.#db.prepare(
+            `UPDATE destination_catalog SET sealed_secret = ?, updated_at = ?, version = ${NEXT_VERSION}
+             WHERE name = ?`,
+          );
+          for (const row of rows) update.run(reseal(row.name, row.sealed_secret), now, row.name);
+          return rows.length;
+        })
+        .immediate(),
+    );
+  }
+
+  /** An entry, removed or not (inside the catalog's transactions). */
+  #catalogRow(name: string): CatalogEntry | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM destination_catalog WHERE name = ? AND removed_at IS NULL")
+      .get(name) as CatalogRecord | undefined;
+    return row && toCatalogEntry(row);
   }
 }

@@ -1,0 +1,95 @@
+import type { LeadStatus } from "./store.ts";
+
+/** A destination created at runtime (API, CLI), as the catalog keeps it. */
+export interface CatalogEntry {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly clientId: string;
+  /** The client secret sealed by src/secrets/secret-box.ts: never the secret itself. */
+  readonly sealedSecret: string;
+  /** Postout's share of the instance's 100 calls per 20 s; `undefined` for all of it. */
+  readonly callsPer20s: number | undefined;
+  /** Postout's share of the instance's 10 concurrent calls; `undefined` for all of them. */
+  readonly concurrency: number | undefined;
+  /** Calls a day Postout may make to the instance; `undefined` for no budget of its own. */
+  readonly dailyBudget: number | undefined;
+  readonly markerField: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The settings of a new entry (created and updated times are the store's). */
+export type NewCatalogEntry = Omit<CatalogEntry, "createdAt" | "updatedAt">;
+
+/** What an edit changes; a field left out keeps its value, `null` clears an optional one. */
+export interface CatalogChange {
+  readonly baseUrl?: string;
+  readonly clientId?: string;
+  readonly sealedSecret?: string;
+  readonly callsPer20s?: number | null;
+  readonly concurrency?: number | null;
+  readonly dailyBudget?: number | null;
+  readonly markerField?: string | null;
+}
+
+/** Leads not yet settled, by status: what a removal must not drop. */
+export type WaitingLeads = Readonly<
+  Record<Extract<LeadStatus, "queued" | "retrying" | "sending" | "paused">, number>
+>;
+
+/** A removal's result: done (and how many leads it holds paused), or refused for waiting leads. */
+export type RemoveResult =
+  | { readonly removed: true; readonly held: number }
+  | { readonly removed: false; readonly waiting: WaitingLeads; readonly total: number };
+
+/**
+ * The destinations created at runtime. Entries are never deleted: a removed one is marked
+ * removed, so its name can be taken again and the leads it held paused become sendable again.
+ * Every change raises the catalog's version, which every process polls cheaply to see changes.
+ */
+export interface DestinationCatalog {
+  /** The entries not removed, by name. */
+  listCatalog(): Promise<CatalogEntry[]>;
+  /** One entry not removed. */
+  getCatalogEntry(name: string): Promise<CatalogEntry | undefined>;
+  /**
+   * Adds an entry; `taken` when one of that name exists (and is not removed). Re-creating a
+   * removed name ends the pause its removal put on the destination and its leads (they are due
+   * at once), in the same transaction.
+   */
+  addCatalogEntry(
+    entry: NewCatalogEntry,
+    now: number,
+  ): Promise<{ readonly entry: CatalogEntry; readonly resumed: number } | { readonly taken: true }>;
+  /** Changes an entry; `undefined` when there is none of that name. */
+  updateCatalogEntry(
+    name: string,
+    change: CatalogChange,
+    now: number,
+  ): Promise<CatalogEntry | undefined>;
+  /**
+   * Removes an entry in one transaction. With leads waiting (queued, retrying, sending, paused),
+   * `refuse` changes nothing and counts them; `hold` pauses them until `hold.until` (a pause with
+   * code `removed` on the destination), so nothing is sent and nothing is dropped.
+   * `undefined` when there is no entry of that name.
+   */
+  removeCatalogEntry(
+    name: string,
+    options: {
+      readonly waiting: "refuse" | "hold";
+      readonly now: number;
+      readonly hold: { readonly until: number; readonly reason: string };
+    },
+  ): Promise<RemoveResult | undefined>;
+  /** A number that grows at every change of the catalog: cheap to read once a second. */
+  catalogVersion(): Promise<number>;
+  /**
+   * Re-seals every entry's secret, removed ones too, in one transaction (key rotation).
+   * `reseal` gets an entry's name and sealed secret and returns the new sealed form; an
+   * exception from it rolls everything back. Resolves to how many were re-sealed.
+   */
+  resealCatalog(
+    reseal: (name: string, sealedSecret: string) => string,
+    now: number,
+  ): Promise<number>;
+}
