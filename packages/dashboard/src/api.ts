@@ -1,8 +1,6 @@
-/** One problem with a request, naming the field, as the gateway answers it. */
-export interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
+import type { Issue } from "./types.ts";
+
+export type { Issue };
 
 /**
  * A gateway answer that was not 2xx: the status, its `error`, the issues naming fields, and the

@@ -1,5 +1,4 @@
-import type { Issue } from "./api.ts";
-import type { Destination } from "./types.ts";
+import type { Destination, Issue } from "./types.ts";
 
 /** The fields of the "Connect a Marketo instance" form, as typed (the secret is kept apart). */
 export interface DestinationFields {

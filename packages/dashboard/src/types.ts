@@ -1,5 +1,11 @@
 /** The shapes the gateway's /v1 API answers (packages/postout/src/http/lead-view.ts and friends). */
 
+/** One problem with a request, naming the field, as the gateway answers it. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
 export const STATUSES = [
   "queued",
   "sending",

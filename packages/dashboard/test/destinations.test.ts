@@ -121,8 +121,14 @@ describe("Connect a Marketo instance: the dashboard in Chromium against `postout
     assert.equal(await f.getByLabel("Client secret").getAttribute("type"), "password");
     assert.match(await f.innerText(), /Of Marketo's 100 per instance/);
     assert.match(await f.innerText(), /writes its own id into on creates/);
-    assert.ok(
-      await f.getByLabel("Name", { exact: true }).evaluate((e) => e === document.activeElement),
+    const focused = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document
+          .activeElement?.id,
+    );
+    assert.equal(
+      focused,
+      await f.getByLabel("Name", { exact: true }).getAttribute("id"),
       "the first field has the focus",
     );
     await shot("connect-1-empty");
@@ -245,6 +251,8 @@ describe("Connect a Marketo instance: the dashboard in Chromium against `postout
     };
     await askToRemove();
     assert.match(await dialog.innerText(), /3 leads have not been sent yet \(3 paused\)/);
+    // The card behind the dialog is read again and counts the same leads.
+    await acmeCard.getByText(/; 3 leads waiting\./).waitFor();
     await shot("connect-7-remove-waiting");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "hidden" });

@@ -161,7 +161,7 @@ export function DestinationForm(props: {
         />
         <TextField
           label="REST base URL"
-          hint="Admin → Web Services → REST API endpoint, e.g. https://123-ABC-456.mktorest.com"
+          hint="Admin → Web Services → REST API → Endpoint."
           error={errors.baseUrl}
           input={{
             ...field("baseUrl"),

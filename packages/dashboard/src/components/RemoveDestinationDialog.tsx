@@ -29,6 +29,8 @@ export function RemoveDestinationDialog(props: {
   readonly name: string;
   readonly onRemoved: (held: number) => void;
   readonly onClose: () => void;
+  /** The gateway counted waiting leads: the page reads its list again, so its cards agree. */
+  readonly onRefused?: () => void;
 }) {
   const { name } = props;
   const [step, setStep] = useState<Step>({ kind: "ask" });
@@ -45,9 +47,10 @@ export function RemoveDestinationDialog(props: {
       );
       props.onRemoved(done.held);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409 && isLeadsWaiting(e.body))
+      if (e instanceof ApiError && e.status === 409 && isLeadsWaiting(e.body)) {
         setStep({ kind: "waiting", leads: e.body });
-      else setFailure(describeError(e));
+        props.onRefused?.();
+      } else setFailure(describeError(e));
     } finally {
       setBusy(false);
     }

@@ -36,23 +36,24 @@ export function DestinationsPage() {
     <section>
       <div className="page-head">
         <h1>Destinations</h1>
-        <button
-          type="button"
-          className="primary"
-          onClick={() => {
-            setNotice(undefined);
-            setEditing({ kind: "new" });
-          }}
-          disabled={editing?.kind === "new"}
-        >
-          Connect a Marketo instance
-        </button>
+        {editing?.kind === "new" ? null : (
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              setNotice(undefined);
+              setEditing({ kind: "new" });
+            }}
+          >
+            Connect a Marketo instance
+          </button>
+        )}
       </div>
       <p className="notice" role="status">
         {notice}
       </p>
       {editing?.kind === "new" ? (
-        <section className="card">
+        <section className="card connect">
           <DestinationForm
             onSaved={(d) => {
               setEditing(undefined);
@@ -104,6 +105,7 @@ export function DestinationsPage() {
             reload();
           }}
           onClose={() => setRemoving(undefined)}
+          onRefused={reload}
         />
       ) : null}
     </section>
