@@ -1,4 +1,5 @@
 import type { RetryOptions } from "@postout/marketo";
+import { SANDBOX_DESTINATION } from "./config.ts";
 import type { Gateway } from "./gateway.ts";
 import { parseFieldMap } from "./mapping/field-map.ts";
 import { saveMapFile } from "./mapping/map-files.ts";
@@ -113,7 +114,8 @@ export interface DemoOptions {
 export async function runDemo(gateway: Gateway, options: DemoOptions = {}): Promise<number[]> {
   const sandbox = gateway.sandbox;
   if (!sandbox) throw new Error("the demo runs only against the built-in sandbox");
-  const destination = gateway.destination();
+  // By name: destinations connected at runtime may stand beside the built-in sandbox.
+  const destination = gateway.destination(SANDBOX_DESTINATION.name);
   const schema = (options?: { readonly refresh?: boolean }) => destination.schema(options);
   const mapPath =
     options.mapDir === undefined ? undefined : saveMapFile(options.mapDir, DEMO_MAP_JSON);

@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  type GateStore,
   type LeadSchema,
   MarketoClient,
   type MarketoClientOptions,
   type MarketoEvent,
+  MemoryGateStore,
   type ThrottleCause,
 } from "@postout/marketo";
 import { type Sandbox, startSandbox } from "@postout/sandbox";
@@ -134,6 +136,12 @@ export class Gateway {
   readonly #said = new Set<string>();
   /** Whether dispatchers run in the background (serve): a destination added later starts too. */
   #dispatching = false;
+  /**
+   * Each catalog destination's gate state (window, in flight, quota used today), kept across
+   * rebuilds on the same base URL: an edited destination's new client still knows the calls
+   * its old one made, so it cannot overrun the instance's limits (a self-caused 606).
+   */
+  readonly #gateStores = new Map<string, { readonly baseUrl: string; readonly store: GateStore }>();
 
   private constructor(
     store: Store,
@@ -200,6 +208,7 @@ export class Gateway {
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
+    gateStore?: GateStore,
   ): Omit<Destination, "source" | "settings"> {
     const calls = new Map<string, number>();
     const throttled = new Map<"606" | "615", Record<ThrottleCause, number>>([
@@ -223,13 +232,14 @@ export class Gateway {
       clientSecret: config.clientSecret ?? (sandbox as Sandbox).clientSecret,
       now,
       onEvent,
-      ...(config.callsPer20s || config.concurrency || config.dailyBudget
+      ...(config.callsPer20s || config.concurrency || config.dailyBudget || gateStore
         ? {
             gate: {
               ...(config.callsPer20s ? { calls: config.callsPer20s } : {}),
               ...(config.concurrency ? { concurrency: config.concurrency } : {}),
               // The gate refuses calls past the budget until the quota day ends (as after a 607).
               ...(config.dailyBudget ? { dailyQuota: config.dailyBudget } : {}),
+              ...(gateStore ? { store: gateStore } : {}),
             },
           }
         : {}),
@@ -356,7 +366,7 @@ export class Gateway {
         if (running) this.#destinations.set(name, { ...running, settings });
         continue;
       }
-      if (before) await this.#detach(name);
+      if (before) await this.#detach(name, { keepGate: true });
       this.#attach(config, settings);
       (before ? changed : added).push(name);
     }
@@ -366,8 +376,19 @@ export class Gateway {
 
   /** Runs a catalog destination (its dispatcher too when dispatchers run). */
   #attach(config: DestinationConfig, settings: DestinationSettings): void {
+    const baseUrl = config.baseUrl ?? "";
+    const kept = this.#gateStores.get(config.name);
+    const gateStore = kept?.baseUrl === baseUrl ? kept.store : new MemoryGateStore();
+    this.#gateStores.set(config.name, { baseUrl, store: gateStore });
     const destination: Destination = {
-      ...Gateway.#destination(config, this.#options, this.sandbox, this.worker, this.#now),
+      ...Gateway.#destination(
+        config,
+        this.#options,
+        this.sandbox,
+        this.worker,
+        this.#now,
+        gateStore,
+      ),
       source: "api",
       settings,
     };
@@ -377,11 +398,12 @@ export class Gateway {
   }
 
   /** Stops a catalog destination: its round in progress ends first, then it is gone. */
-  async #detach(name: string): Promise<void> {
+  async #detach(name: string, options: { readonly keepGate?: boolean } = {}): Promise<void> {
     const destination = this.#destinations.get(name);
     await destination?.dispatcher.stop();
     this.#destinations.delete(name);
     this.#fromCatalog.delete(name);
+    if (!options.keepGate) this.#gateStores.delete(name);
   }
 
   /**

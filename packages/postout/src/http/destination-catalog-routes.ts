@@ -1,6 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { testConnection } from "../connection-test.ts";
-import { LeadsWaitingError, UnknownDestinationError } from "../destinations/errors.ts";
+import {
+  LeadsWaitingError,
+  ReadOnlyDestinationError,
+  UnknownDestinationError,
+} from "../destinations/errors.ts";
 import {
   DestinationChangeSchema,
   DestinationCreateSchema,
@@ -197,6 +201,8 @@ export function destinationCatalogRoutes(app: Api, deps: ApiDeps): void {
     const { name } = c.req.valid("param");
     const { waiting } = c.req.valid("query");
     const catalog = access();
+    // Refused before anything stops: a config destination's sending goes on untouched.
+    if (catalog.configNames.has(name)) throw new ReadOnlyDestinationError(name);
     try {
       const held = await gateway.whileStopped(name, () =>
         removeDestination(catalog, name, waiting),
