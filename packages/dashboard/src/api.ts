@@ -1,18 +1,21 @@
-/** One problem with a request, naming the field, as the gateway answers it. */
-export interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
+import type { Issue } from "./types.ts";
 
-/** A gateway answer that was not 2xx: the status, its `error` and the issues naming fields. */
+export type { Issue };
+
+/**
+ * A gateway answer that was not 2xx: the status, its `error`, the issues naming fields, and the
+ * whole body for answers that carry more (a removal refused says how many leads wait).
+ */
 export class ApiError extends Error {
   override readonly name = "ApiError";
   readonly status: number;
   readonly issues: readonly Issue[];
-  constructor(status: number, message: string, issues: readonly Issue[] = []) {
+  readonly body: unknown;
+  constructor(status: number, message: string, issues: readonly Issue[] = [], body?: unknown) {
     super(message);
     this.status = status;
     this.issues = issues;
+    this.body = body;
   }
 }
 
@@ -56,7 +59,7 @@ export async function api<T>(
   }
   if (!res.ok) {
     const body = (json ?? {}) as { error?: string; issues?: Issue[] };
-    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`, body.issues ?? []);
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`, body.issues ?? [], json);
   }
   return json as T;
 }

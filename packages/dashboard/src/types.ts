@@ -1,5 +1,11 @@
 /** The shapes the gateway's /v1 API answers (packages/postout/src/http/lead-view.ts and friends). */
 
+/** One problem with a request, naming the field, as the gateway answers it. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
 export const STATUSES = [
   "queued",
   "sending",
@@ -82,8 +88,19 @@ export interface QuotaForecast {
   readonly resetsAt: string;
 }
 
+/** Where a destination is defined: the config file or environment (read-only here), or the API. */
+export type DestinationSource = "config" | "api";
+
 export interface Destination {
   readonly name: string;
+  readonly source: DestinationSource;
+  /** The REST base URL; never the client secret, which the API does not return. */
+  readonly baseUrl: string | null;
+  readonly clientId: string | null;
+  /** Postout's share of the instance's limits; null for all of it (100 calls per 20 s, 10 at once). */
+  readonly limits: { readonly callsPer20s: number | null; readonly concurrency: number | null };
+  readonly dailyBudget: number | null;
+  readonly markerField: string | null;
   readonly paused: { code: string | null; reason: string | null; until: string | null } | null;
   readonly calls: Readonly<Record<string, number>>;
   readonly quota: QuotaForecast;
@@ -106,4 +123,32 @@ export interface TestIntegrationResult {
   readonly responseStatusCode: string | undefined;
   readonly responseReason: string | null;
   readonly fix: string | null;
+}
+
+/** What "Test connection" found: connected (with what it read), or the problem in words. */
+export type ConnectionReport =
+  | {
+      readonly ok: true;
+      readonly message: string;
+      readonly leadFields: number;
+      readonly quotaUsedToday?: number | null;
+    }
+  | {
+      readonly ok: false;
+      readonly message: string;
+      readonly problem:
+        | "bad-credentials"
+        | "access-denied"
+        | "unreachable"
+        | "not-marketo"
+        | "quota"
+        | "marketo-error";
+      readonly code?: string | null;
+    };
+
+/** The answer to a removal refused because leads wait: how many, by status. */
+export interface LeadsWaiting {
+  readonly error: string;
+  readonly total: number;
+  readonly waiting: Readonly<Record<"queued" | "retrying" | "sending" | "paused", number>>;
 }

@@ -8,6 +8,8 @@ export function ConfirmDialog(props: {
   readonly confirmLabel: string;
   readonly onConfirm: () => void;
   readonly onCancel: () => void;
+  /** While the change is under way: the confirm button waits, so it is not sent twice. */
+  readonly busy?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -24,7 +26,12 @@ export function ConfirmDialog(props: {
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="button" className="primary" onClick={props.onConfirm}>
+        <button
+          type="button"
+          className="primary"
+          onClick={props.onConfirm}
+          disabled={props.busy === true}
+        >
           {props.confirmLabel}
         </button>
       </div>
