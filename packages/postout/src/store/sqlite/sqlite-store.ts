@@ -1315,7 +1315,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** An entry, removed or not (inside the catalog's transactions). */
+  /** An entry not removed (inside the catalog's transactions). */
   #catalogRow(name: string): CatalogEntry | undefined {
     const row = this.#db
       .prepare("SELECT * FROM destination_catalog WHERE name = ? AND removed_at IS NULL")
