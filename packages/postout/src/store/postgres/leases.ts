@@ -14,7 +14,9 @@ export async function heartbeat(
   now: number,
   ttlMs: number,
 ): Promise<void> {
-  await db.write(SQL.HEARTBEAT, [text(worker), ms(now + ttlMs), ms(now)]);
+  // Two statements, no transaction: the upsert waits at most for a forget, which waits for nobody.
+  await db.write(SQL.HEARTBEAT, [text(worker), ms(now + ttlMs)]);
+  await db.write(SQL.FORGET_QUIET_WORKERS, [ms(now)]);
 }
 
 /**
