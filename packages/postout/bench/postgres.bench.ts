@@ -141,9 +141,7 @@ try {
     const p95 = times[Math.floor(times.length * 0.95)] ?? 0;
     const client = new pg.Client({ connectionString: db });
     await client.connect();
-    const stored = Number(
-      (await client.query("SELECT count(*) AS n FROM leads")).rows[0].n,
-    );
+    const stored = Number((await client.query("SELECT count(*) AS n FROM leads")).rows[0].n);
     await client.end();
     const rate = INTAKE_LEADS / seconds;
     lines.push(
