@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import type { Route } from "../src/route.ts";
@@ -17,6 +18,12 @@ const lead = (i: number, destination = "main"): NewLead => ({
   input: { email: `p${i}@example.com` },
   intakeKey: `api#${i}`,
 });
+
+/** The versions of the schema's migration files, in order: each applied once. */
+const MIGRATIONS = readdirSync(new URL("../src/store/postgres/migrations/", import.meta.url))
+  .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+  .map((f) => Number(f.slice(0, 3)))
+  .sort((a, b) => a - b);
 
 /** A call the client sent again (a try), as the dispatcher records it beside its attempt. */
 const CALL_AGAIN = {
@@ -44,7 +51,7 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
         const { rows } = await client.query("SELECT version FROM postout_migrations ORDER BY 1");
         assert.deepEqual(
           rows.map((r) => r.version),
-          [1],
+          MIGRATIONS,
         );
       } finally {
         await client.end();

@@ -1,6 +1,7 @@
 import { clip } from "@postout/marketo";
 import { type Route, requestContent, routeKey } from "../../route.ts";
 import { redactedUrl } from "../database-url.ts";
+import type { DueDestination } from "../destination-leases.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { emailOf, programOf } from "../lead-fields.ts";
 import { boundedText, ROW_BOUNDS } from "../row-bounds.ts";
@@ -16,6 +17,7 @@ import type {
   LeadRow,
   LeadStatus,
   NewLead,
+  RecordOptions,
   Requeue,
   Step,
   Store,
@@ -23,6 +25,7 @@ import type {
 } from "../store.ts";
 import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
 import { Database, type DatabaseOptions } from "./database.ts";
+import * as leases from "./leases.ts";
 import { insertLog, type LogRow, logRow, refusalRow } from "./log-rows.ts";
 import { migrate } from "./migrate.ts";
 import {
@@ -259,14 +262,23 @@ export class PostgresStore implements Store {
   async recordAttempts(
     records: readonly AttemptRecord[],
     tries: readonly TryRecord[] = [],
+    options: RecordOptions = {},
   ): Promise<void> {
     if (records.length === 0 && tries.length === 0) return;
     await this.#db.transaction(
       async (query) => {
+        // A lead no longer claimed by the worker is not moved: its record is logged as a call
+        // that did not decide (RecordOptions.worker).
+        const leadIds = records.map((r) => r.leadId);
+        const { worker } = options;
+        const lost =
+          worker === undefined
+            ? undefined
+            : (await leases.checkClaims(query, leadIds, worker)).lost;
         // Each record's new attempt number and its lead's destination, in record order. A lead
         // with several records (one per step) is updated once per wave, in their order.
         const outcome: { attempts: number; destination: string }[] = [];
-        const numbered = records.map((r, i) => ({ ...r, i }));
+        const numbered = records.map((r, i) => ({ ...r, i })).filter((r) => !lost?.has(r.leadId));
         for (const wave of waves(numbered, (r) => r.leadId)) {
           const { rows } = await query<{ id: number; attempts: number; destination: string }>(
             SQL.RECORD_OUTCOMES,
@@ -303,6 +315,11 @@ export class PostgresStore implements Store {
         }
         const log: LogRow[] = [];
         records.forEach((r, i) => {
+          const other = lost?.get(r.leadId);
+          if (other) {
+            log.push(logRow(r, other.attempts, other.destination, "sending"));
+            return;
+          }
           const lead = outcome[i] as { attempts: number; destination: string };
           const key = `${r.leadId}:${lead.attempts}`;
           for (const t of waiting.get(key) ?? [])
@@ -589,6 +606,30 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.#db.close();
+  }
+
+  // Destination leases (DestinationLeases, migration 002): see leases.ts.
+
+  heartbeat(worker: string, now: number, ttlMs: number): Promise<void> {
+    return leases.heartbeat(this.#db, worker, now, ttlMs);
+  }
+
+  balance(
+    worker: string,
+    destinations: readonly string[],
+    now: number,
+    leaseMs: number,
+    busy: readonly string[] = [],
+  ): Promise<string[]> {
+    return leases.balance(this.#db, worker, destinations, now, leaseMs, busy);
+  }
+
+  releaseWorker(worker: string): Promise<void> {
+    return leases.releaseWorker(this.#db, worker);
+  }
+
+  dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
+    return leases.dueDestinations(this.#db, destinations);
   }
 }
 

@@ -312,3 +312,102 @@ ORDER BY l.id LIMIT ${params.add(limit)}`;
 /** The latest attempt of each of these leads. */
 export const LAST_ATTEMPTS = `SELECT DISTINCT ON (lead_id) * FROM attempts
 WHERE lead_id = ANY ($1::bigint[]) ORDER BY lead_id, id DESC`;
+
+// ---------------------------------------------------------------------------------------------
+// Destination leases (DestinationLeases; migration 002) and the claim check of recordAttempts.
+// A balance locks lease rows in destination order, so processes balancing at once wait for each
+// other instead of deadlocking.
+// ---------------------------------------------------------------------------------------------
+
+/** Marks $1 alive until $2 and forgets the workers gone quiet by $3 (not counted alive anyway). */
+export const HEARTBEAT = `WITH gone AS (
+  DELETE FROM workers WHERE expires_at <= $3 AND id <> $1
+)
+INSERT INTO workers (id, expires_at) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`;
+
+/**
+ * The first statement of a balance: locks, in destination order, the leases of $1 (names) that
+ * worker $2 owns or that are expired at $3 (those it may renew, give up or take), and answers
+ * them with their owner as they stand once locked.
+ */
+export const LOCK_LEASES = `SELECT destination, owner FROM destination_leases
+WHERE destination = ANY ($1::text[]) AND (owner = $2 OR expires_at <= $3)
+ORDER BY destination
+FOR UPDATE`;
+
+/** Renews worker $1's leases on $2 (names) to $3. */
+export const RENEW_DESTINATION_LEASES = `UPDATE destination_leases SET expires_at = $3
+WHERE owner = $1 AND destination = ANY ($2::text[])`;
+
+/** Workers other than $1 alive at $2. */
+export const LIVE_WORKERS = `SELECT count(*)::int AS n FROM workers WHERE expires_at > $2 AND id <> $1`;
+
+/** Gives up worker $1's leases on $2 (names). */
+export const GIVE_UP_LEASES = `DELETE FROM destination_leases
+WHERE owner = $1 AND destination = ANY ($2::text[])`;
+
+/** Of $1 (names), the first $3 by name that nobody holds a lease on at $2. */
+export const FREE_DESTINATIONS = `SELECT d.destination FROM unnest($1::text[]) AS d (destination)
+WHERE NOT EXISTS (
+  SELECT 1 FROM destination_leases l WHERE l.destination = d.destination AND l.expires_at > $2)
+ORDER BY d.destination
+LIMIT $3`;
+
+/**
+ * Worker $2 takes the leases on $1 (names) until $3, in name order; a lease is taken only while
+ * it is still free or expired at $4 (another process may have taken it since it was read). The
+ * previous owner's sends were its own only while it held the lease: the lead claims other
+ * workers hold on a destination taken go back now, not when their own (longer) lease runs out;
+ * their wire marks stay. Answers the destinations taken.
+ */
+export const TAKE_LEASES = `WITH taken AS (
+  INSERT INTO destination_leases (destination, owner, expires_at)
+  SELECT d.destination, $2::text, $3::bigint FROM unnest($1::text[]) AS d (destination)
+  ORDER BY d.destination
+  ON CONFLICT (destination) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+  WHERE destination_leases.expires_at <= $4::bigint
+  RETURNING destination
+),
+handed_back AS (
+  UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
+    next_at = coalesce(next_at, updated_at)
+  WHERE destination IN (SELECT destination FROM taken) AND status = 'sending' AND claimed_by <> $2::text
+)
+SELECT destination FROM taken`;
+
+/** Claims whose own lease ran out by $2 (a round that failed) on $1 (names) go back in line. */
+export const RELEASE_EXPIRED_CLAIMS = `UPDATE leads SET status = 'queued', claimed_by = NULL, lease_until = NULL,
+  next_at = coalesce(next_at, updated_at)
+WHERE destination = ANY ($1::text[]) AND status = 'sending' AND lease_until < $2`;
+
+/** Gives up every lease of worker $1 (locked in destination order) and forgets it. */
+export const RELEASE_WORKER = `WITH released AS (
+  DELETE FROM destination_leases WHERE destination IN (
+    SELECT destination FROM destination_leases WHERE owner = $1 ORDER BY destination FOR UPDATE)
+)
+DELETE FROM workers WHERE id = $1`;
+
+/**
+ * Of $1 (names), those with leads waiting (queued, retrying or paused) and the earliest time
+ * one is due, in the order given: one seek in leads_due per destination.
+ */
+export const DUE_DESTINATIONS = `SELECT d.destination, due.at AS "dueAt"
+FROM unnest($1::text[]) WITH ORDINALITY AS d (destination, ord)
+CROSS JOIN LATERAL (
+  SELECT min(l.next_at) AS at FROM leads l
+  WHERE l.destination = d.destination AND l.status IN ('queued', 'retrying', 'paused')
+) due
+WHERE due.at IS NOT NULL
+ORDER BY d.ord`;
+
+/**
+ * recordAttempts' claim check: locks the leads of $1 in id order and answers, for each, whether
+ * worker $2 still holds its claim, with the attempt number and destination a row logged for a
+ * lead it no longer holds takes.
+ */
+export const CLAIMS_HELD = `SELECT id, status = 'sending' AND claimed_by IS NOT DISTINCT FROM $2 AS held,
+  attempts + 1 AS attempts, destination
+FROM leads WHERE id = ANY ($1::bigint[])
+ORDER BY id
+FOR UPDATE`;
