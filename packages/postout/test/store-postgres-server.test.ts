@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import type { Route } from "../src/route.ts";
+import type { NewCatalogEntry } from "../src/store/destination-catalog.ts";
 import { isStoreError } from "../src/store/errors.ts";
 import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
 import { ROW_BOUNDS } from "../src/store/row-bounds.ts";
@@ -52,6 +53,7 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
         assert.deepEqual(
           rows.map((r) => r.version),
           MIGRATIONS,
+          "each file of migrations/ once",
         );
       } finally {
         await client.end();
@@ -125,6 +127,48 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
       assert.equal((await one.countByStatus({})).queued, 5 * 300);
     } finally {
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("four processes creating one destination name at once: one creates it, the others find it taken (a removed name too)", async () => {
+    const url = await cluster.createDatabase();
+    const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open(url)));
+    const [first] = stores as [PostgresStore];
+    const entry = (name: string, clientId: string): NewCatalogEntry => ({
+      name,
+      baseUrl: "https://123-ABC-456.mktorest.com",
+      clientId,
+      sealedSecret: "v1:aaaaaaaa:iv:body:tag",
+      callsPer20s: undefined,
+      concurrency: undefined,
+      dailyBudget: undefined,
+      markerField: undefined,
+    });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const name = `acme-${round}`;
+        for (const removedBefore of [false, true]) {
+          if (removedBefore)
+            await first.removeCatalogEntry(name, {
+              waiting: "refuse",
+              now: T0,
+              hold: { until: 1, reason: "" },
+            });
+          const version = await first.catalogVersion();
+          const results = await Promise.all(
+            stores.map((s, i) => s.addCatalogEntry(entry(name, `client-${i}`), T0)),
+          );
+          const created = results.flatMap((r) => ("entry" in r ? [r.entry] : []));
+          const what = `${name}${removedBefore ? " taken again" : ""}`;
+          assert.equal(created.length, 1, `${what}: one process creates it`);
+          assert.equal(results.filter((r) => "taken" in r).length, 3);
+          assert.deepEqual(await first.getCatalogEntry(name), created[0], `${what}: as created`);
+          assert.ok((await first.catalogVersion()) > version);
+        }
+      }
+      assert.equal((await first.listCatalog()).length, 10);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
     }
   });
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
 import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../src/store/store.ts";
-import { leaseSuite } from "./store-suite-leases.ts";
 import { catalogSuite } from "./catalog-suite.ts";
+import { leaseSuite } from "./store-suite-leases.ts";
 
 /**
  * The conformance suite every Store implementation passes unchanged. `open` gives a fresh,

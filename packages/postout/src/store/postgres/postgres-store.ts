@@ -1,6 +1,12 @@
 import { clip } from "@postout/marketo";
 import { type Route, requestContent, routeKey } from "../../route.ts";
 import { redactedUrl } from "../database-url.ts";
+import type {
+  CatalogChange,
+  CatalogEntry,
+  NewCatalogEntry,
+  RemoveResult,
+} from "../destination-catalog.ts";
 import type { DueDestination } from "../destination-leases.ts";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { emailOf, programOf } from "../lead-fields.ts";
@@ -24,6 +30,7 @@ import type {
   TryRecord,
 } from "../store.ts";
 import { LEAD_STATUSES, LeaseLostError } from "../store.ts";
+import * as catalog from "./catalog.ts";
 import { Database, type DatabaseOptions } from "./database.ts";
 import * as leases from "./leases.ts";
 import { insertLog, type LogRow, logRow, refusalRow } from "./log-rows.ts";
@@ -630,6 +637,49 @@ export class PostgresStore implements Store {
 
   dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
     return leases.dueDestinations(this.#db, destinations);
+  }
+
+  // The destination catalog (DestinationCatalog, migration 003): catalog.ts.
+
+  listCatalog(): Promise<CatalogEntry[]> {
+    return catalog.listCatalog(this.#db);
+  }
+
+  getCatalogEntry(name: string): Promise<CatalogEntry | undefined> {
+    return catalog.getCatalogEntry(this.#db, name);
+  }
+
+  addCatalogEntry(
+    entry: NewCatalogEntry,
+    now: number,
+  ): Promise<{ entry: CatalogEntry; resumed: number } | { taken: true }> {
+    return catalog.addCatalogEntry(this.#db, entry, now);
+  }
+
+  updateCatalogEntry(
+    name: string,
+    change: CatalogChange,
+    now: number,
+  ): Promise<CatalogEntry | undefined> {
+    return catalog.updateCatalogEntry(this.#db, name, change, now);
+  }
+
+  removeCatalogEntry(
+    name: string,
+    options: { waiting: "refuse" | "hold"; now: number; hold: { until: number; reason: string } },
+  ): Promise<RemoveResult | undefined> {
+    return catalog.removeCatalogEntry(this.#db, name, options);
+  }
+
+  catalogVersion(): Promise<number> {
+    return catalog.catalogVersion(this.#db);
+  }
+
+  resealCatalog(
+    reseal: (name: string, sealedSecret: string) => string,
+    now: number,
+  ): Promise<number> {
+    return catalog.resealCatalog(this.#db, reseal, now);
   }
 }
 

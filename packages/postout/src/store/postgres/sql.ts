@@ -411,3 +411,86 @@ export const CLAIMS_HELD = `SELECT id, status = 'sending' AND claimed_by IS NOT 
 FROM leads WHERE id = ANY ($1::bigint[])
 ORDER BY id
 FOR UPDATE`;
+// ── The destination catalog (DestinationCatalog, migration 003; logic in catalog.ts) ──────────
+
+/**
+ * Taken first by every transaction that writes the catalog, held until it ends: writers go one
+ * at a time, so each takes its version after the last one committed and versions rise in commit
+ * order (a poller that saw version n has seen every change up to n). Readers are not blocked.
+ */
+export const LOCK_CATALOG = "LOCK TABLE destination_catalog IN SHARE ROW EXCLUSIVE MODE";
+
+/** Names in byte order, as SQLite orders them, whatever the database's collation. */
+export const LIST_CATALOG = `SELECT * FROM destination_catalog WHERE removed_at IS NULL
+ORDER BY name COLLATE "C"`;
+
+export const GET_CATALOG_ENTRY =
+  "SELECT * FROM destination_catalog WHERE name = $1 AND removed_at IS NULL";
+
+/** The row of a name, removed or not. */
+export const CATALOG_REMOVED_AT = "SELECT removed_at FROM destination_catalog WHERE name = $1";
+
+/** A new entry, or a removed name taken again (a new entry in the old row). $9: now. */
+export const ADD_CATALOG_ENTRY = `INSERT INTO destination_catalog (name, base_url, client_id,
+  sealed_secret, calls_per_20s, concurrency, daily_budget, marker_field, created_at, updated_at,
+  removed_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $9::bigint, NULL,
+  nextval('destination_catalog_version_seq'))
+ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url, client_id = excluded.client_id,
+  sealed_secret = excluded.sealed_secret, calls_per_20s = excluded.calls_per_20s,
+  concurrency = excluded.concurrency, daily_budget = excluded.daily_budget,
+  marker_field = excluded.marker_field, created_at = excluded.created_at,
+  updated_at = excluded.updated_at, removed_at = NULL, version = excluded.version
+RETURNING *`;
+
+/** Ends the pause a removal put on the destination (its leads: RESUME_DESTINATION). $2: now. */
+export const END_REMOVED_PAUSE = `UPDATE destinations SET paused_until = NULL, paused_code = NULL,
+  paused_reason = NULL, updated_at = $2
+WHERE name = $1 AND paused_code = 'removed'`;
+
+/**
+ * An edit: a text field given (not null) replaces the stored one; an optional number or the
+ * marker field is set (null clears it) when its flag is true. $1 name, $13 now.
+ */
+export const UPDATE_CATALOG_ENTRY = `UPDATE destination_catalog SET
+  base_url = coalesce($2::text, base_url),
+  client_id = coalesce($3::text, client_id),
+  sealed_secret = coalesce($4::text, sealed_secret),
+  calls_per_20s = CASE WHEN $5::boolean THEN $6::integer ELSE calls_per_20s END,
+  concurrency = CASE WHEN $7::boolean THEN $8::integer ELSE concurrency END,
+  daily_budget = CASE WHEN $9::boolean THEN $10::integer ELSE daily_budget END,
+  marker_field = CASE WHEN $11::boolean THEN $12::text ELSE marker_field END,
+  updated_at = $13::bigint, version = nextval('destination_catalog_version_seq')
+WHERE name = $1 AND removed_at IS NULL
+RETURNING *`;
+
+/** The leads a removal must not drop, counted by status. */
+export const WAITING_LEADS = `SELECT status, count(*) AS n FROM leads
+WHERE destination = $1 AND status IN ('queued', 'retrying', 'sending', 'paused')
+GROUP BY status`;
+
+/**
+ * A removal holds the waiting leads paused until $1; a claim is given back, and a lead whose
+ * call may be in Marketo keeps its wire mark, so it is verified before anything is sent again.
+ */
+export const HOLD_WAITING_LEADS = `UPDATE leads SET status = 'paused', next_at = $1, claimed_by = NULL,
+  lease_until = NULL, updated_at = $2
+WHERE destination = $3 AND status IN ('queued', 'retrying', 'sending', 'paused')`;
+
+export const MARK_CATALOG_REMOVED = `UPDATE destination_catalog SET removed_at = $2, updated_at = $2,
+  version = nextval('destination_catalog_version_seq')
+WHERE name = $1`;
+
+/** Cheap at every poll: the version index's last entry. */
+export const CATALOG_VERSION =
+  "SELECT coalesce(max(version), 0) AS version FROM destination_catalog";
+
+/** Every entry's secret, removed ones too, in name order (key rotation). */
+export const CATALOG_SECRETS = `SELECT name, sealed_secret FROM destination_catalog
+ORDER BY name COLLATE "C"`;
+
+/** New sealed secrets, one per name, each a change with its own version. $3: now. */
+export const RESEAL_CATALOG = `UPDATE destination_catalog c SET sealed_secret = v.sealed_secret,
+  updated_at = $3::bigint, version = nextval('destination_catalog_version_seq')
+FROM unnest($1::text[], $2::text[]) AS v (name, sealed_secret)
+WHERE c.name = v.name`;
