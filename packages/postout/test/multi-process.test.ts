@@ -409,8 +409,8 @@ describe("several postout serve processes on one PostgreSQL", () => {
       serves[victimIndex] = await startServe();
       await until(`${moment}: fair shares again after the restart`, fairShares, 30_000, 200);
     };
+    /** SIGKILL, at once: the counters of the process were read before the moment began. */
     const kill = async (s: Serve) => {
-      await readAllThrottled();
       s.alive = false;
       const at = Date.now();
       await killHard(s.proc);
@@ -424,6 +424,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
     let victim = serves[victimIndex] as Serve;
     let dead = await ownedBy(victim);
     assert.ok(dead.length > 0, "the victim holds leases before its first round");
+    await readAllThrottled();
     let killedAt = await kill(victim);
     const k1 = await takeover("before its first round", killedAt, dead);
     await restartVictim("kill 1");
@@ -432,30 +433,37 @@ describe("several postout serve processes on one PostgreSQL", () => {
     // of its Marketo instances has a call of ours in flight (only the lease holder calls it).
     victim = serves[victimIndex] as Serve;
     dead = await ownedBy(victim);
+    await readAllThrottled();
     const others = live().filter((s) => s !== victim);
     await Promise.all(
       dead.flatMap((d) =>
         ROUTES.map((action, i) => post(make(d, action, 40), others[i % others.length])),
       ),
     );
+    // The victim's leads whose call is on the wire now (marked before it leaves), createDuplicate
+    // among them, on an instance that has a call in flight.
+    const onWire = async () =>
+      (
+        await sql.query<{ id: string; destination: string; action: string }>(
+          `SELECT id, destination, route::jsonb ->> 'action' AS action FROM leads
+           WHERE status = 'sending' AND claimed_by LIKE $1 AND wire_at IS NOT NULL`,
+          [`${victim.workerPrefix}%`],
+        )
+      ).rows;
     const inFlightAt = await until(
-      "kill 2: a call of the victim in flight",
+      "kill 2: a createDuplicate call of the victim in flight",
       async () => {
-        for (const d of dead) if ((await sandboxState(d)).calls.inFlight > 0) return d;
-        return undefined;
+        const marked = await onWire();
+        const cd = marked.find((r) => r.action === "createDuplicate");
+        if (!cd) return undefined;
+        return (await sandboxState(cd.destination)).calls.inFlight > 0 ? cd.destination : undefined;
       },
       20_000,
       10,
     );
     killedAt = await kill(victim);
-    const claimedAtKill2 = Number(
-      (
-        await sql.query<{ n: string }>(
-          "SELECT count(*) AS n FROM leads WHERE status = 'sending' AND claimed_by LIKE $1 AND wire_at IS NOT NULL",
-          [`${victim.workerPrefix}%`],
-        )
-      ).rows[0]?.n,
-    );
+    // Cut off by the kill: still marked, their answers never recorded.
+    const cutOff = (await onWire()).map((r) => ({ id: Number(r.id), action: r.action }));
     const k2 = await takeover("with calls in flight", killedAt, dead);
     await restartVictim("kill 2");
 
@@ -473,6 +481,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
         company: `run ${run}`,
       })),
     });
+    await readAllThrottled();
     const accepted = await api(victim, "/v1/leads", { method: "POST", body });
     const acceptedBody = await accepted.text();
     killedAt = await kill(victim);
@@ -508,6 +517,26 @@ describe("several postout serve processes on one PostgreSQL", () => {
       500,
     );
 
+    // How the leads cut off by kill 2 were settled: found in Marketo by a lookup (a row of 0 ms
+    // with code 200) or sent again.
+    const settledCutOff = (
+      await sql.query<{ action: string; proven: string; resent: string; uncertain: string }>(
+        `SELECT route::jsonb ->> 'action' AS action,
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = l.id
+             AND a.status_code = '200' AND a.duration_ms = 0)) AS proven,
+           count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = l.id
+             AND a.status_code = '200' AND a.duration_ms = 0)) AS resent,
+           count(*) FILTER (WHERE l.status = 'needs_fix') AS uncertain
+         FROM leads l WHERE id = ANY ($1::bigint[]) GROUP BY 1 ORDER BY 1`,
+        [cutOff.map((c) => c.id)],
+      )
+    ).rows.map((r) => ({
+      action: r.action,
+      foundByLookup: Number(r.proven),
+      sentAgain: Number(r.resent),
+      needsFix: Number(r.uncertain),
+    }));
+
     // Every lead once in Marketo: counted by its own last name in every instance's records.
     const found = new Map<string, { destination: string; n: number }[]>();
     let sandbox606 = 0;
@@ -518,11 +547,12 @@ describe("several postout serve processes on one PostgreSQL", () => {
       for (let page = 0; page < 1000; page++) {
         const res = await fetch(`${base}/_sandbox/records?limit=10000&after=${after}`);
         const json = (await res.json()) as {
-          leads: { id: number; fields: Record<string, unknown> }[];
+          // Each lead as stored: id, createdAt, … and its fields, flat.
+          leads: Record<string, unknown>[];
           next: { after: number | null };
         };
         for (const l of json.leads) {
-          const key = l.fields.lastName;
+          const key = l.lastName;
           if (typeof key !== "string" || !key.startsWith(run)) continue;
           const where = found.get(key) ?? [];
           const here = where.find((w) => w.destination === name);
@@ -558,7 +588,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
       statuses: counts,
       takeovers,
       leaseMs: LEASE_MS,
-      kill2: { inFlightAt, claimedWithWireMarks: claimedAtKill2 },
+      kill2: { inFlightAt, cutOff: cutOff.length, settledCutOff },
       shares: { initial: initialShares, final: finalShares },
       throttledByGateways: { self, foreign },
       sandbox: { "606": sandbox606, "615": sandbox615 },
@@ -579,6 +609,10 @@ describe("several postout serve processes on one PostgreSQL", () => {
       "no lead twice in Marketo",
     );
     assert.equal(misplaced.length, 0, "every lead in its own destination's instance");
+    assert.ok(
+      cutOff.some((c) => c.action === "createDuplicate"),
+      "kill 2 cut off createDuplicate calls (the route where a resend makes a second person)",
+    );
     for (const k of [k1, k2, k3])
       assert.ok(
         k.lastMs <= TAKEOVER_BOUND_MS,
