@@ -150,12 +150,15 @@ describe("several postout serve processes on one PostgreSQL", () => {
   let cluster: PostgresCluster | undefined;
   let dir: string;
   let db: pg.Client | undefined;
+  /** Ends the test's trickle of leads (a failed assertion must not leave it posting). */
+  let stopPump = () => {};
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "postout-multi-"));
   });
 
   after(async () => {
+    stopPump();
     // Whatever happened: every child killed, the database client closed, the cluster gone.
     await Promise.all([...children].map((c) => killHard(c)));
     await db?.end().catch(() => {});
@@ -173,11 +176,21 @@ describe("several postout serve processes on one PostgreSQL", () => {
     await db.connect();
     const sql = db;
 
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) =>
+          !k.startsWith("MARKETO_") && !k.startsWith("POSTOUT_") && !k.startsWith("NODE_TEST"),
+      ),
+    );
+    env.POSTOUT_API_KEY = API_KEY;
+    env.POSTOUT_SECRET_KEY = randomBytes(32).toString("base64");
+    env.NO_COLOR = "1";
+
     // One sandbox process hosting the 20 Marketo instances, with Marketo's limits and latency
     // (a sync takes 300 ms + 1 ms a record, so a kill can land while calls are in flight).
     const sandbox = await spawnNode(
       [SANDBOX, "--instances", String(DESTINATIONS), "--json"],
-      { cwd: dir, env: { ...process.env } },
+      { cwd: dir, env },
       /^\{.*\}\n/m,
     );
     const instances = (JSON.parse(sandbox.match[0]) as { instances: Instance[] }).instances;
@@ -201,15 +214,6 @@ describe("several postout serve processes on one PostgreSQL", () => {
         retry: { scheduleMs: [1000, 2000, 5000] },
       }),
     );
-    const env: NodeJS.ProcessEnv = Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([k]) =>
-          !k.startsWith("MARKETO_") && !k.startsWith("POSTOUT_") && !k.startsWith("NODE_TEST"),
-      ),
-    );
-    env.POSTOUT_API_KEY = API_KEY;
-    env.POSTOUT_SECRET_KEY = randomBytes(32).toString("base64");
-    env.NO_COLOR = "1";
 
     const startServe = async (): Promise<Serve> => {
       const { child, match } = await spawnNode(
@@ -301,6 +305,9 @@ describe("several postout serve processes on one PostgreSQL", () => {
 
     /** A steady trickle over every destination and both routes, through every live process. */
     let pumping = true;
+    stopPump = () => {
+      pumping = false;
+    };
     const pumpErrors: unknown[] = [];
     const pump = (async () => {
       for (let i = 0; pumping && i < 100_000; i++) {
