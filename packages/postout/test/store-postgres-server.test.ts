@@ -299,3 +299,118 @@ describe("PostgreSQL store: a post-out log row's bounds, as on SQLite", () => {
     }
   });
 });
+
+describe("PostgreSQL store: destination leases balanced by several processes at once", () => {
+  it("3 processes balancing 20 destinations at once, one stopping and coming back, all pausing: never two owners, all owned, fair once settled", async () => {
+    const url = await cluster.createDatabase();
+    // Three pools: three processes, each one worker.
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
+    const workers = ["w1", "w2", "w3"];
+    const D = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, "0")}`);
+    const LEASE = 3_000;
+    const STEP = 1_000;
+    const ROUNDS = 56;
+    /** Rounds w3 sits out: no heartbeat, balance or claim (a pause, then for good: a crash). */
+    const w3Away = (round: number) =>
+      (round >= 15 && round < 24) || (round >= 34 && round < 40) || round >= 44;
+    /**
+     * Before these rounds every process pauses beyond its leases (the database was away) and
+     * those not away come back at once: without w3, the other two are under their share, each
+     * renewing its own expired leases while taking the other's.
+     */
+    const GAPS = [28, 34, 44];
+    const timeAt = (round: number) =>
+      T0 + round * STEP + GAPS.filter((g) => g <= round).length * 2 * LEASE;
+    // Any change (w3 away or back, a gap) is settled within 8 rounds.
+    const CHANGES = [15, 24, 28, 34, 40, 44];
+    const settledAt = (round: number) =>
+      round >= 5 && !CHANGES.some((c) => round >= c && round < c + 8);
+    // Who holds each destination, as balance answered, and until when.
+    const held = new Map<string, { worker: string; until: number }>();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await stores[0]?.addLeads(
+        D.map((d, i) => lead(i, d)),
+        T0,
+      );
+      for (let round = 0; round < ROUNDS; round++) {
+        const now = timeAt(round);
+        const active = w3Away(round) ? [0, 1] : [0, 1, 2];
+        await Promise.all(
+          active.map((i) => stores[i]?.heartbeat(workers[i] as string, now, LEASE)),
+        );
+        const answers = await Promise.all(
+          active.map(async (i) => {
+            const store = stores[i] as PostgresStore;
+            const worker = workers[i] as string;
+            const owned = await store.balance(worker, D, now, LEASE);
+            // An owner claims its destinations' leads with a lead lease far beyond the
+            // destination lease: a takeover must hand them back.
+            for (const d of owned)
+              await store.claimDue(d, { now, limit: 5, worker, leaseMs: 600_000 });
+            return [worker, owned] as const;
+          }),
+        );
+        // A destination a worker no longer answers, it gave up: its lease ended then.
+        for (const [worker, owned] of answers)
+          for (const [d, h] of held) if (h.worker === worker && !owned.includes(d)) held.delete(d);
+        for (const [worker, owned] of answers) {
+          for (const d of owned) {
+            const before = held.get(d);
+            assert.ok(
+              !before || before.worker === worker || before.until <= now,
+              `round ${round}: ${d} answered to ${worker} while ${before?.worker}'s lease runs to ${before?.until}`,
+            );
+            held.set(d, { worker, until: now + LEASE });
+          }
+        }
+        const { rows } = await client.query<{ destination: string; owner: string }>(
+          "SELECT destination, owner FROM destination_leases ORDER BY destination",
+        );
+        const table = new Map(rows.map((r) => [r.destination, r.owner]));
+        for (const [worker, owned] of answers)
+          for (const d of owned)
+            assert.equal(table.get(d), worker, `round ${round}: ${d} in the table`);
+        // A lead's claim is held by its destination's owner (or by the last one, while nobody
+        // has taken the destination it gave up): taking a destination takes its claims back.
+        const sending = await client.query<{ destination: string; claimed_by: string }>(
+          "SELECT destination, claimed_by FROM leads WHERE status = 'sending'",
+        );
+        for (const l of sending.rows) {
+          const owner = table.get(l.destination);
+          assert.ok(
+            owner === undefined || owner === l.claimed_by,
+            `round ${round}: a lead of ${l.destination} claimed by ${l.claimed_by}, owned by ${owner}`,
+          );
+        }
+        if (!settledAt(round)) continue;
+        const all = answers.flatMap(([, owned]) => owned);
+        assert.deepEqual([...all].sort(), D, `round ${round}: every destination owned, once`);
+        const shares = answers.map(([, owned]) => owned.length);
+        assert.ok(
+          Math.max(...shares) - Math.min(...shares) <= 1,
+          `round ${round}: shares ${shares.join("/")}`,
+        );
+      }
+      // w3's claims went back with its destinations and were claimed again by the new owners.
+      const left = await client.query("SELECT id FROM leads WHERE claimed_by = 'w3'");
+      assert.equal(left.rowCount, 0);
+    } finally {
+      await client.end();
+      await Promise.all(stores.map((s) => s.close()));
+    }
+    // Balances wait for each other; none was undone by a deadlock (and silently run again).
+    // The processes' connections are closed: their statistics are in.
+    const stats = new pg.Client({ connectionString: url });
+    await stats.connect();
+    try {
+      const { rows } = await stats.query<{ deadlocks: string }>(
+        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+      );
+      assert.equal(Number(rows[0]?.deadlocks), 0, "deadlocks");
+    } finally {
+      await stats.end();
+    }
+  });
+});

@@ -14,7 +14,9 @@ export async function heartbeat(
   now: number,
   ttlMs: number,
 ): Promise<void> {
-  await db.write(SQL.HEARTBEAT, [text(worker), ms(now + ttlMs), ms(now)]);
+  // Two statements, no transaction: the upsert waits at most for a forget, which waits for nobody.
+  await db.write(SQL.HEARTBEAT, [text(worker), ms(now + ttlMs)]);
+  await db.write(SQL.FORGET_QUIET_WORKERS, [ms(now)]);
 }
 
 /**
@@ -91,25 +93,23 @@ export async function dueDestinations(
   return rows.map((r) => ({ destination: r.destination, dueAt: r.dueAt }));
 }
 
-/** What recordAttempts with a worker learns, before any record moves a lead. */
-export interface ClaimCheck {
-  /** Leads the worker still claims: their records move them. */
-  readonly held: ReadonlySet<number>;
-  /** The others: each record's row is logged with this attempt number and destination. */
-  readonly lost: ReadonlyMap<number, { readonly attempts: number; readonly destination: string }>;
+/** A lead whose claim the worker lost: its record's row is logged with this number and destination. */
+export interface LostClaim {
+  readonly attempts: number;
+  readonly destination: string;
 }
 
 /**
- * Checks the claims once, as they stand before any record of the round moves a lead (a lead's
- * follow-up step records after its lead step), and locks the leads until the records are in:
- * a takeover's hand-back cannot slip between the check and the move. Throws for a lead that
- * does not exist.
+ * recordAttempts' claim check, once, as the claims stand before any record of the round moves
+ * a lead (a lead's follow-up step records after its lead step): the leads `worker` no longer
+ * claims, by id. Locks the leads until the records are in, so a takeover's hand-back cannot
+ * slip between the check and the move. Throws for a lead that does not exist.
  */
-export async function checkClaims(
+export async function lostClaims(
   query: Query,
   leadIds: readonly number[],
   worker: string,
-): Promise<ClaimCheck> {
+): Promise<Map<number, LostClaim>> {
   const ids = [...new Set(leadIds)];
   const { rows } = await query<{
     id: number;
@@ -117,13 +117,12 @@ export async function checkClaims(
     attempts: number;
     destination: string;
   }>(SQL.CLAIMS_HELD, [ids, text(worker)]);
-  const held = new Set<number>();
-  const lost = new Map<number, { attempts: number; destination: string }>();
-  for (const r of rows) {
-    if (r.held) held.add(r.id);
-    else lost.set(r.id, { attempts: r.attempts, destination: r.destination });
+  const lost = new Map<number, LostClaim>();
+  for (const r of rows)
+    if (!r.held) lost.set(r.id, { attempts: r.attempts, destination: r.destination });
+  if (rows.length < ids.length) {
+    const found = new Set(rows.map((r) => r.id));
+    throw new Error(`lead ${ids.find((id) => !found.has(id))} does not exist`);
   }
-  const missing = ids.find((id) => !held.has(id) && !lost.has(id));
-  if (missing !== undefined) throw new Error(`lead ${missing} does not exist`);
-  return { held, lost };
+  return lost;
 }

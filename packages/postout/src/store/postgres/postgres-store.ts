@@ -279,9 +279,7 @@ export class PostgresStore implements Store {
         const leadIds = records.map((r) => r.leadId);
         const { worker } = options;
         const lost =
-          worker === undefined
-            ? undefined
-            : (await leases.checkClaims(query, leadIds, worker)).lost;
+          worker === undefined ? undefined : await leases.lostClaims(query, leadIds, worker);
         // Each record's new attempt number and its lead's destination, in record order. A lead
         // with several records (one per step) is updated once per wave, in their order.
         const outcome: { attempts: number; destination: string }[] = [];

@@ -319,12 +319,17 @@ WHERE lead_id = ANY ($1::bigint[]) ORDER BY lead_id, id DESC`;
 // other instead of deadlocking.
 // ---------------------------------------------------------------------------------------------
 
-/** Marks $1 alive until $2 and forgets the workers gone quiet by $3 (not counted alive anyway). */
-export const HEARTBEAT = `WITH gone AS (
-  DELETE FROM workers WHERE expires_at <= $3 AND id <> $1
-)
-INSERT INTO workers (id, expires_at) VALUES ($1, $2)
+/** Marks worker $1 alive until $2. */
+export const HEARTBEAT = `INSERT INTO workers (id, expires_at) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`;
+
+/**
+ * Forgets the workers gone quiet by $1 (not counted alive anyway). Skips the rows another
+ * transaction holds: after an outage every process's heartbeat finds the others expired, and
+ * each waiting for the other's row would deadlock.
+ */
+export const FORGET_QUIET_WORKERS = `DELETE FROM workers WHERE id IN (
+  SELECT id FROM workers WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)`;
 
 /**
  * The first statement of a balance: locks, in destination order, the leases of $1 (names) that
