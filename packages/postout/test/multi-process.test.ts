@@ -545,7 +545,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
     }));
 
     // Every lead once in Marketo: counted by its own last name in every instance's records.
-    const found = new Map<string, { destination: string; n: number }[]>();
+    const found = new Map<string, { destination: string; n: number; marketoId: number }[]>();
     let sandbox606 = 0;
     let sandbox615 = 0;
     for (const name of names) {
@@ -564,7 +564,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
           const where = found.get(key) ?? [];
           const here = where.find((w) => w.destination === name);
           if (here) here.n += 1;
-          else where.push({ destination: name, n: 1 });
+          else where.push({ destination: name, n: 1, marketoId: Number(l.id) });
           found.set(key, where);
         }
         if (json.next.after === null) break;
@@ -579,6 +579,20 @@ describe("several postout serve processes on one PostgreSQL", () => {
     const misplaced = leads.filter((l) =>
       (found.get(l.key) ?? []).some((w) => w.destination !== l.destination),
     );
+
+    // Each lead's Marketo id in the gateway is the person found for it (a cut-off create found
+    // by a lookup is attributed to its own person, not another lead's).
+    const marketoIds = new Map(
+      (
+        await sql.query<{ id: string; marketo_id: string | null }>(
+          "SELECT id, marketo_id FROM leads",
+        )
+      ).rows.map((r) => [Number(r.id), r.marketo_id === null ? undefined : Number(r.marketo_id)]),
+    );
+    const misattributed = leads.filter((l) => {
+      const person = found.get(l.key)?.[0];
+      return person !== undefined && marketoIds.get(l.id as number) !== person.marketoId;
+    });
 
     await readAllThrottled();
     const self = [...throttledSeen.values()].reduce((a, t) => a + t.self, 0);
@@ -602,6 +616,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
       missing: missing.slice(0, 10).map((l) => `${l.key} → ${l.destination}`),
       twice: twice.slice(0, 10).map((l) => `${l.key} ${JSON.stringify(found.get(l.key))}`),
       misplaced: misplaced.length,
+      misattributed: misattributed.length,
     };
     process.stderr.write(`multi-process figures: ${JSON.stringify(report, null, 2)}\n`);
 
@@ -616,6 +631,11 @@ describe("several postout serve processes on one PostgreSQL", () => {
       "no lead twice in Marketo",
     );
     assert.equal(misplaced.length, 0, "every lead in its own destination's instance");
+    assert.deepEqual(
+      misattributed.slice(0, 10).map((l) => l.key),
+      [],
+      "each lead's Marketo id in the gateway is its own person's",
+    );
     assert.ok(
       cutOff.some((c) => c.action === "createDuplicate"),
       "kill 2 cut off createDuplicate calls (the route where a resend makes a second person)",
