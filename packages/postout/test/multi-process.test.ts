@@ -303,13 +303,16 @@ describe("several postout serve processes on one PostgreSQL", () => {
       throw new Error(`a batch was refused 50 times: ${errors.slice(-5).join(" | ")}`);
     };
 
-    /** A steady trickle over every destination and both routes, through every live process. */
+    /**
+     * A steady trickle over every destination and both routes, through every live process, from
+     * the first kill on.
+     */
     let pumping = true;
     stopPump = () => {
       pumping = false;
     };
     const pumpErrors: unknown[] = [];
-    const pump = (async () => {
+    const startPump = async () => {
       for (let i = 0; pumping && i < 100_000; i++) {
         const destination = names[i % DESTINATIONS] as string;
         const action = ROUTES[Math.floor(i / DESTINATIONS) % 2] as Action;
@@ -320,7 +323,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
         }
         await sleep(100);
       }
-    })();
+    };
 
     // --- Figures the gateways report, kept per process (a killed one's are its last seen) -----
     const throttledSeen = new Map<number, { self: number; foreign: number }>();
@@ -431,8 +434,13 @@ describe("several postout serve processes on one PostgreSQL", () => {
     let victim = serves[victimIndex] as Serve;
     let dead = await ownedBy(victim);
     assert.ok(dead.length > 0, "the victim holds leases before its first round");
+    const before = await sql.query<{ leads: string; attempts: string }>(
+      "SELECT (SELECT count(*) FROM leads) AS leads, (SELECT count(*) FROM attempts) AS attempts",
+    );
+    assert.deepEqual(before.rows[0], { leads: "0", attempts: "0" }, "no lead, so no round yet");
     await readAllThrottled();
     let killedAt = await kill(victim);
+    const pump = startPump();
     const k1 = await takeover("before its first round", killedAt, dead);
     await restartVictim("kill 1");
 
