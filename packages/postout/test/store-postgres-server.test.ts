@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import type { Route } from "../src/route.ts";
 import type { NewCatalogEntry } from "../src/store/destination-catalog.ts";
@@ -411,6 +412,72 @@ describe("PostgreSQL store: destination leases balanced by several processes at 
       assert.equal(Number(rows[0]?.deadlocks), 0, "deadlocks");
     } finally {
       await stats.end();
+    }
+  });
+
+  it("a round recorded while another process takes its destination over: each lead is decided by one of them, never sent by both", async () => {
+    const url = await cluster.createDatabase();
+    const [a, b] = await Promise.all([PostgresStore.open(url), PostgresStore.open(url)]);
+    const LEASE = 10_000;
+    try {
+      for (let round = 0; round < 20; round++) {
+        const d = `r${round}`;
+        const start = T0 + round * 100_000;
+        const { ids } = await a.addLeads(
+          Array.from({ length: 40 }, (_, i) => lead(round * 100 + i, d)),
+          start,
+        );
+        await a.heartbeat("a", start, LEASE);
+        assert.deepEqual(await a.balance("a", [d], start, LEASE), [d]);
+        await a.claimDue(d, { now: start, limit: 40, worker: "a", leaseMs: 600_000 });
+        // a's round answers after its destination lease ran out, just as b takes over and claims.
+        const later = start + LEASE + 1;
+        // Started a little later round by round, so either may come first.
+        const record = delay(round % 5).then(() =>
+          a.recordAttempts(
+            ids.map((id) => ({
+              leadId: id,
+              step: "lead" as const,
+              at: later,
+              endpoint: "/rest/v1/leads.json",
+              request: {},
+              response: undefined,
+              requestId: undefined,
+              statusCode: "200",
+              reason: undefined,
+              durationMs: 1,
+              status: "delivered" as const,
+              marketoId: id,
+            })),
+            [],
+            { worker: "a" },
+          ),
+        );
+        const takeOver = (async () => {
+          await b.heartbeat("b", later, LEASE);
+          await b.balance("b", [d], later, LEASE);
+          return b.claimDue(d, { now: later, limit: 40, worker: "b", leaseMs: 600_000 });
+        })();
+        const [, claimedByB] = await Promise.all([record, takeOver]);
+        // A lead given back while a's record held it was skipped by b's claim: b's next takes it.
+        const next = await b.claimDue(d, { now: later, limit: 40, worker: "b", leaseMs: 600_000 });
+        const toB = new Set([...claimedByB, ...next].map((l) => l.id));
+        for (const id of ids) {
+          const row = await b.getLead(id);
+          const log = (await b.getAttempts(id)).map((x) => x.outcome);
+          if (toB.has(id)) {
+            assert.equal(row?.status, "sending", `round ${round}: lead ${id} is b's to send`);
+            assert.deepEqual(log, ["sending"], `round ${round}: a's answer logged, not deciding`);
+          } else {
+            assert.equal(row?.status, "delivered", `round ${round}: lead ${id} decided by a`);
+            assert.deepEqual(log, ["delivered"]);
+          }
+        }
+        await a.releaseWorker("a");
+        await b.releaseWorker("b");
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });
