@@ -35,6 +35,16 @@ export interface Config {
   readonly retry: OutcomePolicy | undefined;
   /** How leads whose call may be in Marketo are verified; `undefined` for the defaults (settle 60 s, skew 5 s). */
   readonly verify?: Partial<VerifyOptions>;
+  /** The scheduler's destination lease and tick; `undefined` for the defaults (lease 15 s, tick 250 ms). */
+  readonly scheduler?: SchedulerTiming;
+}
+
+/** The scheduler's timing a config file may set (see SchedulerOptions). */
+export interface SchedulerTiming {
+  /** How long a destination lease lasts unless renewed: a dead process's destinations move this long after its last renewal. */
+  readonly leaseMs?: number;
+  /** Time between looks for due leads (another process's new leads wait at most this long). */
+  readonly tickMs?: number;
 }
 
 /** A configuration mistake: the CLI exits 2 with this message. */
@@ -110,6 +120,18 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Several processes on PostgreSQL: how long a destination lease lasts unless renewed (a dead
+     * process's destinations are taken over within about that), and the tick between looks for
+     * leads another process accepted.
+     */
+    scheduler: z
+      .object({
+        leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+        tickMs: z.number().int().min(10).max(60_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -173,6 +195,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     ...(file.verify.settleMs === undefined ? {} : { settleMs: file.verify.settleMs }),
     ...(file.verify.skewMs === undefined ? {} : { skewMs: file.verify.skewMs }),
   };
+  const scheduler = file.scheduler && {
+    ...(file.scheduler.leaseMs === undefined ? {} : { leaseMs: file.scheduler.leaseMs }),
+    ...(file.scheduler.tickMs === undefined ? {} : { tickMs: file.scheduler.tickMs }),
+  };
   const fromEnv = env.MARKETO_BASE_URL || env.MARKETO_CLIENT_ID || env.MARKETO_CLIENT_SECRET;
   if (fromEnv) {
     const missing = ["MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET"].filter(
@@ -187,6 +213,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       db,
       retry,
       ...(verify ? { verify } : {}),
+      ...(scheduler ? { scheduler } : {}),
       sandbox: false,
       destinations: [
         {
@@ -233,13 +260,21 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         ...(d.markerField === undefined ? {} : { markerField: d.markerField }),
       };
     });
-    return { db, retry, ...(verify ? { verify } : {}), sandbox: false, destinations };
+    return {
+      db,
+      retry,
+      ...(verify ? { verify } : {}),
+      ...(scheduler ? { scheduler } : {}),
+      sandbox: false,
+      destinations,
+    };
   }
 
   return {
     db,
     retry,
     ...(verify ? { verify } : {}),
+    ...(scheduler ? { scheduler } : {}),
     sandbox: true,
     destinations: [SANDBOX_DESTINATION],
   };

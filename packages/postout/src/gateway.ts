@@ -76,8 +76,9 @@ export interface GatewayOptions {
   /** Options for the built-in sandbox when no Marketo is configured. */
   readonly sandboxOptions?: Parameters<typeof startSandbox>[0];
   /**
-   * The scheduler's timing: destination lease, tick, linger (see SchedulerOptions).
-   * @default SchedulerOptions' defaults (lease 15 s, tick 250 ms, linger 50 ms)
+   * The scheduler's timing: destination lease, tick, linger (see SchedulerOptions), over the
+   * config file's `scheduler`.
+   * @default config.scheduler, then SchedulerOptions' defaults (lease 15 s, tick 250 ms, linger 50 ms)
    */
   readonly scheduler?: Pick<SchedulerOptions, "leaseMs" | "tickMs" | "lingerMs" | "onError">;
   /**
@@ -166,6 +167,8 @@ export class Gateway {
     this.#keys = options.keys ?? keySourceFor({ db: options.config.db });
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.scheduler = new Scheduler({
+      // The config file's timing, then the caller's.
+      ...options.config.scheduler,
       ...options.scheduler,
       store,
       worker,

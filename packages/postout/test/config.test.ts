@@ -127,6 +127,11 @@ describe("configuration: flags, then environment, then the config file", () => {
       message: /destinations\.0\.markerField: a lead field's API name/,
     },
     {
+      name: "a destination lease under a second",
+      body: { scheduler: { leaseMs: 500 } },
+      message: /scheduler\.leaseMs/,
+    },
+    {
       name: "a verify settle time under 100 ms",
       body: { verify: { settleMs: 5 } },
       message: /verify\.settleMs/,
@@ -141,6 +146,15 @@ describe("configuration: flags, then environment, then the config file", () => {
       );
     });
   }
+
+  it("reads the scheduler's lease and tick, for several processes on PostgreSQL", () => {
+    const path = file("scheduler.json", { scheduler: { leaseMs: 3000, tickMs: 100 } });
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir, configFile: path }).scheduler, {
+      leaseMs: 3000,
+      tickMs: 100,
+    });
+    assert.equal(loadConfig({ env: {}, cwd: dir }).scheduler, undefined);
+  });
 
   it("refuses half the MARKETO_* variables, naming the missing ones", () => {
     assert.throws(

@@ -20,9 +20,12 @@ import { openDestinationSecret } from "../destinations/stored.ts";
 import { keySourceFor } from "../secrets/key-source.ts";
 import { rotateKey } from "../secrets/rotate-key.ts";
 import { parseSecretKey } from "../secrets/secret-box.ts";
-import { SqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { isPostgresUrl } from "../store/database-url.ts";
+import { openStore } from "../store/open-store.ts";
+import type { Store } from "../store/store.ts";
 import { readClientSecret, SECRET_SOURCES, type SecretOptions } from "./client-secret.ts";
 import { UsageError } from "./io.ts";
+import { DB_OPTION } from "./open.ts";
 
 interface Common {
   readonly db?: string;
@@ -69,12 +72,12 @@ function configOf(o: Common): Config {
 /** Runs with the catalog of the configured database; the store closes whatever happens. */
 async function withCatalog<T>(
   o: Common,
-  run: (access: CatalogAccess, config: Config, store: SqliteStore) => Promise<T>,
+  run: (access: CatalogAccess, config: Config, store: Store) => Promise<T>,
 ): Promise<T> {
   const config = configOf(o);
   // No process lock: editing the catalog does not dispatch, and `serve` on the same file sees
-  // the change within a second.
-  const store = new SqliteStore(config.db);
+  // the change within a second. A postgres:// URL is the shared database of every serve on it.
+  const store = await openStore(config.db);
   try {
     return await run(
       {
@@ -143,7 +146,7 @@ function settingsFlags(command: Command, edit: boolean): Command {
 
 function common(command: Command): Command {
   return command
-    .option("--db <path>", "the database file (default ./data/postout.db, or POSTOUT_DB)")
+    .option("--db <path|url>", DB_OPTION)
     .option("--config <file>", "the config file")
     .option("--json", "print JSON");
 }
@@ -197,7 +200,8 @@ export function registerDestinations(program: Command): void {
         name: d.name,
         ...settingsView(settingsOfConfig(d)),
       }));
-      if (existsSync(config.db)) {
+      // A SQLite file that does not exist yet holds no catalog: listing must not create it.
+      if (isPostgresUrl(config.db) || existsSync(config.db)) {
         await withCatalog(o, async (access) => {
           for (const e of await access.catalog.listCatalog())
             views.push({ name: e.name, ...settingsView(settingsOfEntry(e)) });
