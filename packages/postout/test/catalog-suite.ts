@@ -150,6 +150,28 @@ export function catalogSuite(
         assert.equal((await claim(store, "acme", T0 + 5)).length, 4);
       }));
 
+    it("refuses a removed name for another instance while its leads are held, and changes nothing", () =>
+      withStore(async (store) => {
+        await store.addCatalogEntry(entry("acme"), T0);
+        await addLeads(store, "acme", 2);
+        const until = Number.MAX_SAFE_INTEGER;
+        await store.removeCatalogEntry("acme", {
+          waiting: "hold",
+          now: T0 + 1,
+          hold: { until, reason: "removed by a person" },
+        });
+        const before = await store.catalogVersion();
+        const other = await store.addCatalogEntry(
+          entry("acme", { baseUrl: "https://999-ZZZ-999.mktorest.com" }),
+          T0 + 5,
+        );
+        assert.deepEqual(other, { heldFor: { baseUrl: entry("acme").baseUrl, leads: 2 } });
+        assert.equal(await store.getCatalogEntry("acme"), undefined);
+        assert.equal(await store.catalogVersion(), before);
+        assert.equal((await store.countByStatus({ destination: "acme" })).paused, 2);
+        assert.equal((await store.getDestination("acme"))?.pausedUntil, until);
+      }));
+
     it("re-seals every secret, removed entries' too, in one transaction", () =>
       withStore(async (store) => {
         await store.addCatalogEntry(entry("a", { sealedSecret: "old-a" }), T0);

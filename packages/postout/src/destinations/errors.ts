@@ -6,7 +6,7 @@ import type { WaitingLeads } from "../store/destination-catalog.ts";
  */
 export class DestinationError extends Error {
   override name = "DestinationError";
-  readonly code: "unknown" | "taken" | "read-only" | "waiting";
+  readonly code: "unknown" | "taken" | "read-only" | "waiting" | "held-elsewhere";
   /** The destination's name. */
   readonly destination: string | undefined;
 
@@ -74,6 +74,21 @@ export class LeadsWaitingError extends DestinationError {
   }
 }
 
+/**
+ * A removed name is created again for another Marketo instance while leads held by its removal
+ * wait: they were meant for the first instance and are never sent to another customer's.
+ */
+export class HeldForAnotherInstanceError extends DestinationError {
+  override name = "HeldForAnotherInstanceError";
+  constructor(name: string, held: { readonly baseUrl: string; readonly leads: number }) {
+    super(
+      "held-elsewhere",
+      `${held.leads} lead(s) of the removed destination "${name}" are held for the Marketo instance at ${held.baseUrl}: create "${name}" again with that base URL to send them there, or choose another name for the new instance`,
+      name,
+    );
+  }
+}
+
 /** True for any {@link DestinationError}, also across realms (checks `name`). */
 export function isDestinationError(error: unknown): error is DestinationError {
   const name = (error as { name?: unknown } | null)?.name;
@@ -83,6 +98,7 @@ export function isDestinationError(error: unknown): error is DestinationError {
     name === "UnknownDestinationError" ||
     name === "DestinationTakenError" ||
     name === "ReadOnlyDestinationError" ||
-    name === "LeadsWaitingError"
+    name === "LeadsWaitingError" ||
+    name === "HeldForAnotherInstanceError"
   );
 }

@@ -5,7 +5,10 @@ import { z } from "@hono/zod-openapi";
 /** A destination's name: safe in a URL path, a file name and a log line. */
 export const destinationName = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '_', '.', '-' (1 to 64)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    "a letter or digit, then letters, digits, '_', '.', '-' (1 to 64 in all)",
+  );
 
 const baseUrl = z
   .url({
@@ -13,7 +16,14 @@ const baseUrl = z
     error:
       "an http(s) URL, the REST API endpoint of Admin → Web Services, e.g. https://123-ABC-456.mktorest.com",
   })
-  .max(2048);
+  .max(2048)
+  // A user name, password, query or fragment is never used to reach Marketo (the client sends
+  // its own credentials), but would be stored, listed and shown in the clear.
+  .refine((url) => {
+    if (!URL.canParse(url)) return true; // z.url() has said what is wrong with it
+    const u = new URL(url);
+    return u.username === "" && u.password === "" && u.search === "" && u.hash === "";
+  }, "the instance's address alone: no user name, password, query (?…) or fragment (#…)");
 const clientId = z.string().trim().min(1, "the custom service's client id").max(255);
 const clientSecret = z.string().trim().min(1, "the custom service's client secret").max(1024);
 const callsPer20s = z

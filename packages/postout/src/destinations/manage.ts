@@ -6,6 +6,7 @@ import type {
 } from "../store/destination-catalog.ts";
 import {
   DestinationTakenError,
+  HeldForAnotherInstanceError,
   LeadsWaitingError,
   ReadOnlyDestinationError,
   UnknownDestinationError,
@@ -25,7 +26,10 @@ export interface CatalogAccess {
   readonly now: () => number;
 }
 
-/** Creates a destination, its secret sealed. Re-creating a removed name makes its held leads due. */
+/**
+ * Creates a destination, its secret sealed. Re-creating a removed name for the same Marketo
+ * instance makes its held leads due; for another instance it is refused while leads are held.
+ */
 export async function createDestination(
   access: CatalogAccess,
   input: DestinationCreate,
@@ -45,6 +49,7 @@ export async function createDestination(
     access.now(),
   );
   if ("taken" in added) throw new DestinationTakenError(input.name, "api");
+  if ("heldFor" in added) throw new HeldForAnotherInstanceError(input.name, added.heldFor);
   return added;
 }
 

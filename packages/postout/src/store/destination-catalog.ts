@@ -56,11 +56,18 @@ export interface DestinationCatalog {
    * Adds an entry; `taken` when one of that name exists (and is not removed). Re-creating a
    * removed name ends the pause its removal put on the destination and its leads (they are due
    * at once), in the same transaction.
+   * A removed name whose held leads belong to another Marketo instance (another base URL) is not
+   * taken: `heldFor` names that instance and how many leads wait, and nothing changes, so no
+   * lead meant for one customer's Marketo is sent to another's.
    */
   addCatalogEntry(
     entry: NewCatalogEntry,
     now: number,
-  ): Promise<{ readonly entry: CatalogEntry; readonly resumed: number } | { readonly taken: true }>;
+  ): Promise<
+    | { readonly entry: CatalogEntry; readonly resumed: number }
+    | { readonly taken: true }
+    | { readonly heldFor: { readonly baseUrl: string; readonly leads: number } }
+  >;
   /** Changes an entry; `undefined` when there is none of that name. */
   updateCatalogEntry(
     name: string,

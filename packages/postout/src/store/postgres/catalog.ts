@@ -74,13 +74,25 @@ export function addCatalogEntry(
   db: Database,
   entry: NewCatalogEntry,
   now: number,
-): Promise<{ entry: CatalogEntry; resumed: number } | { taken: true }> {
+): Promise<
+  | { entry: CatalogEntry; resumed: number }
+  | { taken: true }
+  | { heldFor: { baseUrl: string; leads: number } }
+> {
   const name = text(entry.name);
   const at = ms(now);
   return locked(db, async (query) => {
-    const before = await query<{ removed_at: number | null }>(SQL.CATALOG_REMOVED_AT, [name]);
+    const before = await query<{ removed_at: number | null; base_url: string }>(
+      SQL.CATALOG_REMOVED_AT,
+      [name],
+    );
     const row = before.rows[0];
     if (row && row.removed_at === null) return { taken: true as const };
+    if (row && row.base_url !== entry.baseUrl) {
+      const held = await query<{ n: number }>(SQL.COUNT_PAUSED_LEADS, [name]);
+      const leads = held.rows[0]?.n ?? 0;
+      if (leads > 0) return { heldFor: { baseUrl: row.base_url, leads } };
+    }
     const added = await query<CatalogRecord>(SQL.ADD_CATALOG_ENTRY, [
       name,
       text(entry.baseUrl),

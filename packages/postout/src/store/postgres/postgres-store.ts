@@ -623,10 +623,7 @@ export class PostgresStore implements Store {
     return catalog.getCatalogEntry(this.#db, name);
   }
 
-  addCatalogEntry(
-    entry: NewCatalogEntry,
-    now: number,
-  ): Promise<{ entry: CatalogEntry; resumed: number } | { taken: true }> {
+  addCatalogEntry(entry: NewCatalogEntry, now: number): ReturnType<typeof catalog.addCatalogEntry> {
     return catalog.addCatalogEntry(this.#db, entry, now);
   }
 

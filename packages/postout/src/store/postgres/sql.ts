@@ -330,7 +330,12 @@ export const GET_CATALOG_ENTRY =
   "SELECT * FROM destination_catalog WHERE name = $1 AND removed_at IS NULL";
 
 /** The row of a name, removed or not. */
-export const CATALOG_REMOVED_AT = "SELECT removed_at FROM destination_catalog WHERE name = $1";
+export const CATALOG_REMOVED_AT =
+  "SELECT removed_at, base_url FROM destination_catalog WHERE name = $1";
+
+/** The leads of a destination held paused (by its removal). */
+export const COUNT_PAUSED_LEADS =
+  "SELECT count(*)::int AS n FROM leads WHERE destination = $1 AND status = 'paused'";
 
 /** A new entry, or a removed name taken again (a new entry in the old row). $9: now. */
 export const ADD_CATALOG_ENTRY = `INSERT INTO destination_catalog (name, base_url, client_id,

@@ -1147,14 +1147,25 @@ export class SqliteStore implements Store {
   async addCatalogEntry(
     entry: NewCatalogEntry,
     now: number,
-  ): Promise<{ entry: CatalogEntry; resumed: number } | { taken: true }> {
+  ): Promise<
+    | { entry: CatalogEntry; resumed: number }
+    | { taken: true }
+    | { heldFor: { baseUrl: string; leads: number } }
+  > {
     return this.#write(() =>
       this.#db
         .transaction(() => {
           const before = this.#db
-            .prepare("SELECT removed_at FROM destination_catalog WHERE name = ?")
-            .get(entry.name) as { removed_at: number | null } | undefined;
+            .prepare("SELECT removed_at, base_url FROM destination_catalog WHERE name = ?")
+            .get(entry.name) as { removed_at: number | null; base_url: string } | undefined;
           if (before && before.removed_at === null) return { taken: true as const };
+          if (before && before.base_url !== entry.baseUrl) {
+            const leads = this.#db
+              .prepare("SELECT count(*) FROM leads WHERE destination = ? AND status = 'paused'")
+              .pluck()
+              .get(entry.name) as number;
+            if (leads > 0) return { heldFor: { baseUrl: before.base_url, leads } };
+          }
           this.#db
             .prepare(
               `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, calls_per_20s,
