@@ -73,6 +73,31 @@ describe("destinations at runtime against hostile input (HTTP API in process, tw
     assert.equal(await leadsIn(b), 0);
   });
 
+  it("an edit that moves a destination to another Marketo instance while its leads wait is refused, and they stay for the first", async () => {
+    const created = await api.call("POST", "/v1/destinations", {
+      name: "moving",
+      baseUrl: a.url,
+      clientId: a.clientId,
+      clientSecret: SECRET_A,
+    });
+    assert.equal(created.status, 201, created.text);
+    const paused = await api.call("POST", "/v1/destinations/moving/pause", {});
+    assert.equal(paused.status, 200, paused.text);
+    assert.equal((await post("moving", 2, 100)).status, 202);
+    const moved = await api.call("PATCH", "/v1/destinations/moving", {
+      baseUrl: b.url,
+      clientId: b.clientId,
+      clientSecret: SECRET_B,
+    });
+    assert.equal(moved.status, 409, moved.text);
+    assert.match(moved.json.error, /2 lead\(s\) waiting/);
+    const now = await api.call("GET", "/v1/destinations/moving");
+    assert.equal(now.json.baseUrl, a.url, "the destination still points at the first instance");
+    // Its other settings can still be changed.
+    const limits = await api.call("PATCH", "/v1/destinations/moving", { callsPer20s: 50 });
+    assert.equal(limits.status, 200, limits.text);
+  });
+
   it("refuses a base URL carrying a user name and password, naming the problem (it would be stored, listed and logged in the clear)", async () => {
     const url = new URL(a.url);
     url.username = "admin";

@@ -6,7 +6,13 @@ import type { WaitingLeads } from "../store/destination-catalog.ts";
  */
 export class DestinationError extends Error {
   override name = "DestinationError";
-  readonly code: "unknown" | "taken" | "read-only" | "waiting" | "held-elsewhere";
+  readonly code:
+    | "unknown"
+    | "taken"
+    | "read-only"
+    | "waiting"
+    | "held-elsewhere"
+    | "instance-change";
   /** The destination's name. */
   readonly destination: string | undefined;
 
@@ -89,6 +95,21 @@ export class HeldForAnotherInstanceError extends DestinationError {
   }
 }
 
+/**
+ * An edit moves a destination to another Marketo instance while leads accepted for the first
+ * one wait: they would be sent, or verified, against the wrong customer's Marketo.
+ */
+export class InstanceChangeError extends DestinationError {
+  override name = "InstanceChangeError";
+  constructor(name: string, held: { readonly baseUrl: string; readonly leads: number }) {
+    super(
+      "instance-change",
+      `the destination "${name}" has ${held.leads} lead(s) waiting that were accepted for the Marketo instance at ${held.baseUrl}: wait until they are sent, or connect the new instance under another name`,
+      name,
+    );
+  }
+}
+
 /** True for any {@link DestinationError}, also across realms (checks `name`). */
 export function isDestinationError(error: unknown): error is DestinationError {
   const name = (error as { name?: unknown } | null)?.name;
@@ -99,6 +120,7 @@ export function isDestinationError(error: unknown): error is DestinationError {
     name === "DestinationTakenError" ||
     name === "ReadOnlyDestinationError" ||
     name === "LeadsWaitingError" ||
-    name === "HeldForAnotherInstanceError"
+    name === "HeldForAnotherInstanceError" ||
+    name === "InstanceChangeError"
   );
 }

@@ -4,9 +4,11 @@ import type {
   CatalogEntry,
   DestinationCatalog,
 } from "../store/destination-catalog.ts";
+import type { ReadModel } from "../store/store.ts";
 import {
   DestinationTakenError,
   HeldForAnotherInstanceError,
+  InstanceChangeError,
   LeadsWaitingError,
   ReadOnlyDestinationError,
   UnknownDestinationError,
@@ -19,7 +21,7 @@ const UNTIL_CREATED_AGAIN = Number.MAX_SAFE_INTEGER;
 
 /** What changing the catalog needs: the store, the key, and the names it may not touch. */
 export interface CatalogAccess {
-  readonly catalog: DestinationCatalog;
+  readonly catalog: DestinationCatalog & Pick<ReadModel, "countByStatus">;
   readonly keys: KeySource;
   /** The destinations of the config file and environment: read-only here, their names taken. */
   readonly configNames: ReadonlySet<string>;
@@ -60,6 +62,14 @@ export async function editDestination(
   input: DestinationChange,
 ): Promise<CatalogEntry> {
   if (access.configNames.has(name)) throw new ReadOnlyDestinationError(name);
+  if (input.baseUrl !== undefined) {
+    const before = await storedDestination(access, name);
+    if (before.baseUrl !== input.baseUrl) {
+      const counts = await access.catalog.countByStatus({ destination: name });
+      const leads = counts.queued + counts.retrying + counts.sending + counts.paused;
+      if (leads > 0) throw new InstanceChangeError(name, { baseUrl: before.baseUrl, leads });
+    }
+  }
   const change: { -readonly [K in keyof CatalogChange]: CatalogChange[K] } = {};
   if (input.baseUrl !== undefined) change.baseUrl = input.baseUrl;
   if (input.clientId !== undefined) change.clientId = input.clientId;
