@@ -31,7 +31,7 @@ export function callHooks(
   );
   return {
     onSending: async (call) => {
-      await ctx.store.markOnWire(
+      await ctx.marks.mark(
         leadsOf(call.records).map((c) =>
           c.at.marketoId === undefined
             ? { id: c.at.lead.id }

@@ -8,6 +8,7 @@ import { type Route, requestContent, stepEndpoint } from "./route.ts";
 import type { ClaimedLead, Step, Store } from "./store/store.ts";
 import type { TryLog } from "./try-log.ts";
 import { type Verified, type VerifyOptions, verifyOnWire } from "./verify.ts";
+import type { WireMarks } from "./wire-marks.ts";
 
 /**
  * The delivery pipeline: one round of claimed leads → one attempt row per lead per step.
@@ -32,6 +33,8 @@ export interface DeliveryContext {
   readonly destination: string;
   /** The worker whose claims these leads are: a wire mark is only made on leads it holds. */
   readonly worker: string;
+  /** Where the round's wire marks are written, the calls started together in one write. */
+  readonly marks: WireMarks;
   readonly client: MarketoClient;
   readonly now: () => number;
   readonly policy: OutcomePolicy | undefined;

@@ -1,10 +1,12 @@
 import type { MarketoClient } from "@postout/marketo";
+import type { Sent } from "./attempt-row.ts";
 import { crashPoint } from "./crash-point.ts";
 import { deliverRound } from "./delivery.ts";
 import type { OutcomePolicy } from "./outcome.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
 import { TryLog } from "./try-log.ts";
 import { DEFAULT_VERIFY, type VerifyOptions } from "./verify.ts";
+import { WireMarks } from "./wire-marks.ts";
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -101,12 +103,53 @@ export class Dispatcher {
    * Runs rounds until no lead of the destination is due now (each is delivered, needs a fix,
    * or waits for a later retry or the end of a pause). Resolves to the number of leads handled.
    */
-  async drain(): Promise<number> {
+  drain(): Promise<number> {
+    return this.rounds();
+  }
+
+  /**
+   * Runs rounds while `proceed` allows (it is asked before each) and leads are due, and resolves
+   * once every round's attempts are recorded, to the number of leads handled.
+   *
+   * A round's record is written while the next round is claimed and sent: the database's work
+   * overlaps Marketo's instead of leaving the call slots idle between rounds. Calls never
+   * overlap: a round sends only after the previous one's answers are in. The next round waits
+   * for the record when it matters: after an answer that pauses the destination, and before
+   * leads whose cut-off calls are looked for (verification reads what earlier rounds attributed).
+   */
+  async rounds(proceed: () => boolean | Promise<boolean> = () => true): Promise<number> {
+    const { store, worker, leaseMs, now } = this.#o;
+    const renew = setInterval(
+      () => {
+        void store.renewLeases(worker, now() + leaseMs).catch(() => {});
+      },
+      Math.max(1000, leaseMs / 3),
+    );
+    let recording: Promise<void> | undefined;
     let total = 0;
-    for (let round = 0; round < 1_000_000; round++) {
-      const handled = await this.runOnce();
-      total += handled;
-      if (handled === 0) return total;
+    try {
+      for (let round = 0; round < 1_000_000 && (await proceed()); round++) {
+        const claimed = await this.#claim();
+        if (claimed.length === 0) break;
+        total += claimed.length;
+        if (claimed.some((lead) => lead.onWire)) await recording;
+        const answered = await this.#send(claimed);
+        const previous = recording;
+        recording = undefined;
+        try {
+          await previous;
+        } finally {
+          // Recorded even when the previous record failed: these calls were answered.
+          recording = this.#record(answered);
+        }
+        if (answered.sent.some((s) => s.outcome.pauseDestination)) await recording;
+      }
+    } finally {
+      try {
+        await recording;
+      } finally {
+        clearInterval(renew);
+      }
     }
     return total;
   }
@@ -138,10 +181,9 @@ export class Dispatcher {
   }
 
   /** One round: claim due leads, send them, record the outcomes. Resolves to how many leads it handled. */
-  async runOnce(): Promise<number> {
-    const claimed = await this.#claim();
-    if (claimed.length > 0) await this.#deliver(claimed);
-    return claimed.length;
+  runOnce(): Promise<number> {
+    let rounds = 0;
+    return this.rounds(() => rounds++ === 0);
   }
 
   /** Claims the due leads of the destination, unless it is paused; ends a pause that is over. */
@@ -170,41 +212,36 @@ export class Dispatcher {
     return store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
   }
 
-  /** Sends claimed leads through their steps and records an attempt for each step made. */
-  async #deliver(claimed: readonly ClaimedLead[]): Promise<void> {
-    const { store, destination, worker, leaseMs, client, now, policy, verify, markerField } =
-      this.#o;
-    const renew = setInterval(
-      () => {
-        void store.renewLeases(worker, now() + leaseMs);
+  /** Sends claimed leads through their steps: what each step made of each lead. */
+  #send(claimed: readonly ClaimedLead[]): Promise<{ sent: Sent[]; tries: TryLog }> {
+    const { store, destination, worker, client, now, policy, verify, markerField } = this.#o;
+    const tries = new TryLog(now);
+    return deliverRound(
+      {
+        store,
+        destination,
+        worker,
+        marks: new WireMarks(store),
+        client,
+        now,
+        policy,
+        tries,
+        verify,
+        markerField,
+        attributed: { leads: new Set(), activities: new Set() },
       },
-      Math.max(1000, leaseMs / 3),
-    );
-    try {
-      const tries = new TryLog(now);
-      const sent = await deliverRound(
-        {
-          store,
-          destination,
-          worker,
-          client,
-          now,
-          policy,
-          tries,
-          verify,
-          markerField,
-          attributed: { leads: new Set(), activities: new Set() },
-        },
-        claimed,
-      );
-      const records = sent.map((s) => s.record);
-      await store.recordAttempts(records, tries.take(), { worker });
-      crashPoint("recorded");
-      this.#o.onRecorded?.(records);
-      const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;
-      if (pause) await store.setDestinationPause(destination, pause, now());
-    } finally {
-      clearInterval(renew);
-    }
+      claimed,
+    ).then((sent) => ({ sent, tries }));
+  }
+
+  /** Records an attempt for each step made, and the pause an answer asked for. */
+  async #record({ sent, tries }: { sent: Sent[]; tries: TryLog }): Promise<void> {
+    const { store, destination, worker, now } = this.#o;
+    const records = sent.map((s) => s.record);
+    await store.recordAttempts(records, tries.take(), { worker });
+    crashPoint("recorded");
+    this.#o.onRecorded?.(records);
+    const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;
+    if (pause) await store.setDestinationPause(destination, pause, now());
   }
 }

@@ -532,4 +532,103 @@ describe("dispatcher against the sandbox over HTTP", () => {
     assert.equal((await store.getLead(id))?.status, "delivered");
     assert.equal(sandbox.state().leads, 1, "created once");
   });
+  it("writes a round's record while the next round is sent: the database's work overlaps the calls", async () => {
+    const { store, client, now } = setup();
+    await store.addLeads([lead(1), lead(2), lead(3)], now());
+    let marks = 0;
+    let secondSent: () => void = () => {};
+    const sending = new Promise<void>((resolve) => {
+      secondSent = resolve;
+    });
+    let recordedFirst = false;
+    let sentBeforeRecorded = false;
+    const watched = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "markOnWire") {
+          return (leads: never, mark: never) => {
+            marks += 1;
+            if (marks === 2) {
+              sentBeforeRecorded = !recordedFirst;
+              secondSent();
+            }
+            return target.markOnWire(leads, mark);
+          };
+        }
+        if (key === "recordAttempts") {
+          return async (...args: Parameters<typeof store.recordAttempts>) => {
+            if (!recordedFirst) {
+              // Held until the next round's call goes out; a dispatcher that records before it
+              // claims again never sends it, and the bound ends the wait.
+              let bound: ReturnType<typeof setTimeout> | undefined;
+              await Promise.race([
+                sending,
+                new Promise((resolve) => {
+                  bound = setTimeout(resolve, 10_000);
+                }),
+              ]);
+              clearTimeout(bound);
+            }
+            await target.recordAttempts(...args);
+            recordedFirst = true;
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const dispatcher = new Dispatcher({
+      store: watched,
+      destination: "main",
+      client,
+      worker: "w-overlap",
+      now,
+      claimLimit: 1,
+    });
+    assert.equal(await dispatcher.drain(), 3);
+    assert.ok(
+      sentBeforeRecorded,
+      "the second round's call left before the first round's record was written",
+    );
+    assert.equal((await store.countByStatus({ destination: "main" })).delivered, 3);
+    assert.equal(sandbox.state().leads, 3);
+  });
+
+  it("after an answer that pauses the destination, the next round waits for it: nothing more is sent", async () => {
+    const { store, client, now } = setup();
+    sandbox.clock.set(new Date("2026-11-23T18:00:00Z"));
+    sandbox.faults.add({ code: "607", endpoint: "/rest/v1/leads.json", count: 1 });
+    const { ids } = await store.addLeads([lead(1), lead(2), lead(3)], now());
+    // A record that takes a while, as on a server: the next round would be claimed meanwhile.
+    const slow = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === "recordAttempts") {
+          return async (...args: Parameters<typeof store.recordAttempts>) => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            await target.recordAttempts(...args);
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const dispatcher = new Dispatcher({
+      store: slow,
+      destination: "main",
+      client,
+      worker: "w-pause",
+      now,
+      claimLimit: 1,
+    });
+    await dispatcher.drain();
+    assert.deepEqual(
+      (await Promise.all(ids.map((id) => store.getLead(id as number)))).map((r) => r?.status),
+      ["paused", "paused", "paused"],
+    );
+    assert.equal(sandbox.state().leads, 0, "no lead was sent into the paused destination");
+    assert.deepEqual(
+      await Promise.all(ids.map(async (id) => (await store.getAttempts(id as number)).length)),
+      [1, 0, 0],
+      "the leads after the 607 were held by the pause, not tried against it",
+    );
+  });
 });
