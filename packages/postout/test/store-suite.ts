@@ -453,6 +453,44 @@ export function storeSuite(
         );
       }));
 
+    it("stores a lead accepted while its destination is paused as paused, due when the pause ends", () =>
+      withStore(async (store) => {
+        await store.setDestinationPause(
+          "main",
+          { until: T0 + 1000, code: "607", reason: "daily quota reached" },
+          T0,
+        );
+        const refused = { code: "1006", reason: "Field 'x' not found", fix: "map it" };
+        const { ids } = await store.addLeads(
+          [lead(1), lead(2, { refused }), lead(3, { destination: "other" })],
+          T0 + 1,
+        );
+        const [paused, fix, other] = await Promise.all(
+          ids.map((id) => store.getLead(id as number)),
+        );
+        assert.equal(paused?.status, "paused");
+        assert.equal(fix?.status, "needs_fix");
+        assert.equal(other?.status, "queued", "another destination's lead is not held");
+        assert.deepEqual(
+          await store.claimDue("main", { now: T0 + 999, limit: 10, worker: "w", leaseMs: 1000 }),
+          [],
+        );
+        assert.equal(await store.nextDueAt("main"), T0 + 1000);
+        const due = await store.claimDue("main", {
+          now: T0 + 1000,
+          limit: 10,
+          worker: "w",
+          leaseMs: 1000,
+        });
+        assert.deepEqual(
+          due.map((l) => l.id),
+          [ids[0]],
+        );
+        // A pause that has ended holds nothing.
+        const later = await store.addLeads([lead(4)], T0 + 2000);
+        assert.equal((await store.getLead(later.ids[0] as number))?.status, "queued");
+      }));
+
     it("lists leads by filter, newest first, with a cursor", () =>
       withStore(async (store) => {
         await store.addLeads(

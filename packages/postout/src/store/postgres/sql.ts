@@ -39,6 +39,7 @@ const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
 /**
  * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
  * accepted before skipped, the preflight attempt of a lead refused at intake written beside it.
+ * A lead of a paused destination waits as paused from the start (not written twice).
  * Answers each input's ordinal, the id it was given and whether it was added. $17: now.
  */
 export const ADD_LEADS = `WITH input AS (
@@ -57,11 +58,13 @@ added AS (
     created_at, updated_at)
   SELECT ids.id, i.destination, i.intake_key, i.route, i.route_key, i.raw, i.input, i.email,
     i.program, i.source, i.source_line, i.map_path,
-    CASE WHEN i.refused_code IS NULL THEN 'queued' ELSE 'needs_fix' END,
+    CASE WHEN i.refused_code IS NOT NULL THEN 'needs_fix'
+      WHEN d.paused_until IS NOT NULL THEN 'paused' ELSE 'queued' END,
     CASE WHEN i.refused_code IS NULL THEN 0 ELSE 1 END,
-    CASE WHEN i.refused_code IS NULL THEN $17::bigint END,
+    CASE WHEN i.refused_code IS NULL THEN coalesce(d.paused_until, $17::bigint) END,
     i.refused_code, i.refused_reason, i.refused_fix, i.test, $17::bigint, $17::bigint
   FROM input i JOIN ids USING (ord)
+  LEFT JOIN destinations d ON d.name = i.destination AND d.paused_until > $17::bigint
   -- In key order, whatever the input order: two intakes of the same keys wait for each other
   -- instead of deadlocking (a deadlock is still run again, see database.ts).
   ORDER BY i.destination, i.intake_key

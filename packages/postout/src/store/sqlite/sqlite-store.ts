@@ -380,6 +380,19 @@ export class SqliteStore implements Store {
     const existing = this.#db.prepare(
       "SELECT id FROM leads WHERE destination = ? AND intake_key = ?",
     );
+    // A lead accepted while its destination is paused waits as paused from the start, instead of
+    // being written queued and again paused by the dispatcher (a 607 pause lasts until midnight).
+    const pauseOf = this.#db.prepare(
+      "SELECT paused_until FROM destinations WHERE name = ? AND paused_until > ?",
+    );
+    const pauses = new Map<string, number | undefined>();
+    const pausedUntil = (destination: string) => {
+      if (!pauses.has(destination)) {
+        const row = pauseOf.get(destination, now) as { paused_until: number } | undefined;
+        pauses.set(destination, row?.paused_until);
+      }
+      return pauses.get(destination);
+    };
     // New leads join the email trigram index (migration 003) in one statement inside the same
     // transaction, so a committed lead is found by "email contains" at once; 003's per-row
     // insert trigger (dropped by migration 004) cost about six times as much and halved intake.
@@ -393,6 +406,7 @@ export class SqliteStore implements Store {
     this.#db.transaction(() => {
       for (const lead of leads) {
         const refused = lead.refused;
+        const until = refused ? undefined : pausedUntil(lead.destination);
         const info = insert.run(
           lead.destination,
           lead.intakeKey ?? null,
@@ -405,9 +419,9 @@ export class SqliteStore implements Store {
           lead.source ?? null,
           lead.sourceLine ?? null,
           lead.mapPath ?? null,
-          refused ? "needs_fix" : "queued",
+          refused ? "needs_fix" : until === undefined ? "queued" : "paused",
           refused ? 1 : 0,
-          refused ? null : now,
+          refused ? null : (until ?? now),
           refused?.code ?? null,
           refused?.reason ?? null,
           refused?.fix ?? null,
