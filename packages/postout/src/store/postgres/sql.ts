@@ -39,7 +39,8 @@ const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
 /**
  * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
  * accepted before skipped, the preflight attempt of a lead refused at intake written beside it.
- * A lead of a paused destination waits as paused from the start (not written twice).
+ * A lead of a paused destination waits as paused from the start (not written twice). Its email
+ * goes to lead_emails, where "email contains" finds it (migration 004).
  * Answers each input's ordinal, the id it was given and whether it was added. $17: now.
  */
 export const ADD_LEADS = `WITH input AS (
@@ -70,6 +71,11 @@ added AS (
   ORDER BY i.destination, i.intake_key
   ON CONFLICT (destination, intake_key) WHERE intake_key IS NOT NULL DO NOTHING
   RETURNING id
+),
+emails AS (
+  INSERT INTO lead_emails (lead_id, email)
+  SELECT added.id, i.email FROM added JOIN ids USING (id) JOIN input i USING (ord)
+  WHERE i.email IS NOT NULL
 ),
 refusals AS (
   INSERT INTO attempts (lead_id, n, at, destination, endpoint, request, response, request_id,
@@ -231,7 +237,7 @@ function containsPattern(part: string): string {
 
 /**
  * The WHERE clause of a filter on `leads` aliased `l`, its values added to `params`. An email
- * part of 3 characters or more is found through the trigram index (migration 001).
+ * part of 3 characters or more is found through the trigram index of lead_emails (migration 004).
  */
 export function filterSql(filter: LeadFilter, params: Params): string {
   const clauses: string[] = [];
@@ -249,7 +255,7 @@ export function filterSql(filter: LeadFilter, params: Params): string {
     clauses.push(`l.updated_at <= ${params.add(filter.until)}::bigint`);
   if (filter.email !== undefined)
     clauses.push(
-      `l.email LIKE ${params.add(text(containsPattern(filter.email.toLowerCase())))} ESCAPE '\\'`,
+      `l.id IN (SELECT e.lead_id FROM lead_emails e WHERE e.email LIKE ${params.add(text(containsPattern(filter.email.toLowerCase())))} ESCAPE '\\')`,
     );
   return clauses.length > 0 ? clauses.join(" AND ") : "true";
 }
