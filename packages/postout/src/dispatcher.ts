@@ -92,6 +92,11 @@ export class Dispatcher {
     return this.#o.destination;
   }
 
+  /** Leads one round claims at most: a round that claimed fewer left none due behind it. */
+  get claimLimit(): number {
+    return this.#o.claimLimit;
+  }
+
   /** Least time between the starts of two rounds (the scheduler paces by it too). */
   get minRoundIntervalMs(): number {
     return this.#o.minRoundIntervalMs;
