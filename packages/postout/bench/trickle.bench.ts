@@ -234,9 +234,24 @@ try {
 
   progress(`starting ${PROCESSES} serve processes`);
   const serves = await Promise.all(
-    Array.from({ length: PROCESSES }, async () => {
+    Array.from({ length: PROCESSES }, async (_, k) => {
       const { child, match } = await spawnNode(
-        [POSTOUT, "serve", "--port", "0", "--host", "127.0.0.1", "--db", db, "--config", config],
+        [
+          // TRICKLE_PROFILE=dir: the first process writes a CPU profile there when it stops.
+          ...(process.env.TRICKLE_PROFILE && k === 0
+            ? ["--cpu-prof", "--cpu-prof-dir", process.env.TRICKLE_PROFILE]
+            : []),
+          POSTOUT,
+          "serve",
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+          "--db",
+          db,
+          "--config",
+          config,
+        ],
         env,
         dir,
         /listening on (http:\/\/\S+)/,
@@ -326,6 +341,7 @@ try {
     const cpu0 = serves.map((s) => cpuSeconds(s.child.pid));
     const pg0 = cpuOf(pids);
     const sb0 = cpuSeconds(sandbox.child.pid);
+    const self0 = process.cpuUsage();
     const db0 = await dbCounters();
     const t0 = performance.now();
     await (during ? during() : sleep(ms));
@@ -336,6 +352,11 @@ try {
       serveCpu: serves.map((s, i) => ((cpuSeconds(s.child.pid) - (cpu0[i] ?? 0)) / seconds) * 100),
       pgCpu: ((cpuOf(pids) - pg0) / seconds) * 100,
       sandboxCpu: ((cpuSeconds(sandbox.child.pid) - sb0) / seconds) * 100,
+      // This process: the load generator (and the bench's own queries).
+      generatorCpu: (() => {
+        const u = process.cpuUsage(self0);
+        return ((u.user + u.system) / 1e6 / seconds) * 100;
+      })(),
       xactsPerSecond: (db1.xacts - db0.xacts) / seconds,
       // Less the two counter reads of this measure.
       statementsPerSecond: (db1.statements - db0.statements) / seconds,
@@ -430,7 +451,7 @@ try {
   await generator;
   for (let i = 0; inFlight > 0 && i < 600; i++) await sleep(100);
   progress(
-    `trickle: ${fmt(sent)} requests sent (${fmt(sentMeasured / (MEASURE_MS / 1000))}/s measured), ${refused} refused, most behind ${behind}; CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s`,
+    `trickle: ${fmt(sent)} requests sent (${fmt(sentMeasured / (MEASURE_MS / 1000))}/s measured), ${refused} refused, most behind ${behind}; CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %, ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s`,
   );
   if (errors.length > 0) progress(`refusals: ${errors.join(" | ")}`);
 
@@ -448,6 +469,11 @@ try {
   const codesAfter = await sandboxCodes();
   const codeDelta = (code: string) => (codesAfter[code] ?? 0) - (codesBefore[code] ?? 0);
   const calls = Object.keys(codesAfter).reduce((sum, code) => sum + codeDelta(code), 0);
+  progress(
+    `sandbox answers by code: ${Object.keys(codesAfter)
+      .map((code) => `${code} ${codeDelta(code)}`)
+      .join(", ")}`,
+  );
 
   const byStatus = Object.fromEntries(
     (
@@ -507,7 +533,7 @@ try {
     `| accepted → recorded, leads accepted in the measured ${MEASURE_MS / 1000} s (${fmt(Number(latency?.n))}; ${fmt(measuredRate)} leads/s posted) | p50 ${fmt(p50, 2)} s, **p99 ${fmt(p99, 2)} s** (max ${fmt(Number(latency?.max) / 1000, 2)} s) | p99 ≤ 2 s | ${met(p99 <= 2)} |`,
     `| no destination starved: slowest ÷ fastest delivered rate over the measured ${MEASURE_MS / 1000} s | **${fmt(fairness, 2)}** (${fmt(slowest, 2)} … ${fmt(fastest, 2)} leads/s) | ≥ 0.8 | ${met(fairness >= 0.8)} |`,
     `| delivered; self-caused 606 / 615 (every instance's state) | **${fmt(delivered)} of ${fmt(accepted)}**${refused > 0 ? ` (${refused} requests refused)` : ""}; ${fmt(calls)} calls, ${fmt(delivered / Math.max(1, calls), 1)} leads a call; **${c606} / ${c615}** | 100 %, 0 / 0 | ${met(delivered === accepted && refused === 0 && c606 + c615 === 0)} |`,
-    `| cost under the trickle | CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %; ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s | reported | |`,
+    `| cost under the trickle | CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %; ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s | reported | |`,
   );
   await sql.end();
 } finally {
