@@ -110,6 +110,32 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds a process and the children it has waited for used (utime + stime + cutime +
+ * cstime): PostgreSQL's postmaster counts its backends that exited.
+ */
+function cpuSecondsWithChildren(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's CPU time so far, in seconds of all cores: busy (user + system), iowait, all. */
+function machineCpu(): { busy: number; iowait: number; all: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1)
+    .map((f) => Number(f) / 100);
+  const busy =
+    (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  return { busy, iowait: iowait ?? 0, all: busy + (idle ?? 0) + (iowait ?? 0) };
+}
+
 /** The pids of a process and its children (PostgreSQL's postmaster and its backends). */
 function processTree(root: number): number[] {
   const parents = new Map<number, number[]>();
@@ -333,13 +359,19 @@ try {
     for (const r of rows) progress(`  ${r.ms} ms  ${r.calls} calls  ${r.query.slice(0, 150)}`);
   };
   const pgPids = () => processTree(postmaster);
-  const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  // The postmaster with the backends it waited for, and the backends alive now.
+  const cpuOf = (pids: readonly number[]) =>
+    pids.reduce(
+      (sum, pid) => sum + (pid === postmaster ? cpuSecondsWithChildren(pid) : cpuSeconds(pid)),
+      0,
+    );
   /** CPU of each serve, of the database, of the sandbox, and the database's counters over `ms`. */
   const measure = async (ms: number, during?: () => Promise<void>) => {
     await sql.query("SELECT pg_stat_statements_reset()");
-    const pids = pgPids();
+    const pids0 = pgPids();
+    const machine0 = machineCpu();
     const cpu0 = serves.map((s) => cpuSeconds(s.child.pid));
-    const pg0 = cpuOf(pids);
+    const pg0 = cpuOf(pids0);
     const sb0 = cpuSeconds(sandbox.child.pid);
     const self0 = process.cpuUsage();
     const db0 = await dbCounters();
@@ -350,7 +382,16 @@ try {
     return {
       seconds,
       serveCpu: serves.map((s, i) => ((cpuSeconds(s.child.pid) - (cpu0[i] ?? 0)) / seconds) * 100),
-      pgCpu: ((cpuOf(pids) - pg0) / seconds) * 100,
+      // Backends that started during the measure count whole: they are new.
+      pgCpu: ((cpuOf(pgPids()) - pg0) / seconds) * 100,
+      machine: (() => {
+        const m = machineCpu();
+        const all = m.all - machine0.all;
+        return {
+          busy: ((m.busy - machine0.busy) / all) * os.cpus().length * 100,
+          iowait: ((m.iowait - machine0.iowait) / all) * os.cpus().length * 100,
+        };
+      })(),
       sandboxCpu: ((cpuSeconds(sandbox.child.pid) - sb0) / seconds) * 100,
       // This process: the load generator (and the bench's own queries).
       generatorCpu: (() => {
@@ -451,7 +492,7 @@ try {
   await generator;
   for (let i = 0; inFlight > 0 && i < 600; i++) await sleep(100);
   progress(
-    `trickle: ${fmt(sent)} requests sent (${fmt(sentMeasured / (MEASURE_MS / 1000))}/s measured), ${refused} refused, most behind ${behind}; CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %, ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s`,
+    `trickle: ${fmt(sent)} requests sent (${fmt(sentMeasured / (MEASURE_MS / 1000))}/s measured), ${refused} refused, most behind ${behind}; CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %; the machine ${fmt(busy.machine.busy)} % busy of ${os.cpus().length * 100} %, ${fmt(busy.machine.iowait)} % iowait; ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s`,
   );
   if (errors.length > 0) progress(`refusals: ${errors.join(" | ")}`);
 
@@ -533,7 +574,7 @@ try {
     `| accepted → recorded, leads accepted in the measured ${MEASURE_MS / 1000} s (${fmt(Number(latency?.n))}; ${fmt(measuredRate)} leads/s posted) | p50 ${fmt(p50, 2)} s, **p99 ${fmt(p99, 2)} s** (max ${fmt(Number(latency?.max) / 1000, 2)} s) | p99 ≤ 2 s | ${met(p99 <= 2)} |`,
     `| no destination starved: slowest ÷ fastest delivered rate over the measured ${MEASURE_MS / 1000} s | **${fmt(fairness, 2)}** (${fmt(slowest, 2)} … ${fmt(fastest, 2)} leads/s) | ≥ 0.8 | ${met(fairness >= 0.8)} |`,
     `| delivered; self-caused 606 / 615 (every instance's state) | **${fmt(delivered)} of ${fmt(accepted)}**${refused > 0 ? ` (${refused} requests refused)` : ""}; ${fmt(calls)} calls, ${fmt(delivered / Math.max(1, calls), 1)} leads a call; **${c606} / ${c615}** | 100 %, 0 / 0 | ${met(delivered === accepted && refused === 0 && c606 + c615 === 0)} |`,
-    `| cost under the trickle | CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %; ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s | reported | |`,
+    `| cost under the trickle | CPU ${busy.serveCpu.map((c) => fmt(c)).join(" / ")} % per process, database ${fmt(busy.pgCpu)} %, sandbox ${fmt(busy.sandboxCpu)} %, load generator ${fmt(busy.generatorCpu)} %; the whole machine ${fmt(busy.machine.busy)} % busy of ${cpus * 100} % (iowait ${fmt(busy.machine.iowait)} %); ${fmt(busy.xactsPerSecond)} transactions/s, ${fmt(busy.statementsPerSecond)} statements/s | reported | |`,
   );
   await sql.end();
 } finally {
