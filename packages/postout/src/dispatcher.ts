@@ -94,6 +94,11 @@ export class Dispatcher {
     return this.#o.destination;
   }
 
+  /** Leads one round claims at most: a round that claimed fewer left none due behind it. */
+  get claimLimit(): number {
+    return this.#o.claimLimit;
+  }
+
   /** Least time between the starts of two rounds (the scheduler paces by it too). */
   get minRoundIntervalMs(): number {
     return this.#o.minRoundIntervalMs;
@@ -108,8 +113,9 @@ export class Dispatcher {
   }
 
   /**
-   * Runs rounds while `proceed` allows (it is asked before each) and leads are due, and resolves
-   * once every round's attempts are recorded, to the number of leads handled.
+   * Runs rounds while `proceed` allows (asked before each, with how many leads the round before
+   * claimed) and leads are due, and resolves once every round's attempts are recorded, to the
+   * number of leads handled.
    *
    * A round's record is written while the next round is claimed and sent: the database's work
    * overlaps Marketo's instead of leaving the call slots idle between rounds. Calls never
@@ -117,7 +123,9 @@ export class Dispatcher {
    * for the record when it matters: after an answer that pauses the destination, and before
    * leads whose cut-off calls are looked for (verification reads what earlier rounds attributed).
    */
-  async rounds(proceed: () => boolean | Promise<boolean> = () => true): Promise<number> {
+  async rounds(
+    proceed: (claimed: number | undefined) => boolean | Promise<boolean> = () => true,
+  ): Promise<number> {
     const { store, worker, leaseMs, now } = this.#o;
     const renew = setInterval(
       () => {
@@ -127,9 +135,11 @@ export class Dispatcher {
     );
     let recording: Promise<void> | undefined;
     let total = 0;
+    let last: number | undefined;
     try {
-      for (let round = 0; round < 1_000_000 && (await proceed()); round++) {
+      for (let round = 0; round < 1_000_000 && (await proceed(last)); round++) {
         const claimed = await this.#claim();
+        last = claimed.length;
         if (claimed.length === 0) break;
         total += claimed.length;
         if (claimed.some((lead) => lead.onWire)) await recording;

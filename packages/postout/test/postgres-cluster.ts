@@ -84,6 +84,12 @@ export interface ClusterOptions {
    * @default false
    */
   readonly durable?: boolean;
+  /**
+   * More server settings (`-c name=value`), e.g. `shared_preload_libraries: "pg_stat_statements"`
+   * for a benchmark that counts statements.
+   * @default {}
+   */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** Starts a cluster. Throws, naming what to install, when PostgreSQL's binaries are missing. */
@@ -117,6 +123,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
   const fast = options.durable
     ? ""
     : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+  const extra = Object.entries(options.settings ?? {})
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join("");
   const startOn = (p: number) =>
     run(pgCtl, [
       "-D",
@@ -128,7 +137,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Postgr
       "60",
       "-o",
       // The socket in the test's own folder.
-      `-p ${p} -h 127.0.0.1 -k ${dir} -c max_connections=200${fast}`,
+      `-p ${p} -h 127.0.0.1 -k ${dir} -c max_connections=200${fast}${extra}`,
       "start",
     ]);
   let running = false;

@@ -233,23 +233,21 @@ export class PostgresStore implements Store {
     mark: { step: Step; done: Step | undefined; at: number; worker: string },
   ): Promise<void> {
     if (leads.length === 0) return;
-    await this.#db.transaction(
-      async (query) => {
-        const { rows } = await query<{ id: number }>(SQL.MARK_ON_WIRE, [
-          mark.step,
-          ms(mark.at),
-          mark.done ?? null,
-          leads.map((l) => l.id),
-          leads.map((l) => l.marketoId ?? null),
-          text(mark.worker),
-        ]);
-        const marked = new Set(rows.map((r) => r.id));
-        const lost = leads.map((l) => l.id).filter((id) => !marked.has(id));
-        // Thrown inside the transaction: it rolls back, so no lead is marked for a call not sent.
-        if (lost.length > 0) throw new LeaseLostError(lost);
-      },
-      { write: true },
-    );
+    const ids = leads.map((l) => l.id);
+    const { rows } = await this.#db.write<{ id: number }>(SQL.MARK_ON_WIRE, [
+      mark.step,
+      ms(mark.at),
+      mark.done ?? null,
+      ids,
+      leads.map((l) => l.marketoId ?? null),
+      text(mark.worker),
+    ]);
+    if (rows.length === new Set(ids).size) return;
+    // Nothing was marked (all or none): no lead is marked for a call not sent.
+    const held = await this.#db.read<{ id: number }>(SQL.STILL_CLAIMED, [ids, text(mark.worker)]);
+    const still = new Set(held.rows.map((r) => r.id));
+    const lost = ids.filter((id) => !still.has(id));
+    throw new LeaseLostError(lost.length > 0 ? lost : ids);
   }
 
   async clearWire(leadIds: readonly number[], step: Step): Promise<void> {

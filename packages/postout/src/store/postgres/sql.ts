@@ -113,17 +113,29 @@ export const RENEW_LEASES =
   "UPDATE leads SET lease_until = $2 WHERE status = 'sending' AND claimed_by = $1";
 
 /**
- * The wire mark on the leads `worker` still holds; answers their ids. The first call of a step
- * keeps its time: a create is looked for from the earliest call that may have made it.
- * $1 step, $2 at, $3 done, $4 ids, $5 Marketo ids, $6 worker. `l.id = ANY ($4)` lets the plan
- * find the call's leads by id instead of reading every lead the worker holds (ten calls a round).
+ * The wire mark on leads $4 (with their Marketo ids $5), all or none: only when worker $6 still
+ * holds the claim of every one (locked first), else nothing changes and no row is answered. One
+ * statement, so one round trip and one commit a call. The leads are found by their ids alone
+ * (`IS NOT DISTINCT FROM` is not indexable): matched on the claim, the planner would scan every
+ * lead the worker has in flight through leads_sending. The first call of a step keeps its time:
+ * a create is looked for from the earliest call that may have made it.
  */
-export const MARK_ON_WIRE = `UPDATE leads l SET
+export const MARK_ON_WIRE = `WITH v AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)),
+held AS (
+  SELECT id FROM leads
+  WHERE id = ANY ($4::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $6::text
+  FOR UPDATE),
+whole AS (SELECT count(*) = (SELECT count(DISTINCT id) FROM v) AS ok FROM held)
+UPDATE leads l SET
   wire_at = CASE WHEN l.wire_step IS NOT DISTINCT FROM $1::text THEN coalesce(l.wire_at, $2::bigint) ELSE $2::bigint END,
   wire_step = $1::text, done_step = $3::text, marketo_id = coalesce(v.marketo_id, l.marketo_id)
-FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)
-WHERE l.id = ANY ($4::bigint[]) AND l.id = v.id AND l.status = 'sending' AND l.claimed_by = $6
+FROM v, whole
+WHERE whole.ok AND l.id = ANY ($4::bigint[]) AND l.id = v.id
 RETURNING l.id`;
+
+/** Of leads $1, those worker $2 still holds the claim of (to name the lost ones). */
+export const STILL_CLAIMED = `SELECT id FROM leads
+WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $2::text`;
 
 export const CLEAR_WIRE = `UPDATE leads SET wire_at = NULL, wire_step = NULL
 WHERE id = ANY ($1::bigint[]) AND wire_step = $2`;
