@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
   type GateStore,
@@ -102,13 +102,13 @@ export function intakeKey(
   raw: Readonly<Record<string, unknown>>,
   options: { readonly test?: boolean } = {},
 ): string {
-  const digest = createHash("sha256")
-    .update(JSON.stringify(route))
-    .update("\u0000")
-    .update(JSON.stringify(raw))
-    .digest("hex")
-    .slice(0, 40);
-  return options.test ? `test:${digest}` : digest;
+  return keyOf(JSON.stringify(route), raw, options.test === true);
+}
+
+/** intakeKey with the route already written out (once per intake, not once per lead). */
+function keyOf(routeJson: string, raw: Readonly<Record<string, unknown>>, test: boolean): string {
+  const digest = hash("sha256", `${routeJson}\u0000${JSON.stringify(raw)}`).slice(0, 40);
+  return test ? `test:${digest}` : digest;
 }
 
 function isAlive(pid: number): boolean {
@@ -527,6 +527,7 @@ export class Gateway {
       chunk = [];
       options.onChunk?.(ids.length);
     };
+    const routeJson = JSON.stringify(options.route);
     for await (const row of rows) {
       const prepared = await options.prepare(row.raw);
       chunk.push({
@@ -534,7 +535,7 @@ export class Gateway {
         route: options.route,
         raw: row.raw,
         input: prepared.input,
-        intakeKey: intakeKey(options.route, row.raw, { test: options.test === true }),
+        intakeKey: keyOf(routeJson, row.raw, options.test === true),
         ...(options.source === undefined ? {} : { source: options.source }),
         ...(options.mapPath === undefined ? {} : { mapPath: options.mapPath }),
         ...(row.line === undefined ? {} : { sourceLine: row.line }),
