@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { Dispatcher } from "../src/dispatcher.ts";
 import type { Route } from "../src/route.ts";
-import type { ClaimedLead, Store } from "../src/store/store.ts";
+import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
+import { type ClaimedLead, LeaseLostError, type Store } from "../src/store/store.ts";
+import { WireMarks } from "../src/wire-marks.ts";
 import { onceLead, onceRig } from "./once-rig.ts";
+import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
+
+const T0 = Date.parse("2026-12-01T12:00:00Z");
 
 // Red-team review of the pipelined rounds (Dispatcher.rounds: a round's record is written while
 // the next round is claimed and sent), WireMarks and the intake/pause changes since d52e44f.
@@ -202,5 +208,213 @@ describe("red team: pipelined rounds", () => {
       rows.map((row) => row?.attempts),
       [1, 0, 0],
     );
+  });
+});
+
+describe("red team: pipelined rounds, wire marks and email search on PostgreSQL", () => {
+  const rig = onceRig(22);
+  let cluster: PostgresCluster | undefined;
+  const opened: PostgresStore[] = [];
+  before(async () => {
+    cluster = await startCluster();
+  });
+  after(async () => {
+    for (const s of opened) await s.close().catch(() => {});
+    cluster?.destroy();
+  });
+  async function pgStore(url?: string) {
+    if (!cluster) throw new Error("the PostgreSQL cluster did not start");
+    const at = url ?? (await cluster.createDatabase());
+    const store = await PostgresStore.open(at);
+    opened.push(store);
+    return { store, url: at };
+  }
+  async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  // FINDING 2's race on a real local PostgreSQL store (no delay added): here the record (one
+  // transaction) commits before the next claim (health, pause read, claim: three round trips), so
+  // it passes locally; with a database across a network or under load the race is FINDING 2's.
+  it("FINDING 2 check (PostgreSQL, local; race not hit): drain() does not return while a lead its last record made due now is unsent", async () => {
+    let failed = false;
+    const r = rig({
+      fetch: (async (url: string | URL | Request, init?: RequestInit) => {
+        const sync = init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
+        if (sync && !failed) {
+          failed = true;
+          return Response.json({
+            requestId: "x#1",
+            success: false,
+            errors: [{ code: "611", message: "System error" }],
+          });
+        }
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const { store } = await pgStore();
+    const { ids } = await store.addLeads([onceLead(UPSERT, { email: "pgdue@example.com" }, "k1")], r.now());
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client: r.client,
+      worker: "w-pgdrain",
+      now: r.now,
+      policy: { retryScheduleMs: [0, 0, 0] },
+    });
+    await dispatcher.drain();
+    assert.ok(failed);
+    const row = await store.getLead(ids[0] as number);
+    assert.equal(row?.status, "delivered", `drain resolved with the lead ${row?.status} (${row?.lastCode})`);
+  });
+
+  // HELD: the cross-round createDuplicate attack with PostgreSQL's real, asynchronous record.
+  it("HELD (PostgreSQL): a cut-off createDuplicate lead in round N+1 does not take round N's person", async () => {
+    const r = rig();
+    const { store: pgs } = await pgStore();
+    const fields = { email: "pgsame@example.com", firstName: "Same", lastName: "Person" };
+    const { ids } = await pgs.addLeads(
+      [onceLead(CREATE_DUPLICATE, fields, "a"), onceLead(CREATE_DUPLICATE, fields, "b")],
+      r.now(),
+    );
+    const [a, b] = ids as number[];
+    await pgs.claimDue("main", { now: r.now(), limit: 10, worker: "dead", leaseMs: 60_000 });
+    await pgs.markOnWire([{ id: b as number }], { step: "lead", done: undefined, at: r.now(), worker: "dead" });
+    await pgs.releaseClaims("main", { workers: ["dead"] });
+    r.settle();
+    const { store, claims } = slowRecord(pgs);
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client: r.client,
+      worker: "w-pgdup",
+      now: r.now,
+      claimLimit: 1,
+    });
+    await dispatcher.drain();
+    assert.deepEqual(claims.slice(0, 2), [[a], [b]]);
+    const [rowA, rowB] = await Promise.all([pgs.getLead(a as number), pgs.getLead(b as number)]);
+    assert.deepEqual([rowA?.status, rowB?.status], ["delivered", "delivered"]);
+    assert.notEqual(rowA?.marketoId, rowB?.marketoId);
+    assert.equal((await r.byEmail("pgsame@example.com")).length, 2);
+  });
+
+  // HELD: merged wire marks on PostgreSQL (one statement, all or none) with one call's lead taken
+  // by another worker: that call fails alone, nothing is marked for it, the others are marked.
+  it("HELD (PostgreSQL): a merged wire mark with a lost lead marks the others and fails that call only", async () => {
+    const { store, url } = await pgStore();
+    const { ids } = await store.addLeads(
+      [0, 1, 2].map((i) => onceLead(UPSERT, { email: `wm${i}@example.com` }, `k${i}`)),
+      T0,
+    );
+    await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 60_000 });
+    // Lead 2's lease ran out and another worker took it.
+    await sql(url, "UPDATE leads SET claimed_by = 'other' WHERE id = $1", [ids[2]]);
+    const marks = new WireMarks(store);
+    const results = await Promise.allSettled(
+      ids.map((id, i) =>
+        marks.mark([{ id: id as number }], { step: "lead", done: undefined, at: T0 + 10 * (3 - i), worker: "w" }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((x) => x.status),
+      ["fulfilled", "fulfilled", "rejected"],
+    );
+    assert.ok((results[2] as PromiseRejectedResult).reason instanceof LeaseLostError);
+    const rows = await sql<{ id: string; wire_step: string | null; wire_at: string | null }>(
+      url,
+      "SELECT id, wire_step, wire_at FROM leads ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.wire_step, row.wire_at === null ? null : Number(row.wire_at)]),
+      // Retried alone, each keeps its own time (not the group's earliest).
+      [["lead", T0 + 30], ["lead", T0 + 20], [null, null]],
+    );
+  });
+
+  // HELD: the one-statement MARK_ON_WIRE beside the lease renewal (rounds() renews all the
+  // worker's leases every leaseMs/3 while marks are written): no spurious LeaseLostError.
+  it("HELD (PostgreSQL): wire marks concurrent with lease renewals never fail spuriously", async () => {
+    const { store } = await pgStore();
+    const { ids } = await store.addLeads(
+      Array.from({ length: 40 }, (_, i) => onceLead(UPSERT, { email: `rn${i}@example.com` }, `k${i}`)),
+      T0,
+    );
+    await store.claimDue("main", { now: T0, limit: 100, worker: "w", leaseMs: 60_000 });
+    let renewing = true;
+    const renewals = (async () => {
+      for (let i = 0; renewing; i++) await store.renewLeases("w", T0 + 60_000 + i);
+    })();
+    try {
+      for (let pass = 0; pass < 30; pass++) {
+        const marks = new WireMarks(store);
+        await Promise.all(
+          ids.map((id) =>
+            marks.mark([{ id: id as number }], {
+              step: pass % 2 === 0 ? "lead" : "list",
+              done: pass % 2 === 0 ? undefined : "lead",
+              at: T0 + pass,
+              worker: "w",
+            }),
+          ),
+        );
+      }
+    } finally {
+      renewing = false;
+      await renewals;
+    }
+  });
+
+  // HELD: migration 004 on a database that already has leads: they are found by "email contains".
+  it("HELD (PostgreSQL): migration 004 on an existing database moves the emails of its leads", async () => {
+    const { store, url } = await pgStore();
+    await store.addLeads(
+      [onceLead(UPSERT, { email: "Old.Person@Example.com" }, "k1"), onceLead(UPSERT, { firstName: "NoEmail" }, "k2")],
+      T0,
+    );
+    await store.close();
+    // Back to the schema before 004, as a database written by the previous release.
+    await sql(
+      url,
+      `DROP TABLE lead_emails;
+       CREATE INDEX leads_email_trigram ON leads USING gin (email gin_trgm_ops);
+       DELETE FROM postout_migrations WHERE version = 4`,
+    );
+    const { store: again } = await pgStore(url);
+    const found = await again.listLeads({ email: "person@exa" }, { limit: 10 });
+    assert.deepEqual(
+      found.leads.map((l) => l.email),
+      ["old.person@example.com"],
+    );
+    await again.addLeads([onceLead(UPSERT, { email: "new.person@example.com" }, "k3")], T0 + 1);
+    assert.equal((await again.listLeads({ email: "person@" }, { limit: 10 })).leads.length, 2);
+  });
+
+  // FINDING 3 (medium, deployments of several processes): nothing but the new ADD_LEADS writes
+  // lead_emails. A process of the previous release still running against the migrated database
+  // (a rolling upgrade of the processes sharing PostgreSQL; nothing refuses a schema newer than
+  // the code) inserts leads into `leads` only, as its ADD_LEADS did: they are never found by
+  // "email contains" (dashboard search, repost by filter), and no later migration backfills them.
+  it("FINDING 3 (PostgreSQL): a lead written into leads without lead_emails (previous release) is still found by email", async () => {
+    const { store, url } = await pgStore();
+    await store.addLeads([onceLead(UPSERT, { email: "new@example.com" }, "k1")], T0);
+    // What the previous release's ADD_LEADS wrote: the lead row alone.
+    await sql(
+      url,
+      `INSERT INTO leads (id, destination, intake_key, route, route_key, raw, input, email, status,
+         attempts, next_at, created_at, updated_at)
+       SELECT nextval('leads_id_seq'), 'main', 'old-release', route, route_key,
+         raw, '{"email":"old@example.com"}', 'old@example.com', 'queued', 0, $1, $1, $1
+       FROM leads LIMIT 1`,
+      [T0],
+    );
+    const found = await store.listLeads({ email: "old@example" }, { limit: 10 });
+    assert.equal(found.leads.length, 1, "the lead accepted by a process of the previous release is found");
   });
 });
