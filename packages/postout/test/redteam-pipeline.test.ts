@@ -396,6 +396,70 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     assert.equal((await again.listLeads({ email: "person@" }, { limit: 10 })).leads.length, 2);
   });
 
+  // FINDING 4 (high on PostgreSQL): intake reads the destination's pause in ADD_LEADS' snapshot.
+  // A resume (dashboard/API: setDestinationPause(undefined) + RESUME_DESTINATION) that commits
+  // while an intake statement is running does not see the intake's uncommitted rows, and the
+  // intake still sees the pause: the lead is stored `paused` with next_at = the old pause's end
+  // on a destination that is no longer paused. After a 401/603 that end is UNTIL_RESUMED
+  // (Number.MAX_SAFE_INTEGER): the lead is never claimed, never sent, until someone pauses and
+  // resumes again (after a 607 resumed early by hand, it waits until midnight). Before the change
+  // intake wrote `queued` and the claim held it only while the pause was really on. With a
+  // steady trickle of intake every resume races some intake statement. (SQLite serializes the
+  // two and is not affected.) Here the intake is held mid-statement by a conflicting uncommitted
+  // intake key, as another process's intake of the same key would.
+  it("FINDING 4 (PostgreSQL): a lead accepted while a resume commits is not left paused on an active destination", async () => {
+    const r = rig();
+    const { store, url } = await pgStore();
+    await store.setDestinationPause(
+      "main",
+      { until: Number.MAX_SAFE_INTEGER, code: "401", reason: "bad credentials" },
+      r.now(),
+    );
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    let adding: Promise<unknown> | undefined;
+    try {
+      await other.query("BEGIN");
+      await other.query(
+        `INSERT INTO leads (destination, intake_key, route, route_key, raw, input, status, attempts,
+           created_at, updated_at)
+         VALUES ('main', 'k1', '{}', '{}', '{}', '{}', 'queued', 0, 0, 0)`,
+      );
+      adding = store.addLeads([onceLead(UPSERT, { email: "resume@example.com" }, "k1")], r.now());
+      // The intake statement has its snapshot (paused) and waits on the uncommitted key.
+      for (let i = 0; i < 100; i++) {
+        const waiting = await sql<{ n: string }>(
+          url,
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH input%'",
+        );
+        if (Number(waiting[0]?.n) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // A person resumes the destination (destinations-routes.ts, gateway.ts).
+      await store.setDestinationPause("main", undefined, r.now());
+      await store.resumeDestination("main", r.now());
+      await other.query("ROLLBACK");
+      await adding;
+    } finally {
+      await other.end();
+    }
+    assert.equal((await store.getDestination("main"))?.pausedUntil, undefined, "not paused");
+    const dispatcher = new Dispatcher({
+      store,
+      destination: "main",
+      client: r.client,
+      worker: "w-resume",
+      now: r.now,
+    });
+    await dispatcher.drain();
+    const [lead] = (await store.listLeads({}, { limit: 10 })).leads;
+    assert.equal(
+      lead?.status,
+      "delivered",
+      `the lead is ${lead?.status}, due at ${lead?.nextAt}, on a destination that is not paused`,
+    );
+  });
+
   // FINDING 3 (medium, deployments of several processes): nothing but the new ADD_LEADS writes
   // lead_emails. A process of the previous release still running against the migrated database
   // (a rolling upgrade of the processes sharing PostgreSQL; nothing refuses a schema newer than
