@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { Dispatcher } from "../src/dispatcher.ts";
+import { intakeKey } from "../src/gateway.ts";
 import type { Route } from "../src/route.ts";
 import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
 import { type ClaimedLead, LeaseLostError, type Store } from "../src/store/store.ts";
@@ -94,7 +96,11 @@ describe("red team: pipelined rounds", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
-    assert.match(String(thrown), /Connection terminated/, "the record's error is surfaced by drain");
+    assert.match(
+      String(thrown),
+      /Connection terminated/,
+      "the record's error is surfaced by drain",
+    );
     assert.deepEqual(
       unhandled.map(String),
       [],
@@ -116,7 +122,8 @@ describe("red team: pipelined rounds", () => {
     let failed = false;
     const r = rig({
       fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-        const sync = init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
+        const sync =
+          init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
         if (sync && !failed) {
           failed = true;
           return Response.json({
@@ -251,6 +258,57 @@ describe("red team: pipelined rounds", () => {
   });
 });
 
+describe("red team: intake while paused, intake keys", () => {
+  const rig = onceRig(23);
+
+  // HELD: a lead accepted while the destination is paused until resumed (401) waits paused, and
+  // is sent once a person resumes; a lead accepted when the pause ends exactly now is queued.
+  it("HELD: paused at intake, sent after a resume; a pause ending exactly now does not hold intake", async () => {
+    const r = rig();
+    await r.store.setDestinationPause(
+      "main",
+      { until: Number.MAX_SAFE_INTEGER, code: "401", reason: "bad credentials" },
+      r.now(),
+    );
+    const { ids } = await r.store.addLeads(
+      [onceLead(UPSERT, { email: "held@example.com" }, "k1")],
+      r.now(),
+    );
+    const held = await r.store.getLead(ids[0] as number);
+    assert.deepEqual([held?.status, held?.nextAt], ["paused", Number.MAX_SAFE_INTEGER]);
+    await r.dispatcher.drain();
+    assert.equal(r.sandbox.state().leads, 0);
+    await r.store.setDestinationPause("main", undefined, r.now());
+    await r.store.resumeDestination("main", r.now());
+    await r.dispatcher.drain();
+    assert.equal((await r.store.getLead(ids[0] as number))?.status, "delivered");
+    // A pause that ends at this very moment: intake and claim agree it is over.
+    const t = r.now();
+    await r.store.setDestinationPause("main", { until: t, code: "607", reason: "quota" }, t - 1000);
+    const later = await r.store.addLeads(
+      [onceLead(UPSERT, { email: "edge@example.com" }, "k2")],
+      t,
+    );
+    assert.equal((await r.store.getLead(later.ids[0] as number))?.status, "queued");
+  });
+
+  // HELD: intakeKey now hashes one string with crypto.hash; the keys are the ones
+  // createHash().update() gave before, also for lone surrogates and NUL in raw rows.
+  it("HELD: intake keys are unchanged by the crypto.hash rewrite", () => {
+    const route: Route = UPSERT;
+    for (const raw of [{ a: "x" }, { a: "\ud800" }, { a: "\u0000é😀" }, { b: 1, c: [null] }]) {
+      const before = createHash("sha256")
+        .update(JSON.stringify(route))
+        .update("\u0000")
+        .update(JSON.stringify(raw))
+        .digest("hex")
+        .slice(0, 40);
+      assert.equal(intakeKey(route, raw), before);
+      assert.equal(intakeKey(route, raw, { test: true }), `test:${before}`);
+    }
+  });
+});
+
 describe("red team: pipelined rounds, wire marks and email search on PostgreSQL", () => {
   const rig = onceRig(22);
   let cluster: PostgresCluster | undefined;
@@ -269,7 +327,11 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     opened.push(store);
     return { store, url: at };
   }
-  async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []) {
+  async function sql<T extends pg.QueryResultRow>(
+    url: string,
+    text: string,
+    values: unknown[] = [],
+  ) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -286,7 +348,8 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     let failed = false;
     const r = rig({
       fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-        const sync = init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
+        const sync =
+          init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
         if (sync && !failed) {
           failed = true;
           return Response.json({
@@ -299,7 +362,10 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       }) as typeof fetch,
     });
     const { store } = await pgStore();
-    const { ids } = await store.addLeads([onceLead(UPSERT, { email: "pgdue@example.com" }, "k1")], r.now());
+    const { ids } = await store.addLeads(
+      [onceLead(UPSERT, { email: "pgdue@example.com" }, "k1")],
+      r.now(),
+    );
     const dispatcher = new Dispatcher({
       store,
       destination: "main",
@@ -311,7 +377,11 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     await dispatcher.drain();
     assert.ok(failed);
     const row = await store.getLead(ids[0] as number);
-    assert.equal(row?.status, "delivered", `drain resolved with the lead ${row?.status} (${row?.lastCode})`);
+    assert.equal(
+      row?.status,
+      "delivered",
+      `drain resolved with the lead ${row?.status} (${row?.lastCode})`,
+    );
   });
 
   // HELD: the cross-round createDuplicate attack with PostgreSQL's real, asynchronous record.
@@ -325,7 +395,12 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     );
     const [a, b] = ids as number[];
     await pgs.claimDue("main", { now: r.now(), limit: 10, worker: "dead", leaseMs: 60_000 });
-    await pgs.markOnWire([{ id: b as number }], { step: "lead", done: undefined, at: r.now(), worker: "dead" });
+    await pgs.markOnWire([{ id: b as number }], {
+      step: "lead",
+      done: undefined,
+      at: r.now(),
+      worker: "dead",
+    });
     await pgs.releaseClaims("main", { workers: ["dead"] });
     r.settle();
     const { store, claims } = slowRecord(pgs);
@@ -359,7 +434,12 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     const marks = new WireMarks(store);
     const results = await Promise.allSettled(
       ids.map((id, i) =>
-        marks.mark([{ id: id as number }], { step: "lead", done: undefined, at: T0 + 10 * (3 - i), worker: "w" }),
+        marks.mark([{ id: id as number }], {
+          step: "lead",
+          done: undefined,
+          at: T0 + 10 * (3 - i),
+          worker: "w",
+        }),
       ),
     );
     assert.deepEqual(
@@ -374,7 +454,11 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     assert.deepEqual(
       rows.map((row) => [row.wire_step, row.wire_at === null ? null : Number(row.wire_at)]),
       // Retried alone, each keeps its own time (not the group's earliest).
-      [["lead", T0 + 30], ["lead", T0 + 20], [null, null]],
+      [
+        ["lead", T0 + 30],
+        ["lead", T0 + 20],
+        [null, null],
+      ],
     );
   });
 
@@ -383,7 +467,9 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
   it("HELD (PostgreSQL): wire marks concurrent with lease renewals never fail spuriously", async () => {
     const { store } = await pgStore();
     const { ids } = await store.addLeads(
-      Array.from({ length: 40 }, (_, i) => onceLead(UPSERT, { email: `rn${i}@example.com` }, `k${i}`)),
+      Array.from({ length: 40 }, (_, i) =>
+        onceLead(UPSERT, { email: `rn${i}@example.com` }, `k${i}`),
+      ),
       T0,
     );
     await store.claimDue("main", { now: T0, limit: 100, worker: "w", leaseMs: 60_000 });
@@ -415,7 +501,10 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
   it("HELD (PostgreSQL): migration 004 on an existing database moves the emails of its leads", async () => {
     const { store, url } = await pgStore();
     await store.addLeads(
-      [onceLead(UPSERT, { email: "Old.Person@Example.com" }, "k1"), onceLead(UPSERT, { firstName: "NoEmail" }, "k2")],
+      [
+        onceLead(UPSERT, { email: "Old.Person@Example.com" }, "k1"),
+        onceLead(UPSERT, { firstName: "NoEmail" }, "k2"),
+      ],
       T0,
     );
     await store.close();
@@ -519,6 +608,10 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       [T0],
     );
     const found = await store.listLeads({ email: "old@example" }, { limit: 10 });
-    assert.equal(found.leads.length, 1, "the lead accepted by a process of the previous release is found");
+    assert.equal(
+      found.leads.length,
+      1,
+      "the lead accepted by a process of the previous release is found",
+    );
   });
 });
