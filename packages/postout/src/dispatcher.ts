@@ -138,7 +138,14 @@ export class Dispatcher {
     let last: number | undefined;
     try {
       for (let round = 0; round < 1_000_000 && (await proceed(last)); round++) {
-        const claimed = await this.#claim();
+        let claimed = await this.#claim();
+        if (claimed.length === 0 && recording) {
+          // That claim ran beside the last record, which may make leads due now (a retry at 0).
+          const previous = recording;
+          recording = undefined;
+          await previous;
+          claimed = await this.#claim();
+        }
         last = claimed.length;
         if (claimed.length === 0) break;
         total += claimed.length;
@@ -151,6 +158,9 @@ export class Dispatcher {
         } finally {
           // Recorded even when the previous record failed: these calls were answered.
           recording = this.#record(answered);
+          // Its failure is thrown where it is awaited (next round or the end), not left unhandled
+          // meanwhile: an unhandled rejection would end the process.
+          recording.catch(() => {});
         }
         if (answered.sent.some((s) => s.outcome.pauseDestination)) await recording;
       }

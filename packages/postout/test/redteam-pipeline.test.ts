@@ -15,7 +15,8 @@ const T0 = Date.parse("2026-12-01T12:00:00Z");
 
 // Red-team review of the pipelined rounds (Dispatcher.rounds: a round's record is written while
 // the next round is claimed and sent), WireMarks and the intake/pause changes since d52e44f.
-// A test marked FINDING fails on the reviewed main; the others are attacks the change held.
+// Findings 1–4 were fixed with this file; finding 5 (older than the pipeline) is a todo test. The
+// others are attacks the change held.
 
 const CREATE_DUPLICATE: Route = {
   endpoint: "syncLeads",
@@ -61,13 +62,13 @@ function slowRecord(store: Store, options: { delayMs?: number; fail?: number } =
 describe("red team: pipelined rounds", () => {
   const rig = onceRig(21);
 
-  // FINDING 1 (high): a record that fails while the next round is being claimed and sent is a
+  // Finding 1, fixed (high): a record that fails while the next round is being claimed and sent is a
   // promise nobody awaits yet: Node reports an unhandled rejection, which under Node's default
   // (--unhandled-rejections=throw) kills the whole gateway process. `serve` installs no
   // unhandledRejection handler, so one transient store error (a PostgreSQL connection reset, a
   // SQLITE_BUSY) in a record takes every destination of the process down, where before the
   // change it reached Scheduler.onError and the process went on.
-  it("FINDING 1: a record that fails while the next round sends is not an unhandled rejection", async () => {
+  it("a record that fails while the next round sends is not an unhandled rejection", async () => {
     const r = rig();
     const { store, claims } = slowRecord(r.store, { fail: 1 });
     const { ids } = await r.store.addLeads(
@@ -112,12 +113,12 @@ describe("red team: pipelined rounds", () => {
     }
   });
 
-  // FINDING 2 (low): drain() stops when a claim finds nothing due, but that claim ran while the
+  // Finding 2, fixed (low): drain() stops when a claim finds nothing due, but that claim ran while the
   // previous round's record was still being written, so a lead that record put back due now (a
   // retry schedule starting at 0, e.g. a perCode override) is not claimed: drain resolves with
   // a lead due, unsent. Before the change drain claimed again after the record and sent it.
   // (Only with a record that takes time, i.e. PostgreSQL; SQLite's record is synchronous.)
-  it("FINDING 2: drain() does not return while a lead its last record made due now is unsent", async () => {
+  it("drain() does not return while a lead its last record made due now is unsent", async () => {
     // The first sync call is answered 611 (a transient system error, retried on the schedule).
     let failed = false;
     const r = rig({
@@ -158,11 +159,11 @@ describe("red team: pipelined rounds", () => {
     );
   });
 
-  // HELD: round N creates a Marketo person for lead A (createDuplicate), its record still being
+  // Held: round N creates a Marketo person for lead A (createDuplicate), its record still being
   // written; round N+1 claims lead B, cut off by a dead process, with the same email and fields.
   // B's verification must not take A's person: the next round waits for the record because B is
   // on the wire. Without that wait B would be "delivered" with A's Marketo id and never created.
-  it("HELD: a cut-off createDuplicate lead verified in round N+1 does not take the person round N created", async () => {
+  it("a cut-off createDuplicate lead verified in round N+1 does not take the person round N created", async () => {
     const r = rig();
     const fields = { email: "same@example.com", firstName: "Same", lastName: "Person" };
     const { ids } = await r.store.addLeads(
@@ -191,13 +192,15 @@ describe("red team: pipelined rounds", () => {
     assert.equal((await r.byEmail("same@example.com")).length, 2, "two persons, once each");
   });
 
-  // FINDING 5 (medium, pre-existing, not caused by this change; the pipeline keeps it): a cut-off
+  // Finding 5, open (medium, pre-existing, not caused by this change; the pipeline keeps it): a cut-off
   // Push Lead is proven by any Push Lead activity of the same person and program dated after its
   // call. Only this round's activities are excluded (ctx.attributed.activities); nothing stored
   // says which activity an earlier round's lead made. Lead A (pushed in round N) and lead B (the
   // same email and program, cut off by a dead process before its call reached Marketo, claimed
   // in round N+1): B takes A's push and is "delivered" without ever being pushed.
-  it("FINDING 5 (pre-existing): a cut-off Push Lead in round N+1 does not take the push round N made for another lead", async () => {
+  it("a cut-off Push Lead in round N+1 does not take the push round N made for another lead", {
+    todo: "verification of a Push Lead accepts any later push of the person into the program; storing the push activity ids credited to each lead (as created lead ids are) and excluding them would close it",
+  }, async () => {
     const r = rig();
     const push: Route = { endpoint: "pushLeads", programName: "2026 Q3 Product Webinar" };
     const { ids } = await r.store.addLeads(
@@ -230,8 +233,8 @@ describe("red team: pipelined rounds", () => {
     );
   });
 
-  // HELD: a 603 (access denied) pause in round N, with the record slow: round N+1 waits for it.
-  it("HELD: a 603 in round N pauses before round N+1 is claimed; nothing more is sent", async () => {
+  // Held: a 603 (access denied) pause in round N, with the record slow: round N+1 waits for it.
+  it("a 603 in round N pauses before round N+1 is claimed; nothing more is sent", async () => {
     const r = rig();
     r.sandbox.faults.add({ code: "603", endpoint: "/rest/v1/leads.json", count: 1 });
     const { store, claims } = slowRecord(r.store, { delayMs: 100 });
@@ -261,9 +264,9 @@ describe("red team: pipelined rounds", () => {
 describe("red team: intake while paused, intake keys", () => {
   const rig = onceRig(23);
 
-  // HELD: a lead accepted while the destination is paused until resumed (401) waits paused, and
+  // Held: a lead accepted while the destination is paused until resumed (401) waits paused, and
   // is sent once a person resumes; a lead accepted when the pause ends exactly now is queued.
-  it("HELD: paused at intake, sent after a resume; a pause ending exactly now does not hold intake", async () => {
+  it("paused at intake, sent after a resume; a pause ending exactly now does not hold intake", async () => {
     const r = rig();
     await r.store.setDestinationPause(
       "main",
@@ -292,9 +295,9 @@ describe("red team: intake while paused, intake keys", () => {
     assert.equal((await r.store.getLead(later.ids[0] as number))?.status, "queued");
   });
 
-  // HELD: intakeKey now hashes one string with crypto.hash; the keys are the ones
+  // Held: intakeKey now hashes one string with crypto.hash; the keys are the ones
   // createHash().update() gave before, also for lone surrogates and NUL in raw rows.
-  it("HELD: intake keys are unchanged by the crypto.hash rewrite", () => {
+  it("intake keys are unchanged by the crypto.hash rewrite", () => {
     const route: Route = UPSERT;
     for (const raw of [{ a: "x" }, { a: "\ud800" }, { a: "\u0000é😀" }, { b: 1, c: [null] }]) {
       const before = createHash("sha256")
@@ -344,7 +347,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
   // FINDING 2's race on a real local PostgreSQL store (no delay added): here the record (one
   // transaction) commits before the next claim (health, pause read, claim: three round trips), so
   // it passes locally; with a database across a network or under load the race is FINDING 2's.
-  it("FINDING 2 check (PostgreSQL, local; race not hit): drain() does not return while a lead its last record made due now is unsent", async () => {
+  it("(PostgreSQL) drain() does not return while a lead its last record made due now is unsent", async () => {
     let failed = false;
     const r = rig({
       fetch: (async (url: string | URL | Request, init?: RequestInit) => {
@@ -384,8 +387,8 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     );
   });
 
-  // HELD: the cross-round createDuplicate attack with PostgreSQL's real, asynchronous record.
-  it("HELD (PostgreSQL): a cut-off createDuplicate lead in round N+1 does not take round N's person", async () => {
+  // Held: the cross-round createDuplicate attack with PostgreSQL's real, asynchronous record.
+  it("(PostgreSQL) a cut-off createDuplicate lead in round N+1 does not take round N's person", async () => {
     const r = rig();
     const { store: pgs } = await pgStore();
     const fields = { email: "pgsame@example.com", firstName: "Same", lastName: "Person" };
@@ -420,9 +423,9 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     assert.equal((await r.byEmail("pgsame@example.com")).length, 2);
   });
 
-  // HELD: merged wire marks on PostgreSQL (one statement, all or none) with one call's lead taken
+  // Held: merged wire marks on PostgreSQL (one statement, all or none) with one call's lead taken
   // by another worker: that call fails alone, nothing is marked for it, the others are marked.
-  it("HELD (PostgreSQL): a merged wire mark with a lost lead marks the others and fails that call only", async () => {
+  it("(PostgreSQL) a merged wire mark with a lost lead marks the others and fails that call only", async () => {
     const { store, url } = await pgStore();
     const { ids } = await store.addLeads(
       [0, 1, 2].map((i) => onceLead(UPSERT, { email: `wm${i}@example.com` }, `k${i}`)),
@@ -462,9 +465,9 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     );
   });
 
-  // HELD: the one-statement MARK_ON_WIRE beside the lease renewal (rounds() renews all the
+  // Held: the one-statement MARK_ON_WIRE beside the lease renewal (rounds() renews all the
   // worker's leases every leaseMs/3 while marks are written): no spurious LeaseLostError.
-  it("HELD (PostgreSQL): wire marks concurrent with lease renewals never fail spuriously", async () => {
+  it("(PostgreSQL) wire marks concurrent with lease renewals never fail spuriously", async () => {
     const { store } = await pgStore();
     const { ids } = await store.addLeads(
       Array.from({ length: 40 }, (_, i) =>
@@ -497,8 +500,8 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     }
   });
 
-  // HELD: migration 004 on a database that already has leads: they are found by "email contains".
-  it("HELD (PostgreSQL): migration 004 on an existing database moves the emails of its leads", async () => {
+  // Held: migration 004 on a database that already has leads: they are found by "email contains".
+  it("(PostgreSQL) migration 004 on an existing database moves the emails of its leads", async () => {
     const { store, url } = await pgStore();
     await store.addLeads(
       [
@@ -512,6 +515,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     await sql(
       url,
       `DROP TABLE lead_emails;
+       DROP FUNCTION lead_emails_add() CASCADE;
        CREATE INDEX leads_email_trigram ON leads USING gin (email gin_trgm_ops);
        DELETE FROM postout_migrations WHERE version = 4`,
     );
@@ -525,7 +529,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     assert.equal((await again.listLeads({ email: "person@" }, { limit: 10 })).leads.length, 2);
   });
 
-  // FINDING 4 (high on PostgreSQL): intake reads the destination's pause in ADD_LEADS' snapshot.
+  // Finding 4, fixed (high on PostgreSQL): intake reads the destination's pause in ADD_LEADS' snapshot.
   // A resume (dashboard/API: setDestinationPause(undefined) + RESUME_DESTINATION) that commits
   // while an intake statement is running does not see the intake's uncommitted rows, and the
   // intake still sees the pause: the lead is stored `paused` with next_at = the old pause's end
@@ -536,7 +540,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
   // steady trickle of intake every resume races some intake statement. (SQLite serializes the
   // two and is not affected.) Here the intake is held mid-statement by a conflicting uncommitted
   // intake key, as another process's intake of the same key would.
-  it("FINDING 4 (PostgreSQL): a lead accepted while a resume commits is not left paused on an active destination", async () => {
+  it("(PostgreSQL) a lead accepted while a resume commits is not left paused on an active destination", async () => {
     const r = rig();
     const { store, url } = await pgStore();
     await store.setDestinationPause(
@@ -564,11 +568,25 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
         if (Number(waiting[0]?.n) > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      // A person resumes the destination (destinations-routes.ts, gateway.ts).
-      await store.setDestinationPause("main", undefined, r.now());
-      await store.resumeDestination("main", r.now());
+      // A person resumes the destination (destinations-routes.ts, gateway.ts). It either ends
+      // now (intake's pause read did not hold it) or waits for the intake to commit.
+      let resumed = false;
+      const resuming = (async () => {
+        await store.setDestinationPause("main", undefined, r.now());
+        await store.resumeDestination("main", r.now());
+        resumed = true;
+      })();
+      for (let i = 0; i < 100 && !resumed; i++) {
+        const waiting = await sql<{ n: string }>(
+          url,
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INTO destinations%'",
+        );
+        if (Number(waiting[0]?.n) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await other.query("ROLLBACK");
       await adding;
+      await resuming;
     } finally {
       await other.end();
     }
@@ -589,12 +607,12 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     );
   });
 
-  // FINDING 3 (medium, deployments of several processes): nothing but the new ADD_LEADS writes
+  // Finding 3, fixed (medium, deployments of several processes): nothing but the new ADD_LEADS writes
   // lead_emails. A process of the previous release still running against the migrated database
   // (a rolling upgrade of the processes sharing PostgreSQL; nothing refuses a schema newer than
   // the code) inserts leads into `leads` only, as its ADD_LEADS did: they are never found by
   // "email contains" (dashboard search, repost by filter), and no later migration backfills them.
-  it("FINDING 3 (PostgreSQL): a lead written into leads without lead_emails (previous release) is still found by email", async () => {
+  it("(PostgreSQL) a lead written into leads without lead_emails (previous release) is still found by email", async () => {
     const { store, url } = await pgStore();
     await store.addLeads([onceLead(UPSERT, { email: "new@example.com" }, "k1")], T0);
     // What the previous release's ADD_LEADS wrote: the lead row alone.

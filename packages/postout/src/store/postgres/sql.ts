@@ -39,8 +39,9 @@ const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
 /**
  * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
  * accepted before skipped, the preflight attempt of a lead refused at intake written beside it.
- * A lead of a paused destination waits as paused from the start (not written twice). Its email
- * goes to lead_emails, where "email contains" finds it (migration 004).
+ * A lead of a paused destination waits as paused from the start (not written twice); the pause
+ * is read under a share lock, so a resume (which updates that row, then resumes the paused
+ * leads) waits for this intake to commit, and its second statement sees these leads.
  * Answers each input's ordinal, the id it was given and whether it was added. $17: now.
  */
 export const ADD_LEADS = `WITH input AS (
@@ -53,6 +54,11 @@ export const ADD_LEADS = `WITH input AS (
     test, ord)
 ),
 ${orderedIds("leads_id_seq")},
+paused AS MATERIALIZED (
+  SELECT name, paused_until FROM destinations
+  WHERE name IN (SELECT destination FROM input) AND paused_until > $17::bigint
+  FOR SHARE
+),
 added AS (
   INSERT INTO leads (id, destination, intake_key, route, route_key, raw, input, email, program,
     source, source_line, map_path, status, attempts, next_at, last_code, last_reason, fix, test,
@@ -65,17 +71,12 @@ added AS (
     CASE WHEN i.refused_code IS NULL THEN coalesce(d.paused_until, $17::bigint) END,
     i.refused_code, i.refused_reason, i.refused_fix, i.test, $17::bigint, $17::bigint
   FROM input i JOIN ids USING (ord)
-  LEFT JOIN destinations d ON d.name = i.destination AND d.paused_until > $17::bigint
+  LEFT JOIN paused d ON d.name = i.destination
   -- In key order, whatever the input order: two intakes of the same keys wait for each other
   -- instead of deadlocking (a deadlock is still run again, see database.ts).
   ORDER BY i.destination, i.intake_key
   ON CONFLICT (destination, intake_key) WHERE intake_key IS NOT NULL DO NOTHING
   RETURNING id
-),
-emails AS (
-  INSERT INTO lead_emails (lead_id, email)
-  SELECT added.id, i.email FROM added JOIN ids USING (id) JOIN input i USING (ord)
-  WHERE i.email IS NOT NULL
 ),
 refusals AS (
   INSERT INTO attempts (lead_id, n, at, destination, endpoint, request, response, request_id,
