@@ -203,6 +203,8 @@ export class Scheduler {
     if (!dispatcher || r.round || !this.#mayStart(destination)) return;
     r.round = this.#round(dispatcher, r).finally(() => {
       r.round = undefined;
+      // New leads of this process came while the round was ending: their wake found it running.
+      if (r.again) this.wake(destination);
     });
   }
 
