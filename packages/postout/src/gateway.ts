@@ -442,6 +442,11 @@ export class Gateway {
     this.#log(line);
   }
 
+  /** The destination named `name`, if there is one. */
+  findDestination(name: string): Destination | undefined {
+    return this.#destinations.get(name);
+  }
+
   /** The named destination, or the only one when no name is given. */
   destination(name?: string): Destination {
     if (name === undefined) {

@@ -270,6 +270,7 @@ export class PostgresStore implements Store {
     options: RecordOptions = {},
   ): Promise<void> {
     if (records.length === 0 && tries.length === 0) return;
+    if (await this.#recordHeld(records, tries, options)) return;
     await this.#db.transaction(
       async (query) => {
         // A lead no longer claimed by the worker is not moved: its record is logged as a call
@@ -349,6 +350,49 @@ export class PostgresStore implements Store {
       },
       { write: true },
     );
+  }
+
+  /**
+   * recordAttempts in one statement when it can (SQL.RECORD_HELD): a worker's round, one record
+   * per lead, no call sent again, and the worker still holds every claim. Answers whether it did;
+   * when not, nothing changed.
+   */
+  async #recordHeld(
+    records: readonly AttemptRecord[],
+    tries: readonly TryRecord[],
+    options: RecordOptions,
+  ): Promise<boolean> {
+    const { worker } = options;
+    if (worker === undefined || tries.length > 0 || records.length === 0) return false;
+    const leadIds = records.map((r) => r.leadId);
+    if (new Set(leadIds).size !== leadIds.length) return false;
+    const log = records.map((r) => logRow(r, 0, "", r.status));
+    const { rows } = await this.#db.write<{ ok: boolean }>(SQL.RECORD_HELD, [
+      leadIds,
+      records.map((r) => r.status),
+      records.map((r) => (r.nextAt === undefined ? null : ms(r.nextAt))),
+      records.map((r) =>
+        r.statusCode === "200" ? null : text(clip(r.statusCode, ROW_BOUNDS.statusCode)),
+      ),
+      records.map((r) => text(boundedText(r.reason, ROW_BOUNDS.reason))),
+      records.map((r) => text(boundedText(r.fix, ROW_BOUNDS.fix))),
+      records.map((r) => r.marketoId ?? null),
+      records.map((r) => r.status === "delivered" || r.status === "test"),
+      records.map((r) => r.step),
+      records.map((r) => r.uncertain === true),
+      records.map((r) => ms(r.at)),
+      text(worker),
+      log.map((l) => l.leadId),
+      log.map((l) => l.at),
+      log.map((l) => l.endpoint),
+      log.map((l) => l.request),
+      log.map((l) => l.response),
+      log.map((l) => l.requestId),
+      log.map((l) => l.statusCode),
+      log.map((l) => l.reason),
+      log.map((l) => l.durationMs),
+    ]);
+    return rows[0]?.ok === true;
   }
 
   async sendingWorkers(destination: string): Promise<string[]> {

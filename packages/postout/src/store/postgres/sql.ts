@@ -162,6 +162,56 @@ FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::
 WHERE l.id = v.id
 RETURNING l.id, l.attempts, l.destination`;
 
+/**
+ * A round's record in one statement, the usual case (a worker's claim on every lead, one record
+ * per lead, no call sent again): all or none. Locks the leads of $1 in id order; only when worker
+ * $12 still holds the claim of every one, moves them as RECORD_OUTCOMES does ($1–$11) and writes
+ * their rows of the post-out log as INSERT_ATTEMPTS does ($13–$21, in record order, numbered by
+ * the attempt count it set). Answers whether it did; when not, nothing changed and the store
+ * records through the transaction that handles lost claims. One round trip instead of five.
+ */
+export const RECORD_HELD = `WITH v AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+    $7::bigint[], $8::boolean[], $9::text[], $10::boolean[], $11::bigint[])
+    AS v (id, status, next_at, last_code, last_reason, fix, marketo_id, done, step, uncertain, at)
+),
+held AS (
+  SELECT id FROM leads
+  WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $12::text
+  ORDER BY id
+  FOR UPDATE),
+whole AS (SELECT count(*) = cardinality($1::bigint[]) AS ok FROM held),
+moved AS (
+  UPDATE leads l SET attempts = l.attempts + 1, status = v.status,
+    next_at = v.next_at, last_code = v.last_code, last_reason = v.last_reason, fix = v.fix,
+    marketo_id = coalesce(v.marketo_id, l.marketo_id),
+    done_step = CASE WHEN v.done THEN v.step ELSE l.done_step END,
+    wire_at = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_at END,
+    wire_step = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_step END,
+    claimed_by = NULL, lease_until = NULL, updated_at = v.at
+  FROM v, whole
+  WHERE whole.ok AND l.id = ANY ($1::bigint[]) AND l.id = v.id
+  RETURNING l.id, l.attempts, l.destination
+),
+input AS (
+  SELECT * FROM unnest($13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[],
+    $18::text[], $19::text[], $20::text[], $21::int[])
+    WITH ORDINALITY AS i (lead_id, at, endpoint, request, response, request_id, status_code,
+      reason, duration_ms, ord)
+),
+ids AS MATERIALIZED (
+  SELECT id, row_number() OVER (ORDER BY id) AS ord
+  FROM (SELECT nextval('attempts_id_seq') AS id FROM input, whole WHERE whole.ok) s
+),
+logged AS (
+  INSERT INTO attempts (id, lead_id, n, at, destination, endpoint, request, response, request_id,
+    status_code, reason, outcome, duration_ms)
+  SELECT ids.id, i.lead_id, m.attempts, i.at, m.destination, i.endpoint, i.request, i.response,
+    i.request_id, i.status_code, i.reason, v.status, i.duration_ms
+  FROM input i JOIN ids USING (ord) JOIN moved m ON m.id = i.lead_id JOIN v ON v.id = i.lead_id
+)
+SELECT ok FROM whole`;
+
 export const DESTINATIONS_OF = "SELECT id, destination FROM leads WHERE id = ANY ($1::bigint[])";
 
 /** Rows of the post-out log, numbered in the order given: a lead's rows read back in it. */
