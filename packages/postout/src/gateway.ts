@@ -137,6 +137,8 @@ export class Gateway {
   readonly #log: (line: string) => void;
   /** The catalog's destinations as running, their secrets opened: what a sync compares with. */
   readonly #fromCatalog = new Map<string, DestinationConfig>();
+  /** Each catalog destination's sealed secret as last opened, and the secret (configOfEntry). */
+  readonly #opened = new Map<string, { readonly sealed: string; readonly secret: string }>();
   /** The catalog version last read; -1 before the first read. */
   #catalogVersion = -1;
   /** Syncs one after another: two at once would build a destination twice. */
@@ -354,7 +356,7 @@ export class Gateway {
       }
       try {
         wanted.set(entry.name, {
-          config: configOfEntry(entry, this.#keys),
+          config: configOfEntry(entry, this.#keys, this.#opened),
           settings: settingsOfEntry(entry),
         });
       } catch (error) {
@@ -372,6 +374,7 @@ export class Gateway {
     for (const name of [...this.#fromCatalog.keys()]) {
       if (!wanted.has(name)) {
         await this.#detach(name);
+        this.#opened.delete(name);
         removed.push(name);
       }
     }

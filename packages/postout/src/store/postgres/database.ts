@@ -1,7 +1,7 @@
 import pg from "pg";
 import { isStoreError, type StoreError } from "../errors.ts";
 import { storeFaultOf } from "./postgres-fault.ts";
-import { BEGIN, COMMIT, ROLLBACK } from "./sql.ts";
+import { BEGIN, COMMIT, PREPARED, ROLLBACK } from "./sql.ts";
 
 export interface DatabaseOptions {
   /**
@@ -37,6 +37,14 @@ const TYPES = {
 
 // Serialization failures and deadlocks (two intakes of the same keys in another order, a
 // release crossing a record): the statement or transaction did nothing and is run again.
+/** A statement of the delivery path goes as a named prepared statement (sql.ts PREPARED). */
+function statement(sql: string, params: readonly unknown[] = []): pg.QueryConfig {
+  const name = PREPARED.get(sql);
+  return name === undefined
+    ? { text: sql, values: params as unknown[] }
+    : { name, text: sql, values: params as unknown[] };
+}
+
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_TRIES = 5;
 
@@ -114,7 +122,7 @@ export class Database {
     return this.#run(async () => {
       for (let tries = 1; ; tries++) {
         try {
-          return await this.#pool.query<R>(sql, params as unknown[]);
+          return await this.#pool.query<R>(statement(sql, params));
         } catch (error) {
           if (!retryable(error) || tries >= MAX_TRIES) throw error;
         }
@@ -150,7 +158,7 @@ export class Database {
         let broken: Error | undefined;
         try {
           await client.query(options.begin ?? BEGIN);
-          const result = await work((sql, params) => client.query(sql, params as unknown[]));
+          const result = await work((sql, params) => client.query(statement(sql, params)));
           await client.query(COMMIT);
           return result;
         } catch (error) {

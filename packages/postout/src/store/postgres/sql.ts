@@ -577,3 +577,23 @@ export const CLAIMS_HELD = `SELECT id, status = 'sending' AND claimed_by IS NOT 
 FROM leads WHERE id = ANY ($1::bigint[])
 ORDER BY id
 FOR UPDATE`;
+
+/**
+ * The statements of the delivery path, run thousands of times a second with many destinations:
+ * prepared once per connection under these names, so the server parses and plans each once
+ * instead of on every call. Each names its columns (no `SELECT *`), so a migration that adds a
+ * column does not invalidate a prepared statement of a process still running.
+ */
+export const PREPARED: ReadonlyMap<string, string> = new Map([
+  [ADD_LEADS, "postout_add_leads"],
+  [CLAIM_DUE, "postout_claim_due"],
+  [MARK_ON_WIRE, "postout_mark_on_wire"],
+  [CLEAR_WIRE, "postout_clear_wire"],
+  [RECORD_HELD, "postout_record_held"],
+  [RECORD_OUTCOMES, "postout_record_outcomes"],
+  [INSERT_ATTEMPTS, "postout_insert_attempts"],
+  [CLAIMS_HELD, "postout_claims_held"],
+  [GET_DESTINATION, "postout_get_destination"],
+  [DUE_DESTINATIONS, "postout_due_destinations"],
+  [RENEW_LEASES, "postout_renew_leases"],
+]);
