@@ -35,8 +35,6 @@ const TYPES = {
   }) as pg.CustomTypesConfig["getTypeParser"],
 };
 
-// Serialization failures and deadlocks (two intakes of the same keys in another order, a
-// release crossing a record): the statement or transaction did nothing and is run again.
 /** A statement of the delivery path goes as a named prepared statement (sql.ts PREPARED). */
 function statement(sql: string, params: readonly unknown[] = []): pg.QueryConfig {
   const name = PREPARED.get(sql);
@@ -45,6 +43,8 @@ function statement(sql: string, params: readonly unknown[] = []): pg.QueryConfig
     : { name, text: sql, values: params as unknown[] };
 }
 
+// Serialization failures and deadlocks (two intakes of the same keys in another order, a
+// release crossing a record): the statement or transaction did nothing and is run again.
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_TRIES = 5;
 

@@ -73,6 +73,25 @@ function waves<T>(items: readonly T[], key: (item: T) => number): T[][] {
  * is migrated at open under an advisory lock. Its statements are in sql.ts, its schema in the
  * numbered files of migrations/.
  */
+/** The parameters $1–$11 of SQL.RECORD_OUTCOMES and SQL.RECORD_HELD: one outcome per record, by column. */
+function outcomeColumns(records: readonly AttemptRecord[]): unknown[] {
+  return [
+    records.map((r) => r.leadId),
+    records.map((r) => r.status),
+    records.map((r) => (r.nextAt === undefined ? null : ms(r.nextAt))),
+    records.map((r) =>
+      r.statusCode === "200" ? null : text(clip(r.statusCode, ROW_BOUNDS.statusCode)),
+    ),
+    records.map((r) => text(boundedText(r.reason, ROW_BOUNDS.reason))),
+    records.map((r) => text(boundedText(r.fix, ROW_BOUNDS.fix))),
+    records.map((r) => r.marketoId ?? null),
+    records.map((r) => r.status === "delivered" || r.status === "test"),
+    records.map((r) => r.step),
+    records.map((r) => r.uncertain === true),
+    records.map((r) => ms(r.at)),
+  ];
+}
+
 export class PostgresStore implements Store {
   readonly #db: Database;
 
@@ -286,21 +305,7 @@ export class PostgresStore implements Store {
         for (const wave of waves(numbered, (r) => r.leadId)) {
           const { rows } = await query<{ id: number; attempts: number; destination: string }>(
             SQL.RECORD_OUTCOMES,
-            [
-              wave.map((r) => r.leadId),
-              wave.map((r) => r.status),
-              wave.map((r) => (r.nextAt === undefined ? null : ms(r.nextAt))),
-              wave.map((r) =>
-                r.statusCode === "200" ? null : text(clip(r.statusCode, ROW_BOUNDS.statusCode)),
-              ),
-              wave.map((r) => text(boundedText(r.reason, ROW_BOUNDS.reason))),
-              wave.map((r) => text(boundedText(r.fix, ROW_BOUNDS.fix))),
-              wave.map((r) => r.marketoId ?? null),
-              wave.map((r) => r.status === "delivered" || r.status === "test"),
-              wave.map((r) => r.step),
-              wave.map((r) => r.uncertain === true),
-              wave.map((r) => ms(r.at)),
-            ],
+            outcomeColumns(wave),
           );
           const byId = new Map(rows.map((row) => [row.id, row]));
           for (const r of wave) {
@@ -368,19 +373,7 @@ export class PostgresStore implements Store {
     if (new Set(leadIds).size !== leadIds.length) return false;
     const log = records.map((r) => logRow(r, 0, "", r.status));
     const { rows } = await this.#db.write<{ ok: boolean }>(SQL.RECORD_HELD, [
-      leadIds,
-      records.map((r) => r.status),
-      records.map((r) => (r.nextAt === undefined ? null : ms(r.nextAt))),
-      records.map((r) =>
-        r.statusCode === "200" ? null : text(clip(r.statusCode, ROW_BOUNDS.statusCode)),
-      ),
-      records.map((r) => text(boundedText(r.reason, ROW_BOUNDS.reason))),
-      records.map((r) => text(boundedText(r.fix, ROW_BOUNDS.fix))),
-      records.map((r) => r.marketoId ?? null),
-      records.map((r) => r.status === "delivered" || r.status === "test"),
-      records.map((r) => r.step),
-      records.map((r) => r.uncertain === true),
-      records.map((r) => ms(r.at)),
+      ...outcomeColumns(records),
       text(worker),
       log.map((l) => l.leadId),
       log.map((l) => l.at),

@@ -30,11 +30,20 @@ export const RECORD_MIGRATION =
 /**
  * Sequence values for `input`'s rows, paired with its ordinals in ascending order (nextval hands
  * them out in no promised order within a statement): rows are then numbered in input order.
+ * `from` may narrow the rows that take one (e.g. only when a check passed).
  */
-const orderedIds = (sequence: string) => `ids AS MATERIALIZED (
+const orderedIds = (sequence: string, from = "input") => `ids AS MATERIALIZED (
   SELECT id, row_number() OVER (ORDER BY id) AS ord
-  FROM (SELECT nextval('${sequence}') AS id FROM input) s
+  FROM (SELECT nextval('${sequence}') AS id FROM ${from}) s
 )`;
+
+/**
+ * The leads of `ids` that `worker` still holds the claim of (both are parameters). Found by id
+ * alone (`IS NOT DISTINCT FROM` is not indexable): matched on the claim, the planner would scan
+ * every lead the worker has in flight through leads_sending.
+ */
+const heldBy = (ids: string, worker: string) =>
+  `id = ANY (${ids}::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM ${worker}::text`;
 
 /**
  * Intake in one statement: new leads numbered in input order (ids from the sequence, sorted), a lead whose intake key was
@@ -116,16 +125,11 @@ export const RENEW_LEASES =
 /**
  * The wire mark on leads $4 (with their Marketo ids $5), all or none: only when worker $6 still
  * holds the claim of every one (locked first), else nothing changes and no row is answered. One
- * statement, so one round trip and one commit a call. The leads are found by their ids alone
- * (`IS NOT DISTINCT FROM` is not indexable): matched on the claim, the planner would scan every
- * lead the worker has in flight through leads_sending. The first call of a step keeps its time:
+ * statement, so one round trip and one commit a call. The first call of a step keeps its time:
  * a create is looked for from the earliest call that may have made it.
  */
 export const MARK_ON_WIRE = `WITH v AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)),
-held AS (
-  SELECT id FROM leads
-  WHERE id = ANY ($4::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $6::text
-  FOR UPDATE),
+held AS (SELECT id FROM leads WHERE ${heldBy("$4", "$6")} FOR UPDATE),
 whole AS (SELECT count(*) = (SELECT count(DISTINCT id) FROM v) AS ok FROM held)
 UPDATE leads l SET
   wire_at = CASE WHEN l.wire_step IS NOT DISTINCT FROM $1::text THEN coalesce(l.wire_at, $2::bigint) ELSE $2::bigint END,
@@ -135,8 +139,7 @@ WHERE whole.ok AND l.id = ANY ($4::bigint[]) AND l.id = v.id
 RETURNING l.id`;
 
 /** Of leads $1, those worker $2 still holds the claim of (to name the lost ones). */
-export const STILL_CLAIMED = `SELECT id FROM leads
-WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $2::text`;
+export const STILL_CLAIMED = `SELECT id FROM leads WHERE ${heldBy("$1", "$2")}`;
 
 export const CLEAR_WIRE = `UPDATE leads SET wire_at = NULL, wire_step = NULL
 WHERE id = ANY ($1::bigint[]) AND wire_step = $2`;
@@ -149,16 +152,21 @@ WHERE destination = $1 AND marketo_id = ANY ($2::bigint[])`;
  * the status moved, a delivered step marked done, the wire mark kept only while uncertain or on
  * another step. Answers each lead's new attempt count and its destination.
  */
-export const RECORD_OUTCOMES = `UPDATE leads l SET attempts = l.attempts + 1, status = v.status,
+const OUTCOMES = `unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+  $7::bigint[], $8::boolean[], $9::text[], $10::boolean[], $11::bigint[])
+  AS v (id, status, next_at, last_code, last_reason, fix, marketo_id, done, step, uncertain, at)`;
+
+/** What an outcome `v` (one row of OUTCOMES) does to its lead `l`. */
+const OUTCOME_SET = `attempts = l.attempts + 1, status = v.status,
   next_at = v.next_at, last_code = v.last_code, last_reason = v.last_reason, fix = v.fix,
   marketo_id = coalesce(v.marketo_id, l.marketo_id),
   done_step = CASE WHEN v.done THEN v.step ELSE l.done_step END,
   wire_at = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_at END,
   wire_step = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_step END,
-  claimed_by = NULL, lease_until = NULL, updated_at = v.at
-FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-  $7::bigint[], $8::boolean[], $9::text[], $10::boolean[], $11::bigint[])
-  AS v (id, status, next_at, last_code, last_reason, fix, marketo_id, done, step, uncertain, at)
+  claimed_by = NULL, lease_until = NULL, updated_at = v.at`;
+
+export const RECORD_OUTCOMES = `UPDATE leads l SET ${OUTCOME_SET}
+FROM ${OUTCOMES}
 WHERE l.id = v.id
 RETURNING l.id, l.attempts, l.destination`;
 
@@ -170,25 +178,11 @@ RETURNING l.id, l.attempts, l.destination`;
  * the attempt count it set). Answers whether it did; when not, nothing changed and the store
  * records through the transaction that handles lost claims. One round trip instead of five.
  */
-export const RECORD_HELD = `WITH v AS (
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-    $7::bigint[], $8::boolean[], $9::text[], $10::boolean[], $11::bigint[])
-    AS v (id, status, next_at, last_code, last_reason, fix, marketo_id, done, step, uncertain, at)
-),
-held AS (
-  SELECT id FROM leads
-  WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by IS NOT DISTINCT FROM $12::text
-  ORDER BY id
-  FOR UPDATE),
+export const RECORD_HELD = `WITH v AS (SELECT * FROM ${OUTCOMES}),
+held AS (SELECT id FROM leads WHERE ${heldBy("$1", "$12")} ORDER BY id FOR UPDATE),
 whole AS (SELECT count(*) = cardinality($1::bigint[]) AS ok FROM held),
 moved AS (
-  UPDATE leads l SET attempts = l.attempts + 1, status = v.status,
-    next_at = v.next_at, last_code = v.last_code, last_reason = v.last_reason, fix = v.fix,
-    marketo_id = coalesce(v.marketo_id, l.marketo_id),
-    done_step = CASE WHEN v.done THEN v.step ELSE l.done_step END,
-    wire_at = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_at END,
-    wire_step = CASE WHEN v.uncertain OR l.wire_step IS DISTINCT FROM v.step THEN l.wire_step END,
-    claimed_by = NULL, lease_until = NULL, updated_at = v.at
+  UPDATE leads l SET ${OUTCOME_SET}
   FROM v, whole
   WHERE whole.ok AND l.id = ANY ($1::bigint[]) AND l.id = v.id
   RETURNING l.id, l.attempts, l.destination
@@ -199,10 +193,7 @@ input AS (
     WITH ORDINALITY AS i (lead_id, at, endpoint, request, response, request_id, status_code,
       reason, duration_ms, ord)
 ),
-ids AS MATERIALIZED (
-  SELECT id, row_number() OVER (ORDER BY id) AS ord
-  FROM (SELECT nextval('attempts_id_seq') AS id FROM input, whole WHERE whole.ok) s
-),
+${orderedIds("attempts_id_seq", "input, whole WHERE whole.ok")},
 logged AS (
   INSERT INTO attempts (id, lead_id, n, at, destination, endpoint, request, response, request_id,
     status_code, reason, outcome, duration_ms)
