@@ -141,9 +141,8 @@ export class Dispatcher {
         let claimed = await this.#claim();
         if (claimed.length === 0 && recording) {
           // That claim ran beside the last record, which may make leads due now (a retry at 0).
-          const previous = recording;
+          await recording;
           recording = undefined;
-          await previous;
           claimed = await this.#claim();
         }
         last = claimed.length;
@@ -151,10 +150,8 @@ export class Dispatcher {
         total += claimed.length;
         if (claimed.some((lead) => lead.onWire)) await recording;
         const answered = await this.#send(claimed);
-        const previous = recording;
-        recording = undefined;
         try {
-          await previous;
+          await recording;
         } finally {
           // Recorded even when the previous record failed: these calls were answered.
           recording = this.#record(answered);
