@@ -9,6 +9,7 @@ import { Dispatcher } from "../src/dispatcher.ts";
 import type { Route } from "../src/route.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 import type { NewLead } from "../src/store/store.ts";
+import { withMethods } from "./store-override.ts";
 
 const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
 
@@ -498,16 +499,10 @@ describe("dispatcher against the sandbox over HTTP", () => {
     const id = ids[0] as number;
     let refuse = true;
     // The store refuses the list step's wire mark once (a full disk, say).
-    const flaky = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "markOnWire") {
-          return (leads: never, mark: { step: string }) => {
-            if (refuse && mark.step === "list") throw new Error("disk full while marking");
-            return target.markOnWire(leads, mark as never);
-          };
-        }
-        const value = Reflect.get(target, key, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+    const flaky = withMethods(store, {
+      markOnWire: (leads, mark) => {
+        if (refuse && mark.step === "list") throw new Error("disk full while marking");
+        return store.markOnWire(leads, mark);
       },
     });
     const dispatcher = new Dispatcher({
@@ -542,38 +537,30 @@ describe("dispatcher against the sandbox over HTTP", () => {
     });
     let recordedFirst = false;
     let sentBeforeRecorded = false;
-    const watched = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "markOnWire") {
-          return (leads: never, mark: never) => {
-            marks += 1;
-            if (marks === 2) {
-              sentBeforeRecorded = !recordedFirst;
-              secondSent();
-            }
-            return target.markOnWire(leads, mark);
-          };
+    const watched = withMethods(store, {
+      markOnWire: (leads, mark) => {
+        marks += 1;
+        if (marks === 2) {
+          sentBeforeRecorded = !recordedFirst;
+          secondSent();
         }
-        if (key === "recordAttempts") {
-          return async (...args: Parameters<typeof store.recordAttempts>) => {
-            if (!recordedFirst) {
-              // Held until the next round's call goes out; a dispatcher that records before it
-              // claims again never sends it, and the bound ends the wait.
-              let bound: ReturnType<typeof setTimeout> | undefined;
-              await Promise.race([
-                sending,
-                new Promise((resolve) => {
-                  bound = setTimeout(resolve, 10_000);
-                }),
-              ]);
-              clearTimeout(bound);
-            }
-            await target.recordAttempts(...args);
-            recordedFirst = true;
-          };
+        return store.markOnWire(leads, mark);
+      },
+      recordAttempts: async (...args) => {
+        if (!recordedFirst) {
+          // Held until the next round's call goes out; a dispatcher that records before it
+          // claims again never sends it, and the bound ends the wait.
+          let bound: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            sending,
+            new Promise((resolve) => {
+              bound = setTimeout(resolve, 10_000);
+            }),
+          ]);
+          clearTimeout(bound);
         }
-        const value = Reflect.get(target, key, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+        await store.recordAttempts(...args);
+        recordedFirst = true;
       },
     });
     const dispatcher = new Dispatcher({
@@ -599,16 +586,10 @@ describe("dispatcher against the sandbox over HTTP", () => {
     sandbox.faults.add({ code: "607", endpoint: "/rest/v1/leads.json", count: 1 });
     const { ids } = await store.addLeads([lead(1), lead(2), lead(3)], now());
     // A record that takes a while, as on a server: the next round would be claimed meanwhile.
-    const slow = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "recordAttempts") {
-          return async (...args: Parameters<typeof store.recordAttempts>) => {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            await target.recordAttempts(...args);
-          };
-        }
-        const value = Reflect.get(target, key, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+    const slow = withMethods(store, {
+      recordAttempts: async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await store.recordAttempts(...args);
       },
     });
     const dispatcher = new Dispatcher({

@@ -10,6 +10,7 @@ import { type ClaimedLead, LeaseLostError, type Store } from "../src/store/store
 import { WireMarks } from "../src/wire-marks.ts";
 import { onceLead, onceRig } from "./once-rig.ts";
 import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
+import { withMethods } from "./store-override.ts";
 
 const T0 = Date.parse("2026-12-01T12:00:00Z");
 
@@ -33,30 +34,61 @@ const UPSERT: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupF
 function slowRecord(store: Store, options: { delayMs?: number; fail?: number } = {}) {
   const claims: number[][] = [];
   let fail = options.fail ?? 0;
-  const proxy = new Proxy(store, {
-    get(target, key, receiver) {
-      if (key === "recordAttempts") {
-        return async (...args: Parameters<Store["recordAttempts"]>) => {
-          if (fail > 0) {
-            fail -= 1;
-            throw new Error("Connection terminated unexpectedly");
-          }
-          await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
-          await target.recordAttempts(...args);
-        };
+  const proxy = withMethods(store, {
+    recordAttempts: async (...args) => {
+      if (fail > 0) {
+        fail -= 1;
+        throw new Error("Connection terminated unexpectedly");
       }
-      if (key === "claimDue") {
-        return async (...args: Parameters<Store["claimDue"]>) => {
-          const claimed: ClaimedLead[] = await target.claimDue(...args);
-          claims.push(claimed.map((l) => l.id));
-          return claimed;
-        };
-      }
-      const value = Reflect.get(target, key, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
+      await store.recordAttempts(...args);
+    },
+    claimDue: async (...args) => {
+      const claimed: ClaimedLead[] = await store.claimDue(...args);
+      claims.push(claimed.map((l) => l.id));
+      return claimed;
     },
   });
   return { store: proxy, claims };
+}
+
+/** A fetch whose first Sync Leads call is answered 611 (a transient system error); the rest pass. */
+function firstSync611() {
+  let failed = false;
+  return {
+    failed: () => failed,
+    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
+      const sync =
+        init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
+      if (sync && !failed) {
+        failed = true;
+        return Response.json({
+          requestId: "x#1",
+          success: false,
+          errors: [{ code: "611", message: "System error" }],
+        });
+      }
+      return fetch(url, init);
+    }) as typeof fetch,
+  };
+}
+
+/**
+ * Drains one new lead on `store` with retries due at once (a 611 makes it due again right away):
+ * answers the lead as drain() left it.
+ */
+async function drainOneDue(r: ReturnType<ReturnType<typeof onceRig>>, store: Store, email: string) {
+  const { ids } = await store.addLeads([onceLead(UPSERT, { email }, "k1")], r.now());
+  const dispatcher = new Dispatcher({
+    store,
+    destination: "main",
+    client: r.client,
+    worker: "w-drain",
+    now: r.now,
+    policy: { retryScheduleMs: [0, 0, 0] },
+  });
+  await dispatcher.drain();
+  return store.getLead(ids[0] as number);
 }
 
 describe("red team: pipelined rounds", () => {
@@ -119,39 +151,11 @@ describe("red team: pipelined rounds", () => {
   // a lead due, unsent. Before the change drain claimed again after the record and sent it.
   // (Only with a record that takes time, i.e. PostgreSQL; SQLite's record is synchronous.)
   it("drain() does not return while a lead its last record made due now is unsent", async () => {
-    // The first sync call is answered 611 (a transient system error, retried on the schedule).
-    let failed = false;
-    const r = rig({
-      fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-        const sync =
-          init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
-        if (sync && !failed) {
-          failed = true;
-          return Response.json({
-            requestId: "x#1",
-            success: false,
-            errors: [{ code: "611", message: "System error" }],
-          });
-        }
-        return fetch(url, init);
-      }) as typeof fetch,
-    });
+    const answers = firstSync611();
+    const r = rig({ fetch: answers.fetch });
     const { store, claims } = slowRecord(r.store, { delayMs: 30 });
-    const { ids } = await r.store.addLeads(
-      [onceLead(UPSERT, { email: "due@example.com" }, "k1")],
-      r.now(),
-    );
-    const dispatcher = new Dispatcher({
-      store,
-      destination: "main",
-      client: r.client,
-      worker: "w-drain",
-      now: r.now,
-      policy: { retryScheduleMs: [0, 0, 0] },
-    });
-    await dispatcher.drain();
-    const row = await r.store.getLead(ids[0] as number);
-    assert.ok(failed, "the first call was answered 611");
+    const row = await drainOneDue(r, store, "due@example.com");
+    assert.ok(answers.failed(), "the first call was answered 611");
     assert.equal(
       row?.status,
       "delivered",
@@ -348,38 +352,11 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
   // transaction) commits before the next claim (health, pause read, claim: three round trips), so
   // it passes locally; with a database across a network or under load the race is FINDING 2's.
   it("(PostgreSQL) drain() does not return while a lead its last record made due now is unsent", async () => {
-    let failed = false;
-    const r = rig({
-      fetch: (async (url: string | URL | Request, init?: RequestInit) => {
-        const sync =
-          init?.method === "POST" && new URL(String(url)).pathname === "/rest/v1/leads.json";
-        if (sync && !failed) {
-          failed = true;
-          return Response.json({
-            requestId: "x#1",
-            success: false,
-            errors: [{ code: "611", message: "System error" }],
-          });
-        }
-        return fetch(url, init);
-      }) as typeof fetch,
-    });
+    const answers = firstSync611();
+    const r = rig({ fetch: answers.fetch });
     const { store } = await pgStore();
-    const { ids } = await store.addLeads(
-      [onceLead(UPSERT, { email: "pgdue@example.com" }, "k1")],
-      r.now(),
-    );
-    const dispatcher = new Dispatcher({
-      store,
-      destination: "main",
-      client: r.client,
-      worker: "w-pgdrain",
-      now: r.now,
-      policy: { retryScheduleMs: [0, 0, 0] },
-    });
-    await dispatcher.drain();
-    assert.ok(failed);
-    const row = await store.getLead(ids[0] as number);
+    const row = await drainOneDue(r, store, "pgdue@example.com");
+    assert.ok(answers.failed());
     assert.equal(
       row?.status,
       "delivered",

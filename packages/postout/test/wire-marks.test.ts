@@ -6,8 +6,9 @@ import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import type { Route } from "../src/route.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
-import { LeaseLostError, type Store } from "../src/store/store.ts";
+import { LeaseLostError } from "../src/store/store.ts";
 import { WireMarks } from "../src/wire-marks.ts";
+import { withMethods } from "./store-override.ts";
 
 const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
 const T0 = Date.parse("2026-12-01T12:00:00Z");
@@ -32,19 +33,10 @@ describe("wire marks written together (group commit) on a real SQLite store", ()
     );
     await store.claimDue("main", { now: T0 + 1, limit: claimed, worker: "w", leaseMs: 60_000 });
     const writes: number[] = [];
-    const counted = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === "markOnWire") {
-          return (
-            leads: Parameters<Store["markOnWire"]>[0],
-            mark: Parameters<Store["markOnWire"]>[1],
-          ) => {
-            writes.push(leads.length);
-            return target.markOnWire(leads, mark);
-          };
-        }
-        const value = Reflect.get(target, key, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
+    const counted = withMethods(store, {
+      markOnWire: (leads, mark) => {
+        writes.push(leads.length);
+        return store.markOnWire(leads, mark);
       },
     });
     /** The lead's wire mark as the file holds it. */
