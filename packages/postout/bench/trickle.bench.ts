@@ -14,7 +14,6 @@
  * PostgreSQL, the sandbox, the three processes and the load generator share this machine's cores.
  * Run: node bench/trickle.bench.ts  (from packages/postout; `node bench/run.ts trickle`)
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -22,6 +21,7 @@ import os, { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { type Child, spawnNode } from "../test/node-child.ts";
 import { startCluster } from "../test/postgres-cluster.ts";
 
 const PROCESSES = 3;
@@ -46,49 +46,8 @@ const fmt = (n: number, digits = 0) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const name = (i: number) => `d${String(i).padStart(4, "0")}`;
 
-interface Child {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<unknown>;
-  output(): string;
-}
+/** Every child started, stopped at the end whatever happened. */
 const children = new Set<Child>();
-
-/** Spawns `node args…` and resolves once its output matches `ready`. */
-async function spawnNode(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  ready: RegExp,
-): Promise<{ child: Child; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += String(d);
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += String(d);
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const handle: Child = { child, pid: child.pid ?? -1, exited, output: () => out };
-  children.add(handle);
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${out}`)), 120_000);
-    const look = () => {
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(guard);
-        resolve(m);
-      }
-    };
-    child.stdout?.on("data", look);
-    child.once("exit", (code) => {
-      clearTimeout(guard);
-      reject(new Error(`${args[0]} exited with ${code}:\n${out}`));
-    });
-  });
-  return { child: handle, match };
-}
 
 async function stopChild(c: Child): Promise<void> {
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGTERM");
@@ -238,9 +197,9 @@ try {
   progress(`starting one sandbox with ${DESTINATIONS} Marketo instances`);
   const sandbox = await spawnNode(
     [SANDBOX, "--instances", String(DESTINATIONS), "--json"],
-    env,
-    dir,
+    { cwd: dir, env, startMs: 120_000 },
     /^\{.*\}\n/m,
+    children,
   );
   const root = JSON.parse(sandbox.match[0]) as Instance & { instances: Instance[] };
   // The config file names one destination (serve needs one to run without its built-in sandbox):
@@ -280,9 +239,9 @@ try {
           "--config",
           config,
         ],
-        env,
-        dir,
+        { cwd: dir, env, startMs: 120_000 },
         /listening on (http:\/\/\S+)/,
+        children,
       );
       return {
         child,

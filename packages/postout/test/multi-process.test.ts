@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -7,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { type Child, spawnNode } from "./node-child.ts";
 import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
 
 /**
@@ -62,56 +62,8 @@ async function until<T>(
   }
 }
 
-/** A child process with its output kept, ended by SIGKILL at cleanup whatever happened. */
-interface Child {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly output: () => string;
-  readonly exited: Promise<unknown>;
-}
-
+/** Every child started, ended by SIGKILL at cleanup whatever happened. */
 const children = new Set<Child>();
-
-/** Spawns `node args…` and resolves once its stdout matches `ready`. */
-async function spawnNode(
-  args: readonly string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-  ready: RegExp,
-): Promise<{ child: Child; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [...args], {
-    ...options,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += String(d);
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += String(d);
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const handle: Child = { child, pid: child.pid ?? -1, output: () => out, exited };
-  children.add(handle);
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const guard = setTimeout(
-      () => reject(new Error(`${args.join(" ")} did not start in 30 s:\n${out}`)),
-      30_000,
-    );
-    const look = () => {
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(guard);
-        resolve(m);
-      }
-    };
-    child.stdout?.on("data", look);
-    child.once("exit", (code) => {
-      clearTimeout(guard);
-      reject(new Error(`${args.join(" ")} exited with ${code}:\n${out}`));
-    });
-  });
-  return { child: handle, match };
-}
 
 async function killHard(c: Child): Promise<void> {
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
@@ -192,6 +144,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
       [SANDBOX, "--instances", String(DESTINATIONS), "--json"],
       { cwd: dir, env },
       /^\{.*\}\n/m,
+      children,
     );
     const instances = (JSON.parse(sandbox.match[0]) as { instances: Instance[] }).instances;
     assert.equal(instances.length, DESTINATIONS);
@@ -220,6 +173,7 @@ describe("several postout serve processes on one PostgreSQL", () => {
         [POSTOUT, "serve", "--port", "0", "--db", dbUrl, "--config", configPath],
         { cwd: dir, env },
         /listening on (http:\/\/\S+)[\s\S]*X-API-Key/,
+        children,
       );
       return {
         proc: child,
