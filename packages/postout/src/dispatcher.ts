@@ -203,7 +203,11 @@ export class Dispatcher {
     return this.rounds(() => rounds++ === 0);
   }
 
-  /** Claims the due leads of the destination, unless it is paused; ends a pause that is over. */
+  /**
+   * Claims the due leads of the destination, unless it is paused; ends a pause that is over. The
+   * claim itself takes nothing while a pause lasts, so the pause is read only when it comes back
+   * empty: one statement a round while leads flow.
+   */
   async #claim(): Promise<ClaimedLead[]> {
     const { store, destination, worker, leaseMs, claimLimit } = this.#o;
     // A database deleted, replaced or full: nothing is sent whose outcome could not be kept.
@@ -213,20 +217,23 @@ export class Dispatcher {
       if (sick) this.#o.onError(sick);
     }
     if (sick) return [];
+    const claim = () =>
+      store.claimDue(destination, { now: this.#o.now(), limit: claimLimit, worker, leaseMs });
+    const claimed = await claim();
+    if (claimed.length > 0) return claimed;
     const now = this.#o.now();
     const pause = await store.getDestination(destination);
-    if (pause?.pausedUntil !== undefined) {
-      if (pause.pausedUntil > now) {
-        // Leads accepted while the destination is paused wait as paused, so a summary or a
-        // report counts them instead of showing them nowhere.
-        await store.holdQueued(destination, pause.pausedUntil, now);
-        return [];
-      }
-      // The pause is over (e.g. the quota reset at midnight Chicago): put the paused leads back in line.
-      await store.setDestinationPause(destination, undefined, now);
-      await store.resumeDestination(destination, now);
+    if (pause?.pausedUntil === undefined) return [];
+    if (pause.pausedUntil > now) {
+      // Leads accepted while the destination is paused wait as paused, so a summary or a
+      // report counts them instead of showing them nowhere.
+      await store.holdQueued(destination, pause.pausedUntil, now);
+      return [];
     }
-    return store.claimDue(destination, { now, limit: claimLimit, worker, leaseMs });
+    // The pause is over (e.g. the quota reset at midnight Chicago): put the paused leads back in line.
+    await store.setDestinationPause(destination, undefined, now);
+    await store.resumeDestination(destination, now);
+    return claim();
   }
 
   /** Sends claimed leads through their steps: what each step made of each lead. */

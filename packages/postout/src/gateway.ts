@@ -20,6 +20,7 @@ import {
 } from "./destinations/settings.ts";
 import { configOfEntry, sameConfig } from "./destinations/stored.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { IntakeWrites } from "./intake-writes.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
@@ -151,6 +152,8 @@ export class Gateway {
    * its old one made, so it cannot overrun the instance's limits (a self-caused 606).
    */
   readonly #gateStores = new Map<string, { readonly baseUrl: string; readonly store: GateStore }>();
+  /** Intake batches that arrive together, written in one transaction. */
+  readonly #intake: IntakeWrites;
 
   private constructor(
     store: Store,
@@ -161,6 +164,7 @@ export class Gateway {
     options: GatewayOptions,
   ) {
     this.store = store;
+    this.#intake = new IntakeWrites(store);
     this.#destinations = destinations;
     this.sandbox = sandbox;
     this.worker = worker;
@@ -528,7 +532,7 @@ export class Gateway {
     let chunk: NewLead[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
-      const result = await this.store.addLeads(chunk, this.#now());
+      const result = await this.#intake.add(chunk, this.#now());
       ids.push(...result.ids);
       accepted += result.accepted;
       duplicates += result.duplicates;

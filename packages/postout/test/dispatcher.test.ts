@@ -612,4 +612,28 @@ describe("dispatcher against the sandbox over HTTP", () => {
       "the leads after the 607 were held by the pause, not tried against it",
     );
   });
+  it("reads the destination's pause only when a claim comes back empty: one statement a round while leads flow", async () => {
+    const { store, client, now } = setup();
+    await store.addLeads([lead(1), lead(2), lead(3)], now());
+    let pauseReads = 0;
+    const counted = withMethods(store, {
+      getDestination: (name) => {
+        pauseReads += 1;
+        return store.getDestination(name);
+      },
+    });
+    const dispatcher = new Dispatcher({
+      store: counted,
+      destination: "main",
+      client,
+      worker: "w-reads",
+      now,
+      claimLimit: 1,
+    });
+    assert.equal(await dispatcher.drain(), 3);
+    // Three rounds that claimed a lead each, then the claim that found none (and the one made
+    // again after the last record).
+    assert.ok(pauseReads <= 2, `${pauseReads} pause reads for 3 rounds`);
+    assert.equal((await store.countByStatus({ destination: "main" })).delivered, 3);
+  });
 });

@@ -453,6 +453,29 @@ export function storeSuite(
         );
       }));
 
+    it("claims nothing of a paused destination while the pause lasts, even leads due before it", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2, { destination: "other" })], T0);
+        await store.setDestinationPause(
+          "main",
+          { until: T0 + 1000, code: "607", reason: "daily quota reached" },
+          T0 + 1,
+        );
+        const claim = (destination: string, now: number) =>
+          store.claimDue(destination, { now, limit: 10, worker: "w", leaseMs: 1000 });
+        assert.deepEqual(await claim("main", T0 + 999), []);
+        assert.deepEqual(
+          (await claim("other", T0 + 999)).map((l) => l.id),
+          [ids[1]],
+          "another destination's leads are claimed",
+        );
+        assert.deepEqual(
+          (await claim("main", T0 + 1000)).map((l) => l.id),
+          [ids[0]],
+          "due again once the pause is over, before anyone ends it",
+        );
+      }));
+
     it("stores a lead accepted while its destination is paused as paused, due when the pause ends", () =>
       withStore(async (store) => {
         await store.setDestinationPause(

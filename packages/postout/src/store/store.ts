@@ -244,7 +244,8 @@ export interface DeliveryQueue extends DestinationLeases, DestinationCatalog {
   /**
    * Claims up to `limit` due leads of a destination (queued, retrying, or paused with its pause
    * over: next_at ≤ now), oldest first, and marks them sending. A lead is claimed by one worker
-   * at a time, whichever process asks.
+   * at a time, whichever process asks. Claims nothing while the destination's pause lasts
+   * (paused_until > now): the dispatcher reads the pause only when a claim comes back empty.
    */
   claimDue(
     destination: string,

@@ -107,12 +107,13 @@ JOIN leads l ON l.destination = k.destination AND l.intake_key = k.intake_key`;
 /**
  * The claim, one statement: due leads are locked, skipping those another transaction holds (so
  * two processes never claim the same lead and neither waits for the other), and marked sending.
- * $1 worker, $2 lease until, $3 now, $4 destination, $5 limit.
+ * Nothing while the destination's pause lasts. $1 worker, $2 lease until, $3 now, $4 destination, $5 limit.
  */
 export const CLAIM_DUE = `UPDATE leads SET status = 'sending', claimed_by = $1, lease_until = $2, updated_at = $3
 WHERE id IN (
   SELECT id FROM leads
   WHERE destination = $4 AND status IN ('queued', 'retrying', 'paused') AND next_at <= $3
+    AND NOT EXISTS (SELECT 1 FROM destinations WHERE name = $4 AND paused_until > $3)
   ORDER BY next_at, id
   LIMIT $5
   FOR UPDATE SKIP LOCKED)

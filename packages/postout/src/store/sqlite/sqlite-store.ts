@@ -481,6 +481,7 @@ export class SqliteStore implements Store {
          WHERE id IN (
            SELECT id FROM leads
            WHERE destination = ? AND status IN ('queued', 'retrying', 'paused') AND next_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM destinations WHERE name = ? AND paused_until > ?)
            ORDER BY next_at, id LIMIT ?)
          RETURNING id, destination, route, route_key, input, attempts, done_step, marketo_id,
            wire_step, wire_at, test, created_at`,
@@ -488,6 +489,8 @@ export class SqliteStore implements Store {
       .all(
         options.worker,
         options.now + options.leaseMs,
+        options.now,
+        destination,
         options.now,
         destination,
         options.now,
