@@ -6,9 +6,9 @@ import { sendLeads } from "./lead-step.ts";
 import { type OutcomePolicy, retryOrGiveUp } from "./outcome.ts";
 import { type Route, requestContent, stepEndpoint } from "./route.ts";
 import type { ClaimedLead, Step, Store } from "./store/store.ts";
+import type { StoreWrites } from "./store-writes.ts";
 import type { TryLog } from "./try-log.ts";
 import { type Verified, type VerifyOptions, verifyOnWire } from "./verify.ts";
-import type { WireMarks } from "./wire-marks.ts";
 
 /**
  * The delivery pipeline: one round of claimed leads → one attempt row per lead per step.
@@ -33,8 +33,8 @@ export interface DeliveryContext {
   readonly destination: string;
   /** The worker whose claims these leads are: a wire mark is only made on leads it holds. */
   readonly worker: string;
-  /** Where the round's wire marks are written, the calls started together in one write. */
-  readonly marks: WireMarks;
+  /** Where the wire marks are written, with the other calls' marks asked for at the same time. */
+  readonly marks: Pick<StoreWrites, "mark">;
   readonly client: MarketoClient;
   readonly now: () => number;
   readonly policy: OutcomePolicy | undefined;

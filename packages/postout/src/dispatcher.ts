@@ -4,12 +4,18 @@ import { crashPoint } from "./crash-point.ts";
 import { deliverRound } from "./delivery.ts";
 import type { OutcomePolicy } from "./outcome.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
+import { StoreWrites } from "./store-writes.ts";
 import { TryLog } from "./try-log.ts";
 import { DEFAULT_VERIFY, type VerifyOptions } from "./verify.ts";
-import { WireMarks } from "./wire-marks.ts";
 
 export interface DispatcherOptions {
   readonly store: Store;
+  /**
+   * The process's grouped writes (claims, wire marks, records), shared with its other
+   * dispatchers so their rounds' writes go to the database together.
+   * @default writes of its own
+   */
+  readonly writes?: StoreWrites;
   readonly destination: string;
   readonly client: MarketoClient;
   /** This process's worker id; claims carry it so a dead worker's leads can be given back. */
@@ -62,12 +68,13 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   readonly #o: Required<
-    Omit<DispatcherOptions, "policy" | "onRecorded" | "verify" | "markerField">
+    Omit<DispatcherOptions, "policy" | "onRecorded" | "verify" | "markerField" | "writes">
   > & {
     readonly markerField: string | undefined;
     readonly policy: OutcomePolicy | undefined;
     readonly onRecorded: DispatcherOptions["onRecorded"] | undefined;
     readonly verify: VerifyOptions;
+    readonly writes: StoreWrites;
   };
   /** The store's fault last reported, so a lasting one is told once. */
   #sick: string | undefined;
@@ -87,6 +94,7 @@ export class Dispatcher {
       onRecorded: options.onRecorded,
       verify: { ...DEFAULT_VERIFY, ...options.verify },
       markerField: options.markerField,
+      writes: options.writes ?? new StoreWrites(options.store),
     };
   }
 
@@ -209,7 +217,7 @@ export class Dispatcher {
    * empty: one statement a round while leads flow.
    */
   async #claim(): Promise<ClaimedLead[]> {
-    const { store, destination, worker, leaseMs, claimLimit } = this.#o;
+    const { store, writes, destination, worker, leaseMs, claimLimit } = this.#o;
     // A database deleted, replaced or full: nothing is sent whose outcome could not be kept.
     const sick = await store.health();
     if (sick?.code !== this.#sick) {
@@ -218,7 +226,7 @@ export class Dispatcher {
     }
     if (sick) return [];
     const claim = () =>
-      store.claimDue(destination, { now: this.#o.now(), limit: claimLimit, worker, leaseMs });
+      writes.claim(destination, { now: this.#o.now(), limit: claimLimit, worker, leaseMs });
     const claimed = await claim();
     if (claimed.length > 0) return claimed;
     const now = this.#o.now();
@@ -238,14 +246,15 @@ export class Dispatcher {
 
   /** Sends claimed leads through their steps: what each step made of each lead. */
   #send(claimed: readonly ClaimedLead[]): Promise<{ sent: Sent[]; tries: TryLog }> {
-    const { store, destination, worker, client, now, policy, verify, markerField } = this.#o;
+    const { store, writes, destination, worker, client, now, policy, verify, markerField } =
+      this.#o;
     const tries = new TryLog(now);
     return deliverRound(
       {
         store,
         destination,
         worker,
-        marks: new WireMarks(store),
+        marks: writes,
         client,
         now,
         policy,
@@ -260,9 +269,9 @@ export class Dispatcher {
 
   /** Records an attempt for each step made, and the pause an answer asked for. */
   async #record({ sent, tries }: { sent: Sent[]; tries: TryLog }): Promise<void> {
-    const { store, destination, worker, now } = this.#o;
+    const { store, writes, destination, worker, now } = this.#o;
     const records = sent.map((s) => s.record);
-    await store.recordAttempts(records, tries.take(), { worker });
+    await writes.record(records, tries.take(), { worker });
     crashPoint("recorded");
     this.#o.onRecorded?.(records);
     const pause = sent.find((s) => s.outcome.pauseDestination)?.outcome.pauseDestination;

@@ -20,12 +20,12 @@ import {
 } from "./destinations/settings.ts";
 import { configOfEntry, sameConfig } from "./destinations/stored.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { IntakeWrites } from "./intake-writes.ts";
 import { UNTIL_RESUMED } from "./outcome.ts";
 import type { Route } from "./route.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { type KeySource, keySourceFor } from "./secrets/key-source.ts";
 import type { LeadFilter, LeadStatus, NewLead, RefusedAtIntake, Store } from "./store/store.ts";
+import { StoreWrites } from "./store-writes.ts";
 
 export { UnknownDestinationError };
 
@@ -152,11 +152,12 @@ export class Gateway {
    * its old one made, so it cannot overrun the instance's limits (a self-caused 606).
    */
   readonly #gateStores = new Map<string, { readonly baseUrl: string; readonly store: GateStore }>();
-  /** Intake batches that arrive together, written in one transaction. */
-  readonly #intake: IntakeWrites;
+  /** The process's intake and delivery writes, each kind written together (group commit). */
+  readonly #writes: StoreWrites;
 
   private constructor(
     store: Store,
+    writes: StoreWrites,
     destinations: Map<string, Destination>,
     sandbox: Sandbox | undefined,
     worker: string,
@@ -164,7 +165,7 @@ export class Gateway {
     options: GatewayOptions,
   ) {
     this.store = store;
-    this.#intake = new IntakeWrites(store);
+    this.#writes = writes;
     this.#destinations = destinations;
     this.sandbox = sandbox;
     this.worker = worker;
@@ -200,9 +201,10 @@ export class Gateway {
       );
     }
     const destinations = new Map<string, Destination>();
+    const writes = new StoreWrites(options.store);
     for (const config of options.config.destinations) {
       destinations.set(config.name, {
-        ...Gateway.#destination(config, options, sandbox, worker, now),
+        ...Gateway.#destination(config, options, writes, sandbox, worker, now),
         source: "config",
         settings: {
           ...settingsOfConfig(config),
@@ -211,7 +213,7 @@ export class Gateway {
         },
       });
     }
-    const gateway = new Gateway(options.store, destinations, sandbox, worker, now, options);
+    const gateway = new Gateway(options.store, writes, destinations, sandbox, worker, now, options);
     try {
       await gateway.#sync(true);
     } catch (error) {
@@ -233,6 +235,7 @@ export class Gateway {
   static #destination(
     config: DestinationConfig,
     options: GatewayOptions,
+    writes: StoreWrites,
     sandbox: Sandbox | undefined,
     worker: string,
     now: () => number,
@@ -281,6 +284,7 @@ export class Gateway {
       throttled,
       dispatcher: new Dispatcher({
         store: options.store,
+        writes,
         destination: config.name,
         client,
         worker,
@@ -407,6 +411,7 @@ export class Gateway {
       ...Gateway.#destination(
         config,
         this.#options,
+        this.#writes,
         this.sandbox,
         this.worker,
         this.#now,
@@ -532,7 +537,7 @@ export class Gateway {
     let chunk: NewLead[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
-      const result = await this.#intake.add(chunk, this.#now());
+      const result = await this.#writes.add(chunk, this.#now());
       ids.push(...result.ids);
       accepted += result.accepted;
       duplicates += result.duplicates;

@@ -7,7 +7,7 @@ import { intakeKey } from "../src/gateway.ts";
 import type { Route } from "../src/route.ts";
 import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
 import { type ClaimedLead, LeaseLostError, type Store } from "../src/store/store.ts";
-import { WireMarks } from "../src/wire-marks.ts";
+import { StoreWrites } from "../src/store-writes.ts";
 import { onceLead, onceRig } from "./once-rig.ts";
 import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
 import { withMethods } from "./store-override.ts";
@@ -15,7 +15,7 @@ import { withMethods } from "./store-override.ts";
 const T0 = Date.parse("2026-12-01T12:00:00Z");
 
 // Red-team review of the pipelined rounds (Dispatcher.rounds: a round's record is written while
-// the next round is claimed and sent), WireMarks and the intake/pause changes since d52e44f.
+// the next round is claimed and sent), the grouped wire marks (StoreWrites) and the intake/pause changes since d52e44f.
 // Findings 1–4 were fixed with this file; finding 5 (older than the pipeline) is a todo test. The
 // others are attacks the change held.
 
@@ -411,7 +411,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 60_000 });
     // Lead 2's lease ran out and another worker took it.
     await sql(url, "UPDATE leads SET claimed_by = 'other' WHERE id = $1", [ids[2]]);
-    const marks = new WireMarks(store);
+    const marks = new StoreWrites(store);
     const results = await Promise.allSettled(
       ids.map((id, i) =>
         marks.mark([{ id: id as number }], {
@@ -459,7 +459,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
     })();
     try {
       for (let pass = 0; pass < 30; pass++) {
-        const marks = new WireMarks(store);
+        const marks = new StoreWrites(store);
         await Promise.all(
           ids.map((id) =>
             marks.mark([{ id: id as number }], {

@@ -412,6 +412,49 @@ export function storeSuite(
         );
       }));
 
+    it("claims several destinations in one call, each up to its own limit, none of a paused one", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads(
+          [
+            lead(1),
+            lead(2),
+            lead(3),
+            lead(4, { destination: "b" }),
+            lead(5, { destination: "paused" }),
+          ],
+          T0,
+        );
+        await store.setDestinationPause(
+          "paused",
+          { until: T0 + 1000, code: "607", reason: "daily quota reached" },
+          T0,
+        );
+        const claimed = await store.claimDueMany(
+          [
+            { destination: "main", limit: 2 },
+            { destination: "paused", limit: 10 },
+            { destination: "none", limit: 10 },
+            { destination: "b", limit: 10 },
+          ],
+          { now: T0 + 1, worker: "w", leaseMs: 1000 },
+        );
+        assert.deepEqual(
+          claimed.map((leads) => leads.map((l) => l.id)),
+          [[ids[0], ids[1]], [], [], [ids[3]]],
+        );
+        assert.equal((await store.getLead(ids[2] as number))?.status, "queued");
+        await assert.rejects(
+          store.claimDueMany(
+            [
+              { destination: "main", limit: 1 },
+              { destination: "main", limit: 1 },
+            ],
+            { now: T0 + 1, worker: "w", leaseMs: 1000 },
+          ),
+          RangeError,
+        );
+      }));
+
     it("holds paused leads until the destination resumes", () =>
       withStore(async (store) => {
         const { ids } = await store.addLeads([lead(1)], T0);

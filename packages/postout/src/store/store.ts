@@ -256,6 +256,15 @@ export interface DeliveryQueue extends DestinationLeases, DestinationCatalog {
       readonly leaseMs: number;
     },
   ): Promise<ClaimedLead[]>;
+  /**
+   * claimDue for several destinations at once (all different), one limit each: what each
+   * claimed, in the order asked. One statement on a server: a process's rounds that start
+   * together claim together.
+   */
+  claimDueMany(
+    requests: readonly { readonly destination: string; readonly limit: number }[],
+    options: { readonly now: number; readonly worker: string; readonly leaseMs: number },
+  ): Promise<ClaimedLead[][]>;
   /** Extends the lease of the leads a worker is sending. */
   renewLeases(worker: string, leaseUntil: number): Promise<void>;
   /**

@@ -203,6 +203,17 @@ export class PostgresStore implements Store {
     destination: string,
     options: { now: number; limit: number; worker: string; leaseMs: number },
   ): Promise<ClaimedLead[]> {
+    return (await this.claimDueMany([{ destination, limit: options.limit }], options))[0] ?? [];
+  }
+
+  async claimDueMany(
+    requests: readonly { readonly destination: string; readonly limit: number }[],
+    options: { readonly now: number; readonly worker: string; readonly leaseMs: number },
+  ): Promise<ClaimedLead[][]> {
+    if (requests.length === 0) return [];
+    // A destination asked twice in one statement would be given the same leads twice.
+    if (new Set(requests.map((r) => r.destination)).size !== requests.length)
+      throw new RangeError("claimDueMany: each destination at most once");
     const { rows } = await this.#db.write<{
       id: number;
       destination: string;
@@ -220,12 +231,12 @@ export class PostgresStore implements Store {
       text(options.worker),
       ms(options.now + options.leaseMs),
       ms(options.now),
-      text(destination),
-      options.limit,
+      requests.map((r) => text(r.destination)),
+      requests.map((r) => r.limit),
     ]);
-    return rows
-      .sort((a, b) => a.id - b.id)
-      .map((r) => ({
+    const byDestination = new Map<string, ClaimedLead[]>(requests.map((r) => [r.destination, []]));
+    for (const r of rows.sort((a, b) => a.id - b.id))
+      byDestination.get(r.destination)?.push({
         id: r.id,
         destination: r.destination,
         route: JSON.parse(r.route),
@@ -240,7 +251,8 @@ export class PostgresStore implements Store {
             : { step: r.wire_step, at: r.wire_at },
         test: r.test,
         acceptedAt: r.created_at,
-      }));
+      });
+    return requests.map((r) => byDestination.get(r.destination) ?? []);
   }
 
   async renewLeases(worker: string, leaseUntil: number): Promise<void> {

@@ -105,18 +105,21 @@ FROM unnest($1::text[], $2::text[], $3::int[]) AS k (destination, intake_key, or
 JOIN leads l ON l.destination = k.destination AND l.intake_key = k.intake_key`;
 
 /**
- * The claim, one statement: due leads are locked, skipping those another transaction holds (so
- * two processes never claim the same lead and neither waits for the other), and marked sending.
- * Nothing while the destination's pause lasts. $1 worker, $2 lease until, $3 now, $4 destination, $5 limit.
+ * The claim of several destinations' due leads, one statement: for each destination $4[i], up to
+ * $5[i] due leads are locked, skipping those another transaction holds (so two processes never
+ * claim the same lead and neither waits for the other), and marked sending; nothing of a
+ * destination while its pause lasts. $1 worker, $2 lease until, $3 now.
  */
 export const CLAIM_DUE = `UPDATE leads SET status = 'sending', claimed_by = $1, lease_until = $2, updated_at = $3
 WHERE id IN (
-  SELECT id FROM leads
-  WHERE destination = $4 AND status IN ('queued', 'retrying', 'paused') AND next_at <= $3
-    AND NOT EXISTS (SELECT 1 FROM destinations WHERE name = $4 AND paused_until > $3)
-  ORDER BY next_at, id
-  LIMIT $5
-  FOR UPDATE SKIP LOCKED)
+  SELECT due.id FROM unnest($4::text[], $5::int[]) AS d (destination, lim)
+  CROSS JOIN LATERAL (
+    SELECT id FROM leads
+    WHERE destination = d.destination AND status IN ('queued', 'retrying', 'paused') AND next_at <= $3
+      AND NOT EXISTS (SELECT 1 FROM destinations WHERE name = d.destination AND paused_until > $3)
+    ORDER BY next_at, id
+    LIMIT d.lim
+    FOR UPDATE SKIP LOCKED) AS due)
 RETURNING id, destination, route, route_key, input, attempts, done_step, marketo_id, wire_step,
   wire_at, test, created_at`;
 

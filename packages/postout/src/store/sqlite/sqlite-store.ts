@@ -529,6 +529,19 @@ export class SqliteStore implements Store {
       }));
   }
 
+  async claimDueMany(
+    requests: readonly { readonly destination: string; readonly limit: number }[],
+    options: { readonly now: number; readonly worker: string; readonly leaseMs: number },
+  ): Promise<ClaimedLead[][]> {
+    if (new Set(requests.map((r) => r.destination)).size !== requests.length)
+      throw new RangeError("claimDueMany: each destination at most once");
+    // One process writes a SQLite file: each claim is as cheap alone.
+    const claimed: ClaimedLead[][] = [];
+    for (const { destination, limit } of requests)
+      claimed.push(await this.claimDue(destination, { ...options, limit }));
+    return claimed;
+  }
+
   async renewLeases(worker: string, leaseUntil: number): Promise<void> {
     this.#db
       .prepare("UPDATE leads SET lease_until = ? WHERE status = 'sending' AND claimed_by = ?")
