@@ -18,9 +18,17 @@ function refusedBy(problems: readonly Problem[]) {
   };
 }
 
+/** Each describe answer as preflight reads it, made once: every intake request asks again. */
+const readSchemas = new WeakMap<DescribedSchema, LeadSchema>();
+
 /** The destination's describe schema as preflight reads it. */
 export function schemaOf(described: DescribedSchema): LeadSchema {
-  return leadSchema(described.fields);
+  let schema = readSchemas.get(described);
+  if (!schema) {
+    schema = leadSchema(described.fields);
+    readSchemas.set(described, schema);
+  }
+  return schema;
 }
 
 /**
