@@ -90,7 +90,10 @@ describe("intake batches written together (group commit) on a real SQLite store"
         intake.add([lead("b1"), lead("b2")], T0),
         intake.add([lead("c1")], T0),
         // Larger than maxLeads alone: written alone, not split.
-        intake.add(["d1", "d2", "d3", "d4", "d5", "d6"].map((k) => lead(k)), T0),
+        intake.add(
+          ["d1", "d2", "d3", "d4", "d5", "d6"].map((k) => lead(k)),
+          T0,
+        ),
       ]);
       assert.deepEqual(writes, [5, 1, 6]);
       assert.equal((await store.countByStatus({})).queued, 12);
