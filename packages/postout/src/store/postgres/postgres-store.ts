@@ -708,6 +708,10 @@ export class PostgresStore implements Store {
     return leases.releaseWorker(this.#db, worker);
   }
 
+  leaseOwners(destinations: readonly string[]): Promise<string[]> {
+    return leases.leaseOwners(this.#db, destinations);
+  }
+
   dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
     return leases.dueDestinations(this.#db, destinations);
   }

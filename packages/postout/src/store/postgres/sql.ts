@@ -546,6 +546,10 @@ export const RELEASE_WORKER = `WITH released AS (
 )
 DELETE FROM workers WHERE id = $1`;
 
+/** The workers holding a lease on any of $1 (names). */
+export const LEASE_OWNERS = `SELECT DISTINCT owner FROM destination_leases
+WHERE destination = ANY ($1::text[])`;
+
 /**
  * Of $1 (names), those with leads waiting (queued, retrying or paused) and the earliest time
  * one is due, in the order given: one seek in leads_due per destination.

@@ -1128,6 +1128,16 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async leaseOwners(destinations: readonly string[]): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `SELECT DISTINCT owner FROM destination_leases
+         WHERE destination IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck()
+      .all(JSON.stringify(destinations)) as string[];
+  }
+
   async dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
     // One index seek per destination (leads_due, leads_paused), not a scan of all waiting leads.
     const rows = this.#db
