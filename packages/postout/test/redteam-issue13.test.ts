@@ -27,9 +27,7 @@ describe("red team, issue 13: leases and key rotation (SQLite store, injected ti
   let n = 0;
   const fresh = () => new SqliteStore(join(dir, `red${++n}.db`));
 
-  it("markOnWire refuses a worker whose destination lease has run out (a paused process must not put a call on the wire that another owner may already be making)", {
-    todo: "markOnWire checks the lead's claim, not the destination lease; verification waits settleMs (60 s) after the mark, so a duplicate needs the call delayed past that; fencing would close it",
-  }, async () => {
+  it("markOnWire refuses a worker whose destination lease has run out (a paused process must not put a call on the wire that another owner may already be making)", async () => {
     const store = fresh();
     try {
       const { ids } = await store.addLeads(

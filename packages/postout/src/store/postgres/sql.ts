@@ -124,13 +124,21 @@ export const RENEW_LEASES =
   "UPDATE leads SET lease_until = $2 WHERE status = 'sending' AND claimed_by = $1";
 
 /**
- * The wire mark on leads $4 (with their Marketo ids $5), all or none: only when worker $6 still
- * holds the claim of every one (locked first), else nothing changes and no row is answered. One
- * statement, so one round trip and one commit a call. The first call of a step keeps its time:
- * a create is looked for from the earliest call that may have made it.
+ * The wire mark on leads $4 (with their Marketo ids $5) at time $2, all or none: only when worker
+ * $6 still holds the claim of every one (locked first) and the lease of its destination unexpired
+ * at $2, else nothing changes and no row is answered. The lease is the fence: a worker paused past
+ * it (GC, SIGSTOP) must not put a call on the wire that the lease's new owner may be making. One
+ * statement, so one round trip and one commit a call; the lease is one primary-key probe per lead.
+ * The first call of a step keeps its time: a create is looked for from the earliest call that may
+ * have made it.
  */
 export const MARK_ON_WIRE = `WITH v AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)),
-held AS (SELECT id FROM leads WHERE ${heldBy("$4", "$6")} FOR UPDATE),
+held AS (
+  SELECT id FROM leads l
+  WHERE ${heldBy("$4", "$6")}
+    AND EXISTS (SELECT 1 FROM destination_leases d
+      WHERE d.destination = l.destination AND d.owner = $6::text AND d.expires_at > $2::bigint)
+  FOR UPDATE OF l),
 whole AS (SELECT count(*) = (SELECT count(DISTINCT id) FROM v) AS ok FROM held)
 UPDATE leads l SET
   wire_at = CASE WHEN l.wire_step IS NOT DISTINCT FROM $1::text THEN coalesce(l.wire_at, $2::bigint) ELSE $2::bigint END,

@@ -540,26 +540,27 @@ export class SqliteStore implements Store {
     mark: { step: Step; done: Step | undefined; at: number; worker: string },
   ): Promise<void> {
     // The first call of a step keeps its time: a create is looked for from the earliest call
-    // that may have made it.
+    // that may have made it. Only a lead the worker claims, on a destination whose lease it holds
+    // at the mark's time (the fence: a worker paused past its lease must not send).
     const update = this.#db.prepare(
       `UPDATE leads SET
-         wire_at = CASE WHEN wire_step IS ? THEN coalesce(wire_at, ?) ELSE ? END,
-         wire_step = ?, done_step = ?, marketo_id = coalesce(?, marketo_id)
-       WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+         wire_at = CASE WHEN wire_step IS @step THEN coalesce(wire_at, @at) ELSE @at END,
+         wire_step = @step, done_step = @done, marketo_id = coalesce(@marketoId, marketo_id)
+       WHERE id = @id AND status = 'sending' AND claimed_by = @worker
+         AND EXISTS (SELECT 1 FROM destination_leases d
+           WHERE d.destination = leads.destination AND d.owner = @worker AND d.expires_at > @at)`,
     );
     this.#db.transaction(() => {
       const lost: number[] = [];
       for (const lead of leads) {
-        const { changes } = update.run(
-          mark.step,
-          mark.at,
-          mark.at,
-          mark.step,
-          mark.done ?? null,
-          lead.marketoId ?? null,
-          lead.id,
-          mark.worker,
-        );
+        const { changes } = update.run({
+          step: mark.step,
+          at: mark.at,
+          done: mark.done ?? null,
+          marketoId: lead.marketoId ?? null,
+          id: lead.id,
+          worker: mark.worker,
+        });
         if (changes === 0) lost.push(lead.id);
       }
       // Thrown inside the transaction: it rolls back, so no lead is marked for a call not sent.
