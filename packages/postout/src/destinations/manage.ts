@@ -1,3 +1,4 @@
+import { notCatalogKeyError } from "../secrets/errors.ts";
 import type { KeySource } from "../secrets/key-source.ts";
 import type {
   CatalogChange,
@@ -31,18 +32,21 @@ export interface CatalogAccess {
 /**
  * Creates a destination, its secret sealed. Re-creating a removed name for the same Marketo
  * instance makes its held leads due; for another instance it is refused while leads are held.
+ * A secret sealed with another key than the catalog's (this process still runs with a key a
+ * rotation retired) is refused with a SecretKeyError (`not-catalog-key`).
  */
 export async function createDestination(
   access: CatalogAccess,
   input: DestinationCreate,
 ): Promise<{ readonly entry: CatalogEntry; readonly resumed: number }> {
   if (access.configNames.has(input.name)) throw new DestinationTakenError(input.name, "config");
+  const secret = sealDestinationSecret(input.name, input.clientSecret, access.keys);
   const added = await access.catalog.addCatalogEntry(
     {
       name: input.name,
       baseUrl: input.baseUrl,
       clientId: input.clientId,
-      sealedSecret: sealDestinationSecret(input.name, input.clientSecret, access.keys),
+      secret,
       callsPer20s: input.callsPer20s,
       concurrency: input.concurrency,
       dailyBudget: input.dailyBudget,
@@ -52,10 +56,14 @@ export async function createDestination(
   );
   if ("taken" in added) throw new DestinationTakenError(input.name, "api");
   if ("heldFor" in added) throw new HeldForAnotherInstanceError(input.name, added.heldFor);
+  if ("catalogKey" in added) throw notCatalogKeyError(access.keys, secret.keyId, added.catalogKey);
   return added;
 }
 
-/** Changes a catalog destination; the secret is kept unless a new one is given. */
+/**
+ * Changes a catalog destination; the secret is kept unless a new one is given (refused, as by
+ * createDestination, when this process's key is not the catalog's).
+ */
 export async function editDestination(
   access: CatalogAccess,
   name: string,
@@ -74,14 +82,16 @@ export async function editDestination(
   if (input.baseUrl !== undefined) change.baseUrl = input.baseUrl;
   if (input.clientId !== undefined) change.clientId = input.clientId;
   if (input.clientSecret !== undefined)
-    change.sealedSecret = sealDestinationSecret(name, input.clientSecret, access.keys);
+    change.secret = sealDestinationSecret(name, input.clientSecret, access.keys);
   if (input.callsPer20s !== undefined) change.callsPer20s = input.callsPer20s;
   if (input.concurrency !== undefined) change.concurrency = input.concurrency;
   if (input.dailyBudget !== undefined) change.dailyBudget = input.dailyBudget;
   if (input.markerField !== undefined) change.markerField = input.markerField;
-  const entry = await access.catalog.updateCatalogEntry(name, change, access.now());
-  if (!entry) throw unknown(name);
-  return entry;
+  const updated = await access.catalog.updateCatalogEntry(name, change, access.now());
+  if (!updated) throw unknown(name);
+  if ("catalogKey" in updated)
+    throw notCatalogKeyError(access.keys, change.secret?.keyId ?? "", updated.catalogKey);
+  return updated.entry;
 }
 
 /**

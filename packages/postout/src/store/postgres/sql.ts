@@ -469,6 +469,23 @@ export const CATALOG_VERSION =
 export const CATALOG_SECRETS = `SELECT name, sealed_secret FROM destination_catalog
 ORDER BY name COLLATE "C"`;
 
+/**
+ * The id of the key the catalog's secrets are sealed with (migration 005), taking $1 (at $2)
+ * when it has none yet: the key of the first secret given. One row, whichever it is.
+ */
+export const CATALOG_KEY = `WITH adopted AS (
+  INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, $1, $2)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING key_id
+)
+SELECT key_id FROM adopted
+UNION ALL
+SELECT key_id FROM catalog_key WHERE id = 1`;
+
+/** The catalog's key is now $1 (a rotation's reseal), at $2. */
+export const SET_CATALOG_KEY = `INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, $1, $2)
+ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at`;
+
 /** New sealed secrets, one per name, each a change with its own version. $3: now. */
 export const RESEAL_CATALOG = `UPDATE destination_catalog c SET sealed_secret = v.sealed_secret,
   updated_at = $3::bigint, version = nextval('destination_catalog_version_seq')

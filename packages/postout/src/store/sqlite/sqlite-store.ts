@@ -7,7 +7,9 @@ import type {
   CatalogChange,
   CatalogEntry,
   NewCatalogEntry,
+  OtherKey,
   RemoveResult,
+  SealedSecret,
   WaitingLeads,
 } from "../destination-catalog.ts";
 import type { DueDestination } from "../destination-leases.ts";
@@ -124,7 +126,7 @@ function catalogParams(e: NewCatalogEntry) {
     name: e.name,
     baseUrl: e.baseUrl,
     clientId: e.clientId,
-    sealedSecret: e.sealedSecret,
+    sealedSecret: e.secret.sealed,
     callsPer20s: e.callsPer20s ?? null,
     concurrency: e.concurrency ?? null,
     dailyBudget: e.dailyBudget ?? null,
@@ -1179,6 +1181,7 @@ export class SqliteStore implements Store {
     | { entry: CatalogEntry; resumed: number }
     | { taken: true }
     | { heldFor: { baseUrl: string; leads: number } }
+    | OtherKey
   > {
     return this.#write(() =>
       this.#db
@@ -1194,6 +1197,9 @@ export class SqliteStore implements Store {
               .get(entry.name) as number;
             if (leads > 0) return { heldFor: { baseUrl: before.base_url, leads } };
           }
+          // Last: a refusal above changes nothing, not even the catalog's first key.
+          const other = this.#otherKey(entry.secret, now);
+          if (other) return other;
           this.#db
             .prepare(
               `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, calls_per_20s,
@@ -1233,11 +1239,17 @@ export class SqliteStore implements Store {
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<CatalogEntry | undefined> {
+  ): Promise<{ entry: CatalogEntry } | OtherKey | undefined> {
     const keep = (v: unknown) => (v === undefined ? 0 : 1);
     return this.#write(() =>
       this.#db
-        .transaction(() => {
+        .transaction((): { entry: CatalogEntry } | OtherKey | undefined => {
+          if (change.secret) {
+            // An unknown name changes nothing, not even the catalog's first key.
+            if (!this.#catalogRow(name)) return undefined;
+            const other = this.#otherKey(change.secret, now);
+            if (other) return other;
+          }
           const { changes } = this.#db
             .prepare(
               `UPDATE destination_catalog SET
@@ -1256,7 +1268,7 @@ export class SqliteStore implements Store {
               now,
               baseUrl: change.baseUrl ?? null,
               clientId: change.clientId ?? null,
-              sealedSecret: change.sealedSecret ?? null,
+              sealedSecret: change.secret?.sealed ?? null,
               setCalls: keep(change.callsPer20s),
               callsPer20s: change.callsPer20s ?? null,
               setConcurrency: keep(change.concurrency),
@@ -1266,7 +1278,8 @@ export class SqliteStore implements Store {
               setMarker: keep(change.markerField),
               markerField: change.markerField ?? null,
             });
-          return changes === 0 ? undefined : this.#catalogRow(name);
+          const entry = changes === 0 ? undefined : this.#catalogRow(name);
+          return entry && { entry };
         })
         .immediate(),
     );
@@ -1334,7 +1347,7 @@ export class SqliteStore implements Store {
   }
 
   async resealCatalog(
-    reseal: (name: string, sealedSecret: string) => string,
+    to: { readonly keyId: string; readonly reseal: (name: string, sealedSecret: string) => string },
     now: number,
   ): Promise<number> {
     return this.#write(() =>
@@ -1347,11 +1360,32 @@ export class SqliteStore implements Store {
             `UPDATE destination_catalog SET sealed_secret = ?, updated_at = ?, version = ${NEXT_VERSION}
              WHERE name = ?`,
           );
-          for (const row of rows) update.run(reseal(row.name, row.sealed_secret), now, row.name);
+          for (const row of rows) update.run(to.reseal(row.name, row.sealed_secret), now, row.name);
+          this.#db
+            .prepare(
+              `INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at`,
+            )
+            .run(to.keyId, now);
           return rows.length;
         })
         .immediate(),
     );
+  }
+
+  /**
+   * Inside a catalog transaction: OtherKey when `secret` is not sealed with the catalog's key
+   * (migration 010; the catalog takes its key when it has none yet), else `undefined`.
+   */
+  #otherKey(secret: SealedSecret, now: number): OtherKey | undefined {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO catalog_key (id, key_id, updated_at) VALUES (1, ?, ?)")
+      .run(secret.keyId, now);
+    const catalogKey = this.#db
+      .prepare("SELECT key_id FROM catalog_key WHERE id = 1")
+      .pluck()
+      .get() as string;
+    return catalogKey === secret.keyId ? undefined : { catalogKey };
   }
 
   /** An entry not removed (inside the catalog's transactions). */
