@@ -87,6 +87,27 @@ export function catalogSuite(
         assert.equal(await store.updateCatalogEntry("nobody", { clientId: "x" }, T0), undefined);
       }));
 
+    it("refuses a new base URL while leads wait, counting them, and changes nothing; other edits go on", () =>
+      withStore(async (store) => {
+        await store.addCatalogEntry(entry("acme"), T0);
+        await addLeads(store, "acme", 3);
+        await claim(store, "acme", T0 + 1);
+        const version = await store.catalogVersion();
+        const other = "https://999-ZZZ-999.mktorest.com";
+        assert.deepEqual(
+          await store.updateCatalogEntry("acme", { baseUrl: other, clientId: "c2" }, T0 + 2),
+          { waitingFor: { baseUrl: entry("acme").baseUrl, leads: 3 } },
+        );
+        assert.equal((await store.getCatalogEntry("acme"))?.clientId, "client-1");
+        assert.equal(await store.catalogVersion(), version, "nothing changed");
+        const same = await store.updateCatalogEntry(
+          "acme",
+          { baseUrl: entry("acme").baseUrl, clientId: "c2" },
+          T0 + 3,
+        );
+        assert.equal(same && "entry" in same && same.entry.clientId, "c2");
+      }));
+
     it("raises its version at every change, and only then", () =>
       withStore(async (store) => {
         const v0 = await store.catalogVersion();

@@ -5,7 +5,6 @@ import type {
   CatalogEntry,
   DestinationCatalog,
 } from "../store/destination-catalog.ts";
-import type { ReadModel } from "../store/store.ts";
 import {
   DestinationTakenError,
   HeldForAnotherInstanceError,
@@ -22,7 +21,7 @@ const UNTIL_CREATED_AGAIN = Number.MAX_SAFE_INTEGER;
 
 /** What changing the catalog needs: the store, the key, and the names it may not touch. */
 export interface CatalogAccess {
-  readonly catalog: DestinationCatalog & Pick<ReadModel, "countByStatus">;
+  readonly catalog: DestinationCatalog;
   readonly keys: KeySource;
   /** The destinations of the config file and environment: read-only here, their names taken. */
   readonly configNames: ReadonlySet<string>;
@@ -62,7 +61,9 @@ export async function createDestination(
 
 /**
  * Changes a catalog destination; the secret is kept unless a new one is given (refused, as by
- * createDestination, when this process's key is not the catalog's).
+ * createDestination, when this process's key is not the catalog's). A move to another Marketo
+ * instance (base URL) while leads wait is refused with InstanceChangeError; the store counts them
+ * and changes in one transaction, so a lead stored between a count and the change cannot slip by.
  */
 export async function editDestination(
   access: CatalogAccess,
@@ -70,14 +71,6 @@ export async function editDestination(
   input: DestinationChange,
 ): Promise<CatalogEntry> {
   if (access.configNames.has(name)) throw new ReadOnlyDestinationError(name);
-  if (input.baseUrl !== undefined) {
-    const before = await storedDestination(access, name);
-    if (before.baseUrl !== input.baseUrl) {
-      const counts = await access.catalog.countByStatus({ destination: name });
-      const leads = counts.queued + counts.retrying + counts.sending + counts.paused;
-      if (leads > 0) throw new InstanceChangeError(name, { baseUrl: before.baseUrl, leads });
-    }
-  }
   const change: { -readonly [K in keyof CatalogChange]: CatalogChange[K] } = {};
   if (input.baseUrl !== undefined) change.baseUrl = input.baseUrl;
   if (input.clientId !== undefined) change.clientId = input.clientId;
@@ -89,6 +82,7 @@ export async function editDestination(
   if (input.markerField !== undefined) change.markerField = input.markerField;
   const updated = await access.catalog.updateCatalogEntry(name, change, access.now());
   if (!updated) throw unknown(name);
+  if ("waitingFor" in updated) throw new InstanceChangeError(name, updated.waitingFor);
   if ("catalogKey" in updated)
     throw notCatalogKeyError(access.keys, change.secret?.keyId ?? "", updated.catalogKey);
   return updated.entry;

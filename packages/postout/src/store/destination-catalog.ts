@@ -94,14 +94,22 @@ export interface DestinationCatalog {
     | OtherKey
   >;
   /**
-   * Changes an entry; `undefined` when there is none of that name. A new secret sealed with
-   * another key than the catalog's is refused: OtherKey, nothing changes.
+   * Changes an entry, in one transaction with its checks; `undefined` when there is none of that
+   * name. A new base URL while leads of the destination wait (queued, retrying, sending, paused)
+   * is refused: `waitingFor` names the instance they were accepted for and how many wait (an
+   * intake committing meanwhile is counted, or comes after the change). A new secret sealed with
+   * another key than the catalog's is refused: OtherKey. A refusal changes nothing.
    */
   updateCatalogEntry(
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<{ readonly entry: CatalogEntry } | OtherKey | undefined>;
+  ): Promise<
+    | { readonly entry: CatalogEntry }
+    | { readonly waitingFor: { readonly baseUrl: string; readonly leads: number } }
+    | OtherKey
+    | undefined
+  >;
   /**
    * Removes an entry in one transaction. With leads waiting (queued, retrying, sending, paused),
    * `refuse` changes nothing and counts them; `hold` pauses them until `hold.until` (a pause with

@@ -139,17 +139,30 @@ export function updateCatalogEntry(
   name: string,
   change: CatalogChange,
   now: number,
-): Promise<{ entry: CatalogEntry } | OtherKey | undefined> {
+): Promise<
+  | { entry: CatalogEntry }
+  | { waitingFor: { baseUrl: string; leads: number } }
+  | OtherKey
+  | undefined
+> {
   const given = (v: unknown) => v !== undefined;
+  const key = text(name);
   return locked(db, async (query) => {
-    if (change.secret) {
+    if (change.baseUrl !== undefined || change.secret) {
+      const before = (await query<CatalogRecord>(SQL.GET_CATALOG_ENTRY, [key])).rows[0];
       // An unknown name changes nothing, not even the catalog's first key.
-      if ((await query(SQL.GET_CATALOG_ENTRY, [text(name)])).rowCount === 0) return undefined;
-      const other = await otherKey(query, change.secret, now);
+      if (!before) return undefined;
+      if (change.baseUrl !== undefined && text(change.baseUrl) !== before.base_url) {
+        await query(SQL.LOCK_LEADS_WRITES);
+        const counts = await query<{ n: number }>(SQL.WAITING_LEADS, [key]);
+        const leads = counts.rows.reduce((sum, c) => sum + Number(c.n), 0);
+        if (leads > 0) return { waitingFor: { baseUrl: before.base_url, leads } };
+      }
+      const other = change.secret && (await otherKey(query, change.secret, now));
       if (other) return other;
     }
     const { rows } = await query<CatalogRecord>(SQL.UPDATE_CATALOG_ENTRY, [
-      text(name),
+      key,
       text(change.baseUrl),
       text(change.clientId),
       text(change.secret?.sealed),

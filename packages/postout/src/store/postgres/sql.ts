@@ -444,6 +444,14 @@ export const UPDATE_CATALOG_ENTRY = `UPDATE destination_catalog SET
 WHERE name = $1 AND removed_at IS NULL
 RETURNING *`;
 
+/**
+ * Taken by an edit that moves a destination to another Marketo instance, before it counts the
+ * leads waiting (WAITING_LEADS): an intake in flight commits first and is counted, one that
+ * starts later waits for the edit's commit. Every write of leads waits for those milliseconds;
+ * moving a destination is a person's rare act.
+ */
+export const LOCK_LEADS_WRITES = "LOCK TABLE leads IN SHARE MODE";
+
 /** The leads a removal must not drop, counted by status. */
 export const WAITING_LEADS = `SELECT status, count(*) AS n FROM leads
 WHERE destination = $1 AND status IN ('queued', 'retrying', 'sending', 'paused')

@@ -1239,15 +1239,31 @@ export class SqliteStore implements Store {
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<{ entry: CatalogEntry } | OtherKey | undefined> {
+  ): Promise<
+    | { entry: CatalogEntry }
+    | { waitingFor: { baseUrl: string; leads: number } }
+    | OtherKey
+    | undefined
+  > {
     const keep = (v: unknown) => (v === undefined ? 0 : 1);
     return this.#write(() =>
       this.#db
-        .transaction((): { entry: CatalogEntry } | OtherKey | undefined => {
-          if (change.secret) {
+        .transaction(() => {
+          if (change.baseUrl !== undefined || change.secret) {
+            const before = this.#catalogRow(name);
             // An unknown name changes nothing, not even the catalog's first key.
-            if (!this.#catalogRow(name)) return undefined;
-            const other = this.#otherKey(change.secret, now);
+            if (!before) return undefined;
+            if (change.baseUrl !== undefined && change.baseUrl !== before.baseUrl) {
+              const leads = this.#db
+                .prepare(
+                  `SELECT count(*) FROM leads
+                   WHERE destination = ? AND status IN ('queued', 'retrying', 'sending', 'paused')`,
+                )
+                .pluck()
+                .get(name) as number;
+              if (leads > 0) return { waitingFor: { baseUrl: before.baseUrl, leads } };
+            }
+            const other = change.secret && this.#otherKey(change.secret, now);
             if (other) return other;
           }
           const { changes } = this.#db
