@@ -2,6 +2,7 @@ import type { MarketoClient } from "@postout/marketo";
 import type { Sent } from "./attempt-row.ts";
 import { crashPoint } from "./crash-point.ts";
 import { deliverRound } from "./delivery.ts";
+import { whileLeased } from "./drain-lease.ts";
 import type { OutcomePolicy } from "./outcome.ts";
 import type { AttemptRecord, ClaimedLead, Store } from "./store/store.ts";
 import { StoreWrites } from "./store-writes.ts";
@@ -30,6 +31,12 @@ export interface DispatcherOptions {
    * @default 300_000
    */
   readonly leaseMs?: number;
+  /**
+   * How long the destination lease that {@link Dispatcher.drain} and {@link Dispatcher.runOnce}
+   * take lasts unless renewed: the scheduler's lease (SchedulerOptions.leaseMs).
+   * @default 15_000
+   */
+  readonly destinationLeaseMs?: number;
   /**
    * Least time between the starts of two rounds in the background (the scheduler paces by it). The gateway sets it a
    * little above window ÷ calls of the destination's share (20 s ÷ 100 → 250 ms), so a trickle
@@ -64,7 +71,8 @@ export interface DispatcherOptions {
  * The rounds of one destination: ends pauses, claims due leads and holds their leases, hands
  * each round to the delivery pipeline (delivery.ts) and records what it returns. The only
  * writer of delivery state. In the background, the process's Scheduler (scheduler.ts) runs
- * its rounds while this process holds the destination's lease; `post` and `repost` drain it.
+ * its rounds while this process holds the destination's lease; `post` and `repost` drain it,
+ * taking the lease themselves (drain-lease.ts). A call leaves only under the lease.
  */
 export class Dispatcher {
   readonly #o: Required<
@@ -83,6 +91,7 @@ export class Dispatcher {
     this.#o = {
       claimLimit: 3000,
       leaseMs: 300_000,
+      destinationLeaseMs: 15_000,
       minRoundIntervalMs: 0,
       now: Date.now,
       onError: (error) =>
@@ -114,10 +123,12 @@ export class Dispatcher {
 
   /**
    * Runs rounds until no lead of the destination is due now (each is delivered, needs a fix,
-   * or waits for a later retry or the end of a pause). Resolves to the number of leads handled.
+   * or waits for a later retry or the end of a pause), holding the destination's lease (taken
+   * first, as a batch job must). Resolves to the number of leads handled: none when another live
+   * process holds the lease (its scheduler sends them).
    */
   drain(): Promise<number> {
-    return this.rounds();
+    return this.#leased(() => true);
   }
 
   /**
@@ -130,6 +141,7 @@ export class Dispatcher {
    * overlap: a round sends only after the previous one's answers are in. The next round waits
    * for the record when it matters: after an answer that pauses the destination, and before
    * leads whose cut-off calls are looked for (verification reads what earlier rounds attributed).
+   * The caller holds the destination's lease (the scheduler; {@link drain} takes it).
    */
   async rounds(
     proceed: (claimed: number | undefined) => boolean | Promise<boolean> = () => true,
@@ -205,10 +217,21 @@ export class Dispatcher {
     return total;
   }
 
-  /** One round: claim due leads, send them, record the outcomes. Resolves to how many leads it handled. */
+  /**
+   * One round under the destination's lease, as {@link drain} holds it: claim due leads, send
+   * them, record the outcomes. Resolves to how many leads it handled.
+   */
   runOnce(): Promise<number> {
     let rounds = 0;
-    return this.rounds(() => rounds++ === 0);
+    return this.#leased(() => rounds++ === 0);
+  }
+
+  /** Rounds while `more` allows and this worker holds the destination's lease (taken or renewed before each). */
+  #leased(more: () => boolean): Promise<number> {
+    const { store, worker, destination, destinationLeaseMs, now } = this.#o;
+    return whileLeased({ store, worker, destination, leaseMs: destinationLeaseMs, now }, (hold) =>
+      this.rounds(async () => more() && (await hold())),
+    );
   }
 
   /**

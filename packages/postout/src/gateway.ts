@@ -276,6 +276,7 @@ export class Gateway {
         : {}),
     });
     let schema: Promise<LeadSchema> | undefined;
+    const destinationLeaseMs = options.scheduler?.leaseMs ?? options.config.scheduler?.leaseMs;
     return {
       name: config.name,
       markerField: config.markerField,
@@ -289,6 +290,8 @@ export class Gateway {
         client,
         worker,
         now,
+        // A drain's lease (post, repost) lasts as the scheduler's does.
+        ...(destinationLeaseMs === undefined ? {} : { destinationLeaseMs }),
         ...(options.config.retry ? { policy: options.config.retry } : {}),
         ...(options.config.verify ? { verify: options.config.verify } : {}),
         ...(config.markerField === undefined ? {} : { markerField: config.markerField }),
@@ -481,17 +484,22 @@ export class Gateway {
   /**
    * Gives back leads that a dead process left in `sending` (kill -9, power loss) and leads
    * whose claim expired, so they are sent again — verified first where a resend could duplicate.
+   * The destination leases of a dead process of this host are given up too: a `post` run again
+   * after a crash takes its destination at once instead of when the dead one's lease runs out.
    */
   async recover(): Promise<number> {
     const host = hostname();
+    const deadHere = (worker: string) => {
+      const [h, pid] = worker.split(":");
+      return (
+        h === host && pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))
+      );
+    };
+    const owners = await this.store.leaseOwners([...this.#destinations.keys()]);
+    for (const owner of owners.filter(deadHere)) await this.store.releaseWorker(owner);
     let released = 0;
     for (const { name } of this.#destinations.values()) {
-      const dead = (await this.store.sendingWorkers(name)).filter((worker) => {
-        const [h, pid] = worker.split(":");
-        return (
-          h === host && pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))
-        );
-      });
+      const dead = (await this.store.sendingWorkers(name)).filter(deadHere);
       released += await this.store.releaseClaims(name, {
         workers: dead,
         expiredBefore: this.#now(),

@@ -104,22 +104,26 @@ export class Scheduler {
   }
 
   /**
-   * Stops starting rounds, lets the rounds in flight finish, then gives up every lease so other
-   * processes take the destinations at once (SIGTERM).
+   * Stops starting rounds, lets the rounds in flight finish, then gives up every lease of this
+   * worker so other processes take the destinations at once (SIGTERM). Also when it never
+   * started: the leases a drain took (`post`, `repost`) are given up at the command's end. A
+   * store that cannot take the release (deleted, full) is told to `onError`: the leases run out
+   * by themselves, and the stop goes on.
    */
   async stop(): Promise<void> {
-    if (!this.#loop) return;
-    this.#stopping = true;
-    if (this.#sleeping) {
-      clearTimeout(this.#sleeping.timer);
-      this.#sleeping.done();
+    if (this.#loop) {
+      this.#stopping = true;
+      if (this.#sleeping) {
+        clearTimeout(this.#sleeping.timer);
+        this.#sleeping.done();
+      }
+      for (const r of this.#running.values()) clearTimeout(r.wake);
+      await this.#loop;
+      this.#loop = undefined;
+      await Promise.all([...this.#running.values()].map((r) => r.round));
     }
-    for (const r of this.#running.values()) clearTimeout(r.wake);
-    await this.#loop;
-    this.#loop = undefined;
-    await Promise.all([...this.#running.values()].map((r) => r.round));
     this.#owned = new Set();
-    await this.#o.store.releaseWorker(this.#o.worker);
+    await this.#o.store.releaseWorker(this.#o.worker).catch(this.#o.onError);
   }
 
   /** Resolves when the rounds in flight now have finished (a batch job, a test). */

@@ -17,12 +17,23 @@ export function catalogSuite(
     name,
     baseUrl: "https://123-ABC-456.mktorest.com",
     clientId: "client-1",
-    sealedSecret: "v1:aaaaaaaa:iv:body:tag",
+    secret: { sealed: "v1:aaaaaaaa:iv:body:tag", keyId: "aaaaaaaa" },
     callsPer20s: 50,
     concurrency: undefined,
     dailyBudget: 10_000,
     markerField: undefined,
     ...over,
+  });
+  /** The entry as the catalog answers it. */
+  const stored = (
+    { secret, ...rest }: NewCatalogEntry,
+    createdAt: number,
+    updatedAt = createdAt,
+  ) => ({
+    ...rest,
+    sealedSecret: secret.sealed,
+    createdAt,
+    updatedAt,
   });
   const claim = (store: Store, destination: string, now: number) =>
     store.claimDue(destination, { now, limit: 100, worker: "w", leaseMs: 60_000 });
@@ -44,7 +55,7 @@ export function catalogSuite(
         const added = await store.addCatalogEntry(entry("acme"), T0);
         assert.ok("entry" in added);
         assert.equal(added.resumed, 0);
-        assert.deepEqual(added.entry, { ...entry("acme"), createdAt: T0, updatedAt: T0 });
+        assert.deepEqual(added.entry, stored(entry("acme"), T0));
         await store.addCatalogEntry(entry("beta", { callsPer20s: undefined }), T0);
         assert.deepEqual(
           (await store.listCatalog()).map((e) => [e.name, e.callsPer20s]),
@@ -60,19 +71,41 @@ export function catalogSuite(
     it("edits what is given, keeps the rest, clears with null; unknown names are undefined", () =>
       withStore(async (store) => {
         await store.addCatalogEntry(entry("acme"), T0);
-        const edited = await store.updateCatalogEntry(
+        const updated = await store.updateCatalogEntry(
           "acme",
           { clientId: "client-2", dailyBudget: null, concurrency: 5 },
           T0 + 10,
         );
+        const edited = updated && "entry" in updated ? updated.entry : undefined;
         assert.equal(edited?.clientId, "client-2");
-        assert.equal(edited?.sealedSecret, entry("acme").sealedSecret, "the secret is kept");
+        assert.equal(edited?.sealedSecret, entry("acme").secret.sealed, "the secret is kept");
         assert.equal(edited?.dailyBudget, undefined);
         assert.equal(edited?.concurrency, 5);
         assert.equal(edited?.callsPer20s, 50);
         assert.equal(edited?.createdAt, T0);
         assert.equal(edited?.updatedAt, T0 + 10);
         assert.equal(await store.updateCatalogEntry("nobody", { clientId: "x" }, T0), undefined);
+      }));
+
+    it("refuses a new base URL while leads wait, counting them, and changes nothing; other edits go on", () =>
+      withStore(async (store) => {
+        await store.addCatalogEntry(entry("acme"), T0);
+        await addLeads(store, "acme", 3);
+        await claim(store, "acme", T0 + 1);
+        const version = await store.catalogVersion();
+        const other = "https://999-ZZZ-999.mktorest.com";
+        assert.deepEqual(
+          await store.updateCatalogEntry("acme", { baseUrl: other, clientId: "c2" }, T0 + 2),
+          { waitingFor: { baseUrl: entry("acme").baseUrl, leads: 3 } },
+        );
+        assert.equal((await store.getCatalogEntry("acme"))?.clientId, "client-1");
+        assert.equal(await store.catalogVersion(), version, "nothing changed");
+        const same = await store.updateCatalogEntry(
+          "acme",
+          { baseUrl: entry("acme").baseUrl, clientId: "c2" },
+          T0 + 3,
+        );
+        assert.equal(same && "entry" in same && same.entry.clientId, "c2");
       }));
 
     it("raises its version at every change, and only then", () =>
@@ -174,29 +207,74 @@ export function catalogSuite(
 
     it("re-seals every secret, removed entries' too, in one transaction", () =>
       withStore(async (store) => {
-        await store.addCatalogEntry(entry("a", { sealedSecret: "old-a" }), T0);
-        await store.addCatalogEntry(entry("b", { sealedSecret: "old-b" }), T0);
+        const old = (sealed: string) => ({ secret: { sealed, keyId: "old" } });
+        await store.addCatalogEntry(entry("a", old("old-a")), T0);
+        await store.addCatalogEntry(entry("b", old("old-b")), T0);
         await store.removeCatalogEntry("b", {
           waiting: "refuse",
           now: T0,
           hold: { until: 1, reason: "" },
         });
         await assert.rejects(
-          store.resealCatalog((name, sealed) => {
-            if (name === "b") throw new Error("cannot open");
-            return `new-${sealed}`;
-          }, T0 + 1),
+          store.resealCatalog(
+            {
+              keyId: "new",
+              reseal: (name, sealed) => {
+                if (name === "b") throw new Error("cannot open");
+                return `new-${sealed}`;
+              },
+            },
+            T0 + 1,
+          ),
           /cannot open/,
         );
         assert.equal((await store.getCatalogEntry("a"))?.sealedSecret, "old-a", "rolled back");
         const seen: string[] = [];
-        const n = await store.resealCatalog((name, sealed) => {
-          seen.push(name);
-          return `new-${sealed}`;
-        }, T0 + 2);
+        const n = await store.resealCatalog(
+          {
+            keyId: "new",
+            reseal: (name, sealed) => {
+              seen.push(name);
+              return `new-${sealed}`;
+            },
+          },
+          T0 + 2,
+        );
         assert.equal(n, 2);
         assert.deepEqual(seen, ["a", "b"]);
         assert.equal((await store.getCatalogEntry("a"))?.sealedSecret, "new-old-a");
+      }));
+
+    it("takes only secrets sealed with its key (the first secret's, then a rotation's); another is refused and changes nothing", () =>
+      withStore(async (store) => {
+        const sealedWith = (keyId: string, name: string) => ({
+          secret: { sealed: `v1:${keyId}:${name}`, keyId },
+        });
+        assert.ok("entry" in (await store.addCatalogEntry(entry("a", sealedWith("k1", "a")), T0)));
+        const version = await store.catalogVersion();
+        assert.deepEqual(await store.addCatalogEntry(entry("b", sealedWith("k2", "b")), T0), {
+          catalogKey: "k1",
+        });
+        assert.deepEqual(
+          await store.updateCatalogEntry("a", { clientId: "x", ...sealedWith("k2", "a") }, T0),
+          { catalogKey: "k1" },
+        );
+        assert.equal(await store.getCatalogEntry("b"), undefined);
+        assert.equal((await store.getCatalogEntry("a"))?.clientId, "client-1");
+        assert.equal(await store.catalogVersion(), version, "nothing changed");
+        // A rotation to k2 (the removed entries' secrets too; the catalog may be empty).
+        await store.resealCatalog(
+          { keyId: "k2", reseal: (name) => sealedWith("k2", name).secret.sealed },
+          T0 + 1,
+        );
+        assert.deepEqual(await store.addCatalogEntry(entry("c", sealedWith("k1", "c")), T0 + 2), {
+          catalogKey: "k2",
+        });
+        assert.ok(
+          "entry" in (await store.addCatalogEntry(entry("b", sealedWith("k2", "b")), T0 + 2)),
+        );
+        const edited = await store.updateCatalogEntry("a", sealedWith("k2", "a2"), T0 + 3);
+        assert.equal(edited && "entry" in edited && edited.entry.sealedSecret, "v1:k2:a2");
       }));
   });
 }

@@ -103,6 +103,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
       now(),
     );
     const [out, gate] = ids as number[];
+    await store.balance("dead", ["main"], now(), 60_000);
     await store.claimDue("main", { now: now(), limit: 100, worker: "dead", leaseMs: 60_000 });
     await store.markOnWire([{ id: out as number }], {
       step: "lead",
@@ -111,6 +112,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
       worker: "dead",
     });
     await store.releaseClaims("main", { workers: ["dead"] });
+    await store.releaseWorker("dead");
     const leadsBefore = Number(sandbox.state().leads);
     settle();
     await dispatcher.drain();
@@ -149,6 +151,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
     );
     // Both leads were created and their activity calls went out; Marketo added the first
     // lead's activity, the second call never arrived. Then the process died.
+    await store.balance("dead", ["main"], now(), 60_000);
     const claimed = await store.claimDue("main", {
       now: now(),
       limit: 10,
@@ -172,6 +175,7 @@ describe("exactly once: what a crash or a lost answer leaves, settled by what Ma
       }),
     ]);
     await store.releaseClaims("main", { workers: ["dead"] });
+    await store.releaseWorker("dead");
     // Marketo may still be working on the calls: the leads wait, their rows at the activity step.
     await dispatcher.drain();
     const waiting = await store.getAttempts(ids[0] as number);

@@ -151,7 +151,7 @@ describe("gateway and the catalog (two processes' gateways on one database)", ()
           name: "main",
           baseUrl: sandbox.url,
           clientId: "x",
-          sealedSecret: sealDestinationSecret("main", "x", keys),
+          secret: sealDestinationSecret("main", "x", keys),
           callsPer20s: undefined,
           concurrency: undefined,
           dailyBudget: undefined,

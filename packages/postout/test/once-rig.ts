@@ -57,11 +57,12 @@ export function onceRig(seed: number) {
     /** A client without the test's faults, to look at Marketo. */
     const plain = make();
     const client = make(clientOptions);
+    const worker = `w${n}`;
     const dispatcher = new Dispatcher({
       store,
       destination: "main",
       client,
-      worker: `w${n}`,
+      worker,
       now,
       ...options,
     });
@@ -76,8 +77,14 @@ export function onceRig(seed: number) {
         db.close();
       }
     };
-    /** Plays a process that claimed the leads, marked them on the wire at `step`, and died. */
+    /**
+     * Plays a process that held the destination's lease (a wire mark needs it; the dispatcher's
+     * from an earlier drain is given up first), claimed the leads, marked them on the wire at
+     * `step`, and died: its claims and its lease are given back, as a takeover does.
+     */
     const diedWithCallOut = async (ids: readonly number[], step: Step, marketoId?: number) => {
+      await store.releaseWorker(worker);
+      await store.balance("dead", ["main"], now(), 60_000);
       const claimed = await store.claimDue("main", {
         now: now(),
         limit: 100,
@@ -89,6 +96,7 @@ export function onceRig(seed: number) {
         { step, done: step === "lead" ? undefined : "lead", at: now(), worker: "dead" },
       );
       await store.releaseClaims("main", { workers: ["dead"] });
+      await store.releaseWorker("dead");
       return claimed;
     };
     /** Past the time Marketo surely finished any call of the dead process. */

@@ -280,6 +280,9 @@ describe("red team: exactly once, broken", () => {
     assert.equal(rowA?.status, "delivered");
     const marketoId = rowA?.marketoId as number;
     assert.equal(await activitiesOn(marketoId), 1);
+    // Then another process holds the destination, claims B, sends its activity and dies.
+    await store.releaseWorker("one");
+    await store.balance("dead", ["main"], now(), 60_000);
     await store.claimDue("main", { now: now(), limit: 10, worker: "dead", leaseMs: 60_000 });
     await store.markOnWire([{ id: b as number, marketoId }], {
       step: "activity",
@@ -288,6 +291,7 @@ describe("red team: exactly once, broken", () => {
       worker: "dead",
     });
     await store.releaseClaims("main", { workers: ["dead"] });
+    await store.releaseWorker("dead");
     settle();
     await dispatcher.drain();
     const rowB = await store.getLead(b as number);
@@ -367,6 +371,7 @@ describe("red team: exactly once, broken", () => {
     const sent = { email: "skew@example.com", firstName: "Sku" };
     const { ids } = await store.addLeads([lead(CREATE_DUPLICATE, sent, "r12")], ahead());
     const id = ids[0] as number;
+    await store.balance("dead", ["main"], ahead(), 60_000);
     await store.claimDue("main", { now: ahead(), limit: 10, worker: "dead", leaseMs: 60_000 });
     await store.markOnWire([{ id }], {
       step: "lead",
@@ -376,6 +381,7 @@ describe("red team: exactly once, broken", () => {
     });
     await plain.syncLeads([sent], { action: "createDuplicate" });
     await store.releaseClaims("main", { workers: ["dead"] });
+    await store.releaseWorker("dead");
     sandbox.clock.set(new Date(sandbox.clock.now() + 61_000));
     await dispatcher.drain();
     const row = await store.getLead(id);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { createDestination } from "../src/destinations/manage.ts";
 import { openDestinationSecret } from "../src/destinations/stored.ts";
 import type { Route } from "../src/route.ts";
+import { isSecretKeyError } from "../src/secrets/errors.ts";
 import { envKeySource } from "../src/secrets/key-source.ts";
 import { rotateKey } from "../src/secrets/rotate-key.ts";
 import { newSecretKey } from "../src/secrets/secret-box.ts";
@@ -27,9 +28,7 @@ describe("red team, issue 13: leases and key rotation (SQLite store, injected ti
   let n = 0;
   const fresh = () => new SqliteStore(join(dir, `red${++n}.db`));
 
-  it("markOnWire refuses a worker whose destination lease has run out (a paused process must not put a call on the wire that another owner may already be making)", {
-    todo: "markOnWire checks the lead's claim, not the destination lease; verification waits settleMs (60 s) after the mark, so a duplicate needs the call delayed past that; fencing would close it",
-  }, async () => {
+  it("markOnWire refuses a worker whose destination lease has run out (a paused process must not put a call on the wire that another owner may already be making)", async () => {
     const store = fresh();
     try {
       const { ids } = await store.addLeads(
@@ -75,9 +74,7 @@ describe("red team, issue 13: leases and key rotation (SQLite store, injected ti
     }
   });
 
-  it("after a rotation to a new POSTOUT_SECRET_KEY, a process still on the old key cannot seal a new destination's secret under it (it would be lost at the switch)", {
-    todo: "keep the catalog's current key id in the database (set by the reseal) and refuse secrets sealed under another",
-  }, async () => {
+  it("after a rotation to a new POSTOUT_SECRET_KEY, a process still on the old key cannot seal a new destination's secret under it (it would be lost at the switch)", async () => {
     const store = fresh();
     const oldKey = newSecretKey();
     const newKey = newSecretKey();
@@ -102,8 +99,11 @@ describe("red team, issue 13: leases and key rotation (SQLite store, injected ti
       let created = true;
       try {
         await createDestination(access(oldKeys), input("during"));
-      } catch {
+      } catch (error) {
         created = false;
+        // Refused for what it is, naming both keys: the catalog's and the one this process has.
+        assert.ok(isSecretKeyError(error) && error.code === "not-catalog-key", String(error));
+        assert.match(error.message, new RegExp(`${newKey.id}.*${oldKey.id}`));
       }
       // Every process now has the new variable; the old key is gone.
       const entry = await store.getCatalogEntry("during");

@@ -374,6 +374,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       r.now(),
     );
     const [a, b] = ids as number[];
+    await pgs.balance("dead", ["main"], r.now(), 60_000);
     await pgs.claimDue("main", { now: r.now(), limit: 10, worker: "dead", leaseMs: 60_000 });
     await pgs.markOnWire([{ id: b as number }], {
       step: "lead",
@@ -382,6 +383,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       worker: "dead",
     });
     await pgs.releaseClaims("main", { workers: ["dead"] });
+    await pgs.releaseWorker("dead");
     r.settle();
     const { store, claims } = slowRecord(pgs);
     const dispatcher = new Dispatcher({
@@ -408,6 +410,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       [0, 1, 2].map((i) => onceLead(UPSERT, { email: `wm${i}@example.com` }, `k${i}`)),
       T0,
     );
+    await store.balance("w", ["main"], T0, 60_000);
     await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 60_000 });
     // Lead 2's lease ran out and another worker took it.
     await sql(url, "UPDATE leads SET claimed_by = 'other' WHERE id = $1", [ids[2]]);
@@ -452,6 +455,7 @@ describe("red team: pipelined rounds, wire marks and email search on PostgreSQL"
       ),
       T0,
     );
+    await store.balance("w", ["main"], T0, 60_000);
     await store.claimDue("main", { now: T0, limit: 100, worker: "w", leaseMs: 60_000 });
     let renewing = true;
     const renewals = (async () => {

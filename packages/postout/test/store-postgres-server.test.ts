@@ -139,7 +139,7 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
       name,
       baseUrl: "https://123-ABC-456.mktorest.com",
       clientId,
-      sealedSecret: "v1:aaaaaaaa:iv:body:tag",
+      secret: { sealed: "v1:aaaaaaaa:iv:body:tag", keyId: "aaaaaaaa" },
       callsPer20s: undefined,
       concurrency: undefined,
       dailyBudget: undefined,
@@ -170,6 +170,54 @@ describe("PostgreSQL store: what only a server brings (several processes, a serv
       assert.equal((await first.listCatalog()).length, 10);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("a catalog from before migration 005 keeps the key most of its secrets are sealed with", async () => {
+    const url = await cluster.createDatabase();
+    await (await PostgresStore.open(url)).close();
+    // Back to the schema before 005, with secrets sealed by two keys (one after a rotation
+    // that missed a secret sealed meanwhile).
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        "DROP TABLE catalog_key; DELETE FROM postout_migrations WHERE version = 5",
+      );
+      for (const [name, keyId, at] of [
+        ["a", "aaaaaaaa", T0],
+        ["b", "aaaaaaaa", T0],
+        ["c", "bbbbbbbb", T0 + 1],
+      ] as const) {
+        await client.query(
+          `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, created_at,
+             updated_at, version)
+           VALUES ($1, 'https://123-ABC-456.mktorest.com', 'id', $2, $3, $3,
+             nextval('destination_catalog_version_seq'))`,
+          [name, `v1:${keyId}:iv:body:tag`, at],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    const store = await PostgresStore.open(url);
+    try {
+      const entry = (name: string, keyId: string): NewCatalogEntry => ({
+        name,
+        baseUrl: "https://123-ABC-456.mktorest.com",
+        clientId: "id",
+        secret: { sealed: `v1:${keyId}:iv:body:tag`, keyId },
+        callsPer20s: undefined,
+        concurrency: undefined,
+        dailyBudget: undefined,
+        markerField: undefined,
+      });
+      assert.deepEqual(await store.addCatalogEntry(entry("d", "bbbbbbbb"), T0 + 2), {
+        catalogKey: "aaaaaaaa",
+      });
+      assert.ok("entry" in (await store.addCatalogEntry(entry("d", "aaaaaaaa"), T0 + 2)));
+    } finally {
+      await store.close();
     }
   });
 

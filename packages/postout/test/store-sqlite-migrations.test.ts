@@ -140,3 +140,46 @@ test("a test lead stored before migration 007 no longer stands for the real lead
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a catalog from before migration 010 keeps the key most of its secrets are sealed with", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "postout-migrate-"));
+  const path = join(dir, "postout.db");
+  try {
+    await new SqliteStore(path).close();
+    // Back to the schema before 010, with secrets sealed by two keys (one after a rotation
+    // that missed a secret sealed meanwhile).
+    const db = new Database(path);
+    db.exec("DROP TABLE catalog_key");
+    db.pragma("user_version = 9");
+    const insert = db.prepare(
+      `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, created_at,
+         updated_at, version) VALUES (?, 'https://123-ABC-456.mktorest.com', 'id', ?, ?, ?, ?)`,
+    );
+    insert.run("a", "v1:aaaaaaaa:iv:body:tag", T0, T0, 1);
+    insert.run("b", "v1:aaaaaaaa:iv:body:tag", T0, T0, 2);
+    insert.run("c", "v1:bbbbbbbb:iv:body:tag", T0, T0 + 1, 3);
+    db.close();
+
+    const store = new SqliteStore(path);
+    try {
+      const entry = (name: string, keyId: string) => ({
+        name,
+        baseUrl: "https://123-ABC-456.mktorest.com",
+        clientId: "id",
+        secret: { sealed: `v1:${keyId}:iv:body:tag`, keyId },
+        callsPer20s: undefined,
+        concurrency: undefined,
+        dailyBudget: undefined,
+        markerField: undefined,
+      });
+      assert.deepEqual(await store.addCatalogEntry(entry("d", "bbbbbbbb"), T0 + 2), {
+        catalogKey: "aaaaaaaa",
+      });
+      assert.ok("entry" in (await store.addCatalogEntry(entry("d", "aaaaaaaa"), T0 + 2)));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

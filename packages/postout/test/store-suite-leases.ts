@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
-import type { NewLead, Store } from "../src/store/store.ts";
+import { LeaseLostError, type NewLead, type Step, type Store } from "../src/store/store.ts";
 
 /**
  * Destination leases, part of the conformance suite (store-suite.ts runs it on every backend).
@@ -133,6 +133,49 @@ export function leaseSuite(
           [
             [ids[0], { step: "lead", at: T0 }],
             [ids[1], undefined],
+          ],
+        );
+      }));
+
+    it("a wire mark needs its worker to hold each lead's destination lease at the mark's time, all or none", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1, "d00"), lead(2, "d01"), lead(3, "d02")], T0);
+        const [l1, l2, l3] = ids as [number, number, number];
+        await store.heartbeat("a", T0, LEASE);
+        // a holds d00 and d01 until T0 + LEASE; d02's lease is nobody's. a claims all three.
+        assert.deepEqual(await store.balance("a", ["d00", "d01"], T0, LEASE), ["d00", "d01"]);
+        for (const d of ["d00", "d01", "d02"])
+          await store.claimDue(d, { now: T0, limit: 10, worker: "a", leaseMs: 300_000 });
+        const mark = (leadIds: readonly number[], step: Step, at: number) =>
+          store.markOnWire(
+            leadIds.map((id) => ({ id })),
+            { step, done: step === "lead" ? undefined : "lead", at, worker: "a" },
+          );
+        const lost = (error: unknown) => error instanceof LeaseLostError;
+        await mark([l1, l2], "lead", T0 + 1);
+        await assert.rejects(mark([l1, l3], "list", T0 + 2), lost, "no lease on d02");
+        await assert.rejects(mark([l2], "list", T0 + LEASE), lost, "the lease ends at T0 + LEASE");
+        // Renewed by a balance, it holds again; then b takes d01 once a lets it run out.
+        await store.balance("a", ["d00", "d01"], T0 + LEASE - 1, LEASE);
+        await mark([l2], "list", T0 + LEASE);
+        const later = T0 + 2 * LEASE;
+        await store.heartbeat("b", later, LEASE);
+        assert.deepEqual(await store.balance("b", ["d01"], later, LEASE), ["d01"]);
+        await assert.rejects(mark([l1], "list", later + 1), lost, "d00's lease ran out too");
+        // The refused marks left nothing: l1 and l3 as before them, l2 as its last accepted mark.
+        await store.releaseClaims("d00", { workers: ["a"] });
+        await store.releaseClaims("d02", { workers: ["a"] });
+        const back = [];
+        for (const d of ["d00", "d01", "d02"])
+          back.push(
+            ...(await store.claimDue(d, { now: later, limit: 10, worker: "b", leaseMs: 1 })),
+          );
+        assert.deepEqual(
+          back.map((l) => [l.id, l.onWire]),
+          [
+            [l1, { step: "lead", at: T0 + 1 }],
+            [l2, { step: "list", at: T0 + LEASE }],
+            [l3, undefined],
           ],
         );
       }));

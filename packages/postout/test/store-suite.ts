@@ -30,6 +30,9 @@ export function storeSuite(
   const SYNC: Route = { endpoint: "syncLeads", action: "createOrUpdate", lookupField: "email" };
   const PUSH: Route = { endpoint: "pushLeads", programName: "Webinar 2026", source: "ON24" };
   const T0 = Date.parse("2026-11-23T12:00:00Z");
+  /** A worker takes the lease of "main" (a wire mark needs it) for the whole test. */
+  const leaseMain = (store: Store, worker: string) =>
+    store.balance(worker, ["main"], T0, 24 * 3_600_000);
 
   const lead = (i: number, over: Partial<NewLead> = {}): NewLead => ({
     destination: "main",
@@ -371,6 +374,7 @@ export function storeSuite(
     it("gives back leads a dead worker left in sending; only those with a wire mark are uncertain", () =>
       withStore(async (store) => {
         await store.addLeads([lead(1), lead(2), lead(3)], T0);
+        await leaseMain(store, "dead");
         const dead = await store.claimDue("main", {
           now: T0,
           limit: 2,
@@ -827,6 +831,7 @@ export function storeSuite(
         const { ids } = await store.addLeads([lead(1)], T0);
         const id = ids[0] as number;
         await store.claimDue("main", { now: T0, limit: 1, worker: "dead", leaseMs: 60_000 });
+        await leaseMain(store, "dead");
         await store.markOnWire([{ id }], {
           step: "lead",
           done: undefined,
@@ -875,6 +880,7 @@ export function storeSuite(
       withStore(async (store) => {
         const { ids } = await store.addLeads([lead(1), lead(2)], T0);
         const [a, b] = ids as number[];
+        await leaseMain(store, "w1");
         await store.claimDue("main", { now: T0, limit: 1, worker: "w1", leaseMs: 60_000 });
         await store.claimDue("main", { now: T0, limit: 1, worker: "w2", leaseMs: 60_000 });
         await assert.rejects(
@@ -922,6 +928,7 @@ export function storeSuite(
           return back as ClaimedLead;
         };
         await store.claimDue("main", { now: T0, limit: 1, worker: "w", leaseMs: 60_000 });
+        await leaseMain(store, "w");
         await mark("lead", T0 + 1);
         await mark("lead", T0 + 5);
         assert.deepEqual((await claimBack()).onWire, { step: "lead", at: T0 + 1 });
@@ -942,6 +949,7 @@ export function storeSuite(
         const { ids } = await store.addLeads([lead(1), lead(2)], T0);
         const [a, b] = ids as number[];
         await store.claimDue("main", { now: T0, limit: 2, worker: "w", leaseMs: 60_000 });
+        await leaseMain(store, "w");
         for (const id of [a, b] as number[]) {
           await store.markOnWire([{ id }], { step: "lead", done: undefined, at: T0, worker: "w" });
         }

@@ -25,7 +25,10 @@ describe("wire marks written together (group commit) on a real SQLite store", ()
   const dir = mkdtempSync(join(tmpdir(), "postout-marks-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A store with `n` leads, the first `claimed` of them claimed by worker "w"; its markOnWire calls are counted. */
+  /**
+   * A store with `n` leads, the first `claimed` of them claimed by worker "w", which holds the
+   * destination's lease; its markOnWire calls are counted.
+   */
   async function setup(n: number, claimed: number) {
     const path = join(dir, `m${Math.random().toString(36).slice(2)}.db`);
     const store = new SqliteStore(path);
@@ -39,6 +42,7 @@ describe("wire marks written together (group commit) on a real SQLite store", ()
       })),
       T0,
     );
+    await store.balance("w", ["main"], T0 + 1, 60_000);
     await store.claimDue("main", { now: T0 + 1, limit: claimed, worker: "w", leaseMs: 60_000 });
     const writes: number[] = [];
     const counted = withMethods(store, {

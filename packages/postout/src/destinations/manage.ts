@@ -1,10 +1,10 @@
+import { notCatalogKeyError } from "../secrets/errors.ts";
 import type { KeySource } from "../secrets/key-source.ts";
 import type {
   CatalogChange,
   CatalogEntry,
   DestinationCatalog,
 } from "../store/destination-catalog.ts";
-import type { ReadModel } from "../store/store.ts";
 import {
   DestinationTakenError,
   HeldForAnotherInstanceError,
@@ -21,7 +21,7 @@ const UNTIL_CREATED_AGAIN = Number.MAX_SAFE_INTEGER;
 
 /** What changing the catalog needs: the store, the key, and the names it may not touch. */
 export interface CatalogAccess {
-  readonly catalog: DestinationCatalog & Pick<ReadModel, "countByStatus">;
+  readonly catalog: DestinationCatalog;
   readonly keys: KeySource;
   /** The destinations of the config file and environment: read-only here, their names taken. */
   readonly configNames: ReadonlySet<string>;
@@ -31,18 +31,21 @@ export interface CatalogAccess {
 /**
  * Creates a destination, its secret sealed. Re-creating a removed name for the same Marketo
  * instance makes its held leads due; for another instance it is refused while leads are held.
+ * A secret sealed with another key than the catalog's (this process still runs with a key a
+ * rotation retired) is refused with a SecretKeyError (`not-catalog-key`).
  */
 export async function createDestination(
   access: CatalogAccess,
   input: DestinationCreate,
 ): Promise<{ readonly entry: CatalogEntry; readonly resumed: number }> {
   if (access.configNames.has(input.name)) throw new DestinationTakenError(input.name, "config");
+  const secret = sealDestinationSecret(input.name, input.clientSecret, access.keys);
   const added = await access.catalog.addCatalogEntry(
     {
       name: input.name,
       baseUrl: input.baseUrl,
       clientId: input.clientId,
-      sealedSecret: sealDestinationSecret(input.name, input.clientSecret, access.keys),
+      secret,
       callsPer20s: input.callsPer20s,
       concurrency: input.concurrency,
       dailyBudget: input.dailyBudget,
@@ -52,36 +55,37 @@ export async function createDestination(
   );
   if ("taken" in added) throw new DestinationTakenError(input.name, "api");
   if ("heldFor" in added) throw new HeldForAnotherInstanceError(input.name, added.heldFor);
+  if ("catalogKey" in added) throw notCatalogKeyError(access.keys, secret.keyId, added.catalogKey);
   return added;
 }
 
-/** Changes a catalog destination; the secret is kept unless a new one is given. */
+/**
+ * Changes a catalog destination; the secret is kept unless a new one is given (refused, as by
+ * createDestination, when this process's key is not the catalog's). A move to another Marketo
+ * instance (base URL) while leads wait is refused with InstanceChangeError; the store counts them
+ * and changes in one transaction, so a lead stored between a count and the change cannot slip by.
+ */
 export async function editDestination(
   access: CatalogAccess,
   name: string,
   input: DestinationChange,
 ): Promise<CatalogEntry> {
   if (access.configNames.has(name)) throw new ReadOnlyDestinationError(name);
-  if (input.baseUrl !== undefined) {
-    const before = await storedDestination(access, name);
-    if (before.baseUrl !== input.baseUrl) {
-      const counts = await access.catalog.countByStatus({ destination: name });
-      const leads = counts.queued + counts.retrying + counts.sending + counts.paused;
-      if (leads > 0) throw new InstanceChangeError(name, { baseUrl: before.baseUrl, leads });
-    }
-  }
   const change: { -readonly [K in keyof CatalogChange]: CatalogChange[K] } = {};
   if (input.baseUrl !== undefined) change.baseUrl = input.baseUrl;
   if (input.clientId !== undefined) change.clientId = input.clientId;
   if (input.clientSecret !== undefined)
-    change.sealedSecret = sealDestinationSecret(name, input.clientSecret, access.keys);
+    change.secret = sealDestinationSecret(name, input.clientSecret, access.keys);
   if (input.callsPer20s !== undefined) change.callsPer20s = input.callsPer20s;
   if (input.concurrency !== undefined) change.concurrency = input.concurrency;
   if (input.dailyBudget !== undefined) change.dailyBudget = input.dailyBudget;
   if (input.markerField !== undefined) change.markerField = input.markerField;
-  const entry = await access.catalog.updateCatalogEntry(name, change, access.now());
-  if (!entry) throw unknown(name);
-  return entry;
+  const updated = await access.catalog.updateCatalogEntry(name, change, access.now());
+  if (!updated) throw unknown(name);
+  if ("waitingFor" in updated) throw new InstanceChangeError(name, updated.waitingFor);
+  if ("catalogKey" in updated)
+    throw notCatalogKeyError(access.keys, change.secret?.keyId ?? "", updated.catalogKey);
+  return updated.entry;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { DestinationConfig } from "../config.ts";
 import type { KeySource } from "../secrets/key-source.ts";
 import { openSecret, sealSecret } from "../secrets/secret-box.ts";
-import type { CatalogEntry } from "../store/destination-catalog.ts";
+import type { CatalogEntry, SealedSecret } from "../store/destination-catalog.ts";
 
 /**
  * What a destination's sealed secret is bound to (GCM's associated data): its name, so a sealed
@@ -11,9 +11,10 @@ export function secretContext(name: string): string {
   return `destination "${name}"`;
 }
 
-/** Seals a destination's client secret with the key in use. */
-export function sealDestinationSecret(name: string, secret: string, keys: KeySource): string {
-  return sealSecret(secret, secretContext(name), keys.current());
+/** Seals a destination's client secret with the key in use; the catalog is told which key. */
+export function sealDestinationSecret(name: string, secret: string, keys: KeySource): SealedSecret {
+  const key = keys.current();
+  return { sealed: sealSecret(secret, secretContext(name), key), keyId: key.id };
 }
 
 /** Opens a destination's sealed client secret; a SecretKeyError names the keys when it cannot. */

@@ -8,8 +8,16 @@ import { ConfigError } from "../config.ts";
  * - `no-key`: there is no key file where the sealed secrets need one.
  * - `wrong-key`: the secret was sealed with another key than any in use.
  * - `unreadable`: the sealed form is damaged, altered, or belongs to another destination.
+ * - `not-catalog-key`: this process seals with another key than the one the catalog's secrets are
+ *   sealed with (it still runs with the key a rotation retired): it may not seal any.
  */
-export type SecretKeyErrorCode = "bad-key" | "open-file" | "no-key" | "wrong-key" | "unreadable";
+export type SecretKeyErrorCode =
+  | "bad-key"
+  | "open-file"
+  | "no-key"
+  | "wrong-key"
+  | "unreadable"
+  | "not-catalog-key";
 
 /** A key or sealed-secret problem a person must fix: a configuration mistake (CLI exit 2). */
 export class SecretKeyError extends ConfigError {
@@ -20,6 +28,25 @@ export class SecretKeyError extends ConfigError {
     super(message);
     this.code = code;
   }
+}
+
+/**
+ * A secret this process sealed was refused by the catalog: its key (`used`, from `keys`) is not
+ * the catalog's (`catalogKey`). Nothing was stored; the message names keys, never a secret.
+ */
+export function notCatalogKeyError(
+  keys: { readonly kind: "env" | "file"; readonly where: string },
+  used: string,
+  catalogKey: string,
+): SecretKeyError {
+  const fix =
+    keys.kind === "env"
+      ? `after a key rotation every process must run with the new key: set ${keys.where} to key ${catalogKey} and restart this process`
+      : `a rotation of ${keys.where} may be finishing (try again in a moment), or this process reads another key file than the one the catalog was sealed with`;
+  return new SecretKeyError(
+    "not-catalog-key",
+    `the destination catalog's client secrets are sealed with key ${catalogKey}, but this process seals with key ${used} (${keys.where}); nothing was stored: ${fix}`,
+  );
 }
 
 /** True for a {@link SecretKeyError}, also across realms (checks `name`). */

@@ -74,19 +74,26 @@ async function rotateFile(
     throw error;
   }
   keys.promoteNext();
-  // A secret another process sealed with the old key while this one re-sealed (it read the key
-  // file before the rename): one more pass brings it under the new key.
+  // The catalog refuses a secret sealed with the old key once the re-seal committed, but a
+  // process of an earlier release does not ask it: one more pass brings such a secret under
+  // the new key.
   await catalog.resealCatalog(resealWith([old, next], next), now);
   return { resealed, from: fromId, to: next.id };
 }
 
-/** The reseal function: opens with any of `from` (by the id the sealed form names), seals with `to`. */
+/**
+ * The reseal (DestinationCatalog.resealCatalog): opens with any of `from` (by the id the sealed
+ * form names), seals with `to`, which becomes the catalog's key.
+ */
 function resealWith(from: readonly SecretKey[], to: SecretKey) {
   const byId = new Map([...from, to].map((k) => [k.id, k]));
-  return (name: string, sealed: string): string => {
-    if (sealedKeyId(sealed) === to.id) return sealed;
-    const inUse = (from[0] ?? to).id;
-    const secret = openSecret(sealed, secretContext(name), (id) => byId.get(id), inUse);
-    return sealSecret(secret, secretContext(name), to);
+  return {
+    keyId: to.id,
+    reseal: (name: string, sealed: string): string => {
+      if (sealedKeyId(sealed) === to.id) return sealed;
+      const inUse = (from[0] ?? to).id;
+      const secret = openSecret(sealed, secretContext(name), (id) => byId.get(id), inUse);
+      return sealSecret(secret, secretContext(name), to);
+    },
   };
 }

@@ -18,14 +18,24 @@ export interface CatalogEntry {
   readonly updatedAt: number;
 }
 
+/** A client secret as the catalog is given it: sealed, with the id of the key that sealed it. */
+export interface SealedSecret {
+  /** The sealed form (src/secrets/secret-box.ts): never the secret itself. */
+  readonly sealed: string;
+  /** The id of the key that sealed it: the catalog takes only secrets sealed with its key. */
+  readonly keyId: string;
+}
+
 /** The settings of a new entry (created and updated times are the store's). */
-export type NewCatalogEntry = Omit<CatalogEntry, "createdAt" | "updatedAt">;
+export type NewCatalogEntry = Omit<CatalogEntry, "createdAt" | "updatedAt" | "sealedSecret"> & {
+  readonly secret: SealedSecret;
+};
 
 /** What an edit changes; a field left out keeps its value, `null` clears an optional one. */
 export interface CatalogChange {
   readonly baseUrl?: string;
   readonly clientId?: string;
-  readonly sealedSecret?: string;
+  readonly secret?: SealedSecret;
   readonly callsPer20s?: number | null;
   readonly concurrency?: number | null;
   readonly dailyBudget?: number | null;
@@ -43,9 +53,22 @@ export type RemoveResult =
   | { readonly removed: false; readonly waiting: WaitingLeads; readonly total: number };
 
 /**
+ * A secret refused because it is not sealed with the catalog's key: `catalogKey` is the id of the
+ * key every secret of the catalog is sealed with (a process still on a key a rotation retired
+ * would seal one that no process can open once the old key is gone).
+ */
+export interface OtherKey {
+  readonly catalogKey: string;
+}
+
+/**
  * The destinations created at runtime. Entries are never deleted: a removed one is marked
  * removed, so its name can be taken again and the leads it held paused become sendable again.
  * Every change raises the catalog's version, which every process polls cheaply to see changes.
+ *
+ * The catalog keeps the id of the key its secrets are sealed with: set by a rotation (the
+ * reseal), or by the first secret given; an entry or an edit whose secret is sealed with another
+ * key is refused (OtherKey) and changes nothing.
  */
 export interface DestinationCatalog {
   /** The entries not removed, by name. */
@@ -59,6 +82,7 @@ export interface DestinationCatalog {
    * A removed name whose held leads belong to another Marketo instance (another base URL) is not
    * taken: `heldFor` names that instance and how many leads wait, and nothing changes, so no
    * lead meant for one customer's Marketo is sent to another's.
+   * A secret sealed with another key than the catalog's is refused: OtherKey, nothing changes.
    */
   addCatalogEntry(
     entry: NewCatalogEntry,
@@ -67,13 +91,25 @@ export interface DestinationCatalog {
     | { readonly entry: CatalogEntry; readonly resumed: number }
     | { readonly taken: true }
     | { readonly heldFor: { readonly baseUrl: string; readonly leads: number } }
+    | OtherKey
   >;
-  /** Changes an entry; `undefined` when there is none of that name. */
+  /**
+   * Changes an entry, in one transaction with its checks; `undefined` when there is none of that
+   * name. A new base URL while leads of the destination wait (queued, retrying, sending, paused)
+   * is refused: `waitingFor` names the instance they were accepted for and how many wait (an
+   * intake committing meanwhile is counted, or comes after the change). A new secret sealed with
+   * another key than the catalog's is refused: OtherKey. A refusal changes nothing.
+   */
   updateCatalogEntry(
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<CatalogEntry | undefined>;
+  ): Promise<
+    | { readonly entry: CatalogEntry }
+    | { readonly waitingFor: { readonly baseUrl: string; readonly leads: number } }
+    | OtherKey
+    | undefined
+  >;
   /**
    * Removes an entry in one transaction. With leads waiting (queued, retrying, sending, paused),
    * `refuse` changes nothing and counts them; `hold` pauses them until `hold.until` (a pause with
@@ -91,12 +127,16 @@ export interface DestinationCatalog {
   /** A number that grows at every change of the catalog: cheap to read once a second. */
   catalogVersion(): Promise<number>;
   /**
-   * Re-seals every entry's secret, removed ones too, in one transaction (key rotation).
-   * `reseal` gets an entry's name and sealed secret and returns the new sealed form; an
-   * exception from it rolls everything back. Resolves to how many were re-sealed.
+   * Re-seals every entry's secret, removed ones too, with the key `to.keyId`, and makes it the
+   * catalog's key, in one transaction (key rotation). `to.reseal` gets an entry's name and
+   * sealed secret and returns the new sealed form; an exception from it rolls everything back.
+   * Resolves to how many were re-sealed.
    */
   resealCatalog(
-    reseal: (name: string, sealedSecret: string) => string,
+    to: {
+      readonly keyId: string;
+      readonly reseal: (name: string, sealedSecret: string) => string;
+    },
     now: number,
   ): Promise<number>;
 }

@@ -31,6 +31,11 @@ export interface DestinationLeases {
   /** Gives up every lease of the worker and forgets it (a stop): others take them at once. */
   releaseWorker(worker: string): Promise<void>;
   /**
+   * The workers holding a lease on any of `destinations`, expired or not: a process started
+   * again finds those of its host that died (kill -9) and gives their leases up at once.
+   */
+  leaseOwners(destinations: readonly string[]): Promise<string[]>;
+  /**
    * Of `destinations`, those with leads waiting (queued, retrying or paused), each with the
    * earliest time one is due. One query however many destinations: the scheduler's idle cost.
    */

@@ -271,7 +271,8 @@ export interface DeliveryQueue extends DestinationLeases, DestinationCatalog {
    * Notes durably, before a call leaves, that it may put these leads' `step` into Marketo
    * (the wire mark; the first call of a step keeps its time). `done` is the step before, now
    * confirmed, and `marketoId` the lead's id once known. Throws LeaseLostError, and nothing
-   * is marked, when a lead is no longer claimed by `worker`: the call must not be sent.
+   * is marked, when a lead is no longer claimed by `worker`, or when `worker` does not hold its
+   * destination's lease (DestinationLeases) unexpired at `at`: the call must not be sent.
    */
   markOnWire(
     leads: readonly { readonly id: number; readonly marketoId?: number }[],
@@ -384,7 +385,10 @@ export interface Store extends DeliveryQueue, ReadModel {
   close(): Promise<void>;
 }
 
-/** A lead's claim passed to another worker (its lease ran out): this worker must not send it. */
+/**
+ * A lead's claim, or its destination's lease, passed to another worker (or ran out): this worker
+ * must not send it.
+ */
 export class LeaseLostError extends Error {
   override readonly name = "LeaseLostError";
   readonly leadIds: readonly number[];

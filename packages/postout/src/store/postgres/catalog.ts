@@ -2,7 +2,9 @@ import type {
   CatalogChange,
   CatalogEntry,
   NewCatalogEntry,
+  OtherKey,
   RemoveResult,
+  SealedSecret,
   WaitingLeads,
 } from "../destination-catalog.ts";
 import type { Database, Query } from "./database.ts";
@@ -46,6 +48,20 @@ function toCatalogEntry(r: CatalogRecord): CatalogEntry {
   };
 }
 
+/**
+ * Inside a catalog transaction: OtherKey when `secret` is not sealed with the catalog's key
+ * (the catalog takes its key when it has none yet), else `undefined`.
+ */
+async function otherKey(
+  query: Query,
+  secret: SealedSecret,
+  now: number,
+): Promise<OtherKey | undefined> {
+  const { rows } = await query<{ key_id: string }>(SQL.CATALOG_KEY, [text(secret.keyId), ms(now)]);
+  const catalogKey = rows[0]?.key_id;
+  return catalogKey === undefined || catalogKey === secret.keyId ? undefined : { catalogKey };
+}
+
 /** Runs `work` in one transaction holding the catalog's lock. */
 function locked<T>(db: Database, work: (query: Query) => Promise<T>): Promise<T> {
   return db.transaction(
@@ -78,6 +94,7 @@ export function addCatalogEntry(
   | { entry: CatalogEntry; resumed: number }
   | { taken: true }
   | { heldFor: { baseUrl: string; leads: number } }
+  | OtherKey
 > {
   const name = text(entry.name);
   const at = ms(now);
@@ -93,11 +110,14 @@ export function addCatalogEntry(
       const leads = held.rows[0]?.n ?? 0;
       if (leads > 0) return { heldFor: { baseUrl: row.base_url, leads } };
     }
+    // Last: a refusal above changes nothing, not even the catalog's first key.
+    const other = await otherKey(query, entry.secret, now);
+    if (other) return other;
     const added = await query<CatalogRecord>(SQL.ADD_CATALOG_ENTRY, [
       name,
       text(entry.baseUrl),
       text(entry.clientId),
-      text(entry.sealedSecret),
+      text(entry.secret.sealed),
       entry.callsPer20s ?? null,
       entry.concurrency ?? null,
       entry.dailyBudget ?? null,
@@ -119,14 +139,33 @@ export function updateCatalogEntry(
   name: string,
   change: CatalogChange,
   now: number,
-): Promise<CatalogEntry | undefined> {
+): Promise<
+  | { entry: CatalogEntry }
+  | { waitingFor: { baseUrl: string; leads: number } }
+  | OtherKey
+  | undefined
+> {
   const given = (v: unknown) => v !== undefined;
+  const key = text(name);
   return locked(db, async (query) => {
+    if (change.baseUrl !== undefined || change.secret) {
+      const before = (await query<CatalogRecord>(SQL.GET_CATALOG_ENTRY, [key])).rows[0];
+      // An unknown name changes nothing, not even the catalog's first key.
+      if (!before) return undefined;
+      if (change.baseUrl !== undefined && text(change.baseUrl) !== before.base_url) {
+        await query(SQL.LOCK_LEADS_WRITES);
+        const counts = await query<{ n: number }>(SQL.WAITING_LEADS, [key]);
+        const leads = counts.rows.reduce((sum, c) => sum + Number(c.n), 0);
+        if (leads > 0) return { waitingFor: { baseUrl: before.base_url, leads } };
+      }
+      const other = change.secret && (await otherKey(query, change.secret, now));
+      if (other) return other;
+    }
     const { rows } = await query<CatalogRecord>(SQL.UPDATE_CATALOG_ENTRY, [
-      text(name),
+      key,
       text(change.baseUrl),
       text(change.clientId),
-      text(change.sealedSecret),
+      text(change.secret?.sealed),
       given(change.callsPer20s),
       change.callsPer20s ?? null,
       given(change.concurrency),
@@ -137,7 +176,7 @@ export function updateCatalogEntry(
       text(change.markerField),
       ms(now),
     ]);
-    return rows[0] && toCatalogEntry(rows[0]);
+    return rows[0] && { entry: toCatalogEntry(rows[0]) };
   });
 }
 
@@ -174,15 +213,16 @@ export async function catalogVersion(db: Database): Promise<number> {
 
 export function resealCatalog(
   db: Database,
-  reseal: (name: string, sealedSecret: string) => string,
+  to: { readonly keyId: string; readonly reseal: (name: string, sealedSecret: string) => string },
   now: number,
 ): Promise<number> {
   return locked(db, async (query) => {
     const { rows } = await query<{ name: string; sealed_secret: string }>(SQL.CATALOG_SECRETS);
     // An exception from `reseal` is thrown before any update: the transaction rolls back.
-    const sealed = rows.map((r) => text(reseal(r.name, r.sealed_secret)));
+    const sealed = rows.map((r) => text(to.reseal(r.name, r.sealed_secret)));
     if (rows.length > 0)
       await query(SQL.RESEAL_CATALOG, [rows.map((r) => r.name), sealed, ms(now)]);
+    await query(SQL.SET_CATALOG_KEY, [text(to.keyId), ms(now)]);
     return rows.length;
   });
 }

@@ -83,6 +83,16 @@ export async function releaseWorker(db: Database, worker: string): Promise<void>
   await db.write(SQL.RELEASE_WORKER, [text(worker)]);
 }
 
+export async function leaseOwners(
+  db: Database,
+  destinations: readonly string[],
+): Promise<string[]> {
+  const { rows } = await db.read<{ owner: string }>(SQL.LEASE_OWNERS, [
+    destinations.map((d) => text(d)),
+  ]);
+  return rows.map((r) => r.owner);
+}
+
 export async function dueDestinations(
   db: Database,
   destinations: readonly string[],

@@ -678,7 +678,7 @@ export class PostgresStore implements Store {
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<CatalogEntry | undefined> {
+  ): ReturnType<typeof catalog.updateCatalogEntry> {
     return catalog.updateCatalogEntry(this.#db, name, change, now);
   }
 
@@ -694,10 +694,10 @@ export class PostgresStore implements Store {
   }
 
   resealCatalog(
-    reseal: (name: string, sealedSecret: string) => string,
+    to: { readonly keyId: string; readonly reseal: (name: string, sealedSecret: string) => string },
     now: number,
   ): Promise<number> {
-    return catalog.resealCatalog(this.#db, reseal, now);
+    return catalog.resealCatalog(this.#db, to, now);
   }
 
   // Destination leases (DestinationLeases, migration 002): see leases.ts.
@@ -718,6 +718,10 @@ export class PostgresStore implements Store {
 
   releaseWorker(worker: string): Promise<void> {
     return leases.releaseWorker(this.#db, worker);
+  }
+
+  leaseOwners(destinations: readonly string[]): Promise<string[]> {
+    return leases.leaseOwners(this.#db, destinations);
   }
 
   dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {

@@ -127,13 +127,21 @@ export const RENEW_LEASES =
   "UPDATE leads SET lease_until = $2 WHERE status = 'sending' AND claimed_by = $1";
 
 /**
- * The wire mark on leads $4 (with their Marketo ids $5), all or none: only when worker $6 still
- * holds the claim of every one (locked first), else nothing changes and no row is answered. One
- * statement, so one round trip and one commit a call. The first call of a step keeps its time:
- * a create is looked for from the earliest call that may have made it.
+ * The wire mark on leads $4 (with their Marketo ids $5) at time $2, all or none: only when worker
+ * $6 still holds the claim of every one (locked first) and the lease of its destination unexpired
+ * at $2, else nothing changes and no row is answered. The lease is the fence: a worker paused past
+ * it (GC, SIGSTOP) must not put a call on the wire that the lease's new owner may be making. One
+ * statement, so one round trip and one commit a call; the lease is one primary-key probe per lead.
+ * The first call of a step keeps its time: a create is looked for from the earliest call that may
+ * have made it.
  */
 export const MARK_ON_WIRE = `WITH v AS (SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS v (id, marketo_id)),
-held AS (SELECT id FROM leads WHERE ${heldBy("$4", "$6")} FOR UPDATE),
+held AS (
+  SELECT id FROM leads l
+  WHERE ${heldBy("$4", "$6")}
+    AND EXISTS (SELECT 1 FROM destination_leases d
+      WHERE d.destination = l.destination AND d.owner = $6::text AND d.expires_at > $2::bigint)
+  FOR UPDATE OF l),
 whole AS (SELECT count(*) = (SELECT count(DISTINCT id) FROM v) AS ok FROM held)
 UPDATE leads l SET
   wire_at = CASE WHEN l.wire_step IS NOT DISTINCT FROM $1::text THEN coalesce(l.wire_at, $2::bigint) ELSE $2::bigint END,
@@ -439,6 +447,14 @@ export const UPDATE_CATALOG_ENTRY = `UPDATE destination_catalog SET
 WHERE name = $1 AND removed_at IS NULL
 RETURNING *`;
 
+/**
+ * Taken by an edit that moves a destination to another Marketo instance, before it counts the
+ * leads waiting (WAITING_LEADS): an intake in flight commits first and is counted, one that
+ * starts later waits for the edit's commit. Every write of leads waits for those milliseconds;
+ * moving a destination is a person's rare act.
+ */
+export const LOCK_LEADS_WRITES = "LOCK TABLE leads IN SHARE MODE";
+
 /** The leads a removal must not drop, counted by status. */
 export const WAITING_LEADS = `SELECT status, count(*) AS n FROM leads
 WHERE destination = $1 AND status IN ('queued', 'retrying', 'sending', 'paused')
@@ -463,6 +479,23 @@ export const CATALOG_VERSION =
 /** Every entry's secret, removed ones too, in name order (key rotation). */
 export const CATALOG_SECRETS = `SELECT name, sealed_secret FROM destination_catalog
 ORDER BY name COLLATE "C"`;
+
+/**
+ * The id of the key the catalog's secrets are sealed with (migration 005), taking $1 (at $2)
+ * when it has none yet: the key of the first secret given. One row, whichever it is.
+ */
+export const CATALOG_KEY = `WITH adopted AS (
+  INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, $1, $2)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING key_id
+)
+SELECT key_id FROM adopted
+UNION ALL
+SELECT key_id FROM catalog_key WHERE id = 1`;
+
+/** The catalog's key is now $1 (a rotation's reseal), at $2. */
+export const SET_CATALOG_KEY = `INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, $1, $2)
+ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at`;
 
 /** New sealed secrets, one per name, each a change with its own version. $3: now. */
 export const RESEAL_CATALOG = `UPDATE destination_catalog c SET sealed_secret = v.sealed_secret,
@@ -548,6 +581,10 @@ export const RELEASE_WORKER = `WITH released AS (
     SELECT destination FROM destination_leases WHERE owner = $1 ORDER BY destination FOR UPDATE)
 )
 DELETE FROM workers WHERE id = $1`;
+
+/** The workers holding a lease on any of $1 (names). */
+export const LEASE_OWNERS = `SELECT DISTINCT owner FROM destination_leases
+WHERE destination = ANY ($1::text[])`;
 
 /**
  * Of $1 (names), those with leads waiting (queued, retrying or paused) and the earliest time

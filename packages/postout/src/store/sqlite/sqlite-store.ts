@@ -7,7 +7,9 @@ import type {
   CatalogChange,
   CatalogEntry,
   NewCatalogEntry,
+  OtherKey,
   RemoveResult,
+  SealedSecret,
   WaitingLeads,
 } from "../destination-catalog.ts";
 import type { DueDestination } from "../destination-leases.ts";
@@ -124,7 +126,7 @@ function catalogParams(e: NewCatalogEntry) {
     name: e.name,
     baseUrl: e.baseUrl,
     clientId: e.clientId,
-    sealedSecret: e.sealedSecret,
+    sealedSecret: e.secret.sealed,
     callsPer20s: e.callsPer20s ?? null,
     concurrency: e.concurrency ?? null,
     dailyBudget: e.dailyBudget ?? null,
@@ -553,26 +555,27 @@ export class SqliteStore implements Store {
     mark: { step: Step; done: Step | undefined; at: number; worker: string },
   ): Promise<void> {
     // The first call of a step keeps its time: a create is looked for from the earliest call
-    // that may have made it.
+    // that may have made it. Only a lead the worker claims, on a destination whose lease it holds
+    // at the mark's time (the fence: a worker paused past its lease must not send).
     const update = this.#db.prepare(
       `UPDATE leads SET
-         wire_at = CASE WHEN wire_step IS ? THEN coalesce(wire_at, ?) ELSE ? END,
-         wire_step = ?, done_step = ?, marketo_id = coalesce(?, marketo_id)
-       WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+         wire_at = CASE WHEN wire_step IS @step THEN coalesce(wire_at, @at) ELSE @at END,
+         wire_step = @step, done_step = @done, marketo_id = coalesce(@marketoId, marketo_id)
+       WHERE id = @id AND status = 'sending' AND claimed_by = @worker
+         AND EXISTS (SELECT 1 FROM destination_leases d
+           WHERE d.destination = leads.destination AND d.owner = @worker AND d.expires_at > @at)`,
     );
     this.#db.transaction(() => {
       const lost: number[] = [];
       for (const lead of leads) {
-        const { changes } = update.run(
-          mark.step,
-          mark.at,
-          mark.at,
-          mark.step,
-          mark.done ?? null,
-          lead.marketoId ?? null,
-          lead.id,
-          mark.worker,
-        );
+        const { changes } = update.run({
+          step: mark.step,
+          at: mark.at,
+          done: mark.done ?? null,
+          marketoId: lead.marketoId ?? null,
+          id: lead.id,
+          worker: mark.worker,
+        });
         if (changes === 0) lost.push(lead.id);
       }
       // Thrown inside the transaction: it rolls back, so no lead is marked for a call not sent.
@@ -1141,6 +1144,16 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async leaseOwners(destinations: readonly string[]): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `SELECT DISTINCT owner FROM destination_leases
+         WHERE destination IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck()
+      .all(JSON.stringify(destinations)) as string[];
+  }
+
   async dueDestinations(destinations: readonly string[]): Promise<DueDestination[]> {
     // One index seek per destination (leads_due, leads_paused), not a scan of all waiting leads.
     const rows = this.#db
@@ -1181,6 +1194,7 @@ export class SqliteStore implements Store {
     | { entry: CatalogEntry; resumed: number }
     | { taken: true }
     | { heldFor: { baseUrl: string; leads: number } }
+    | OtherKey
   > {
     return this.#write(() =>
       this.#db
@@ -1196,6 +1210,9 @@ export class SqliteStore implements Store {
               .get(entry.name) as number;
             if (leads > 0) return { heldFor: { baseUrl: before.base_url, leads } };
           }
+          // Last: a refusal above changes nothing, not even the catalog's first key.
+          const other = this.#otherKey(entry.secret, now);
+          if (other) return other;
           this.#db
             .prepare(
               `INSERT INTO destination_catalog (name, base_url, client_id, sealed_secret, calls_per_20s,
@@ -1235,11 +1252,33 @@ export class SqliteStore implements Store {
     name: string,
     change: CatalogChange,
     now: number,
-  ): Promise<CatalogEntry | undefined> {
+  ): Promise<
+    | { entry: CatalogEntry }
+    | { waitingFor: { baseUrl: string; leads: number } }
+    | OtherKey
+    | undefined
+  > {
     const keep = (v: unknown) => (v === undefined ? 0 : 1);
     return this.#write(() =>
       this.#db
         .transaction(() => {
+          if (change.baseUrl !== undefined || change.secret) {
+            const before = this.#catalogRow(name);
+            // An unknown name changes nothing, not even the catalog's first key.
+            if (!before) return undefined;
+            if (change.baseUrl !== undefined && change.baseUrl !== before.baseUrl) {
+              const leads = this.#db
+                .prepare(
+                  `SELECT count(*) FROM leads
+                   WHERE destination = ? AND status IN ('queued', 'retrying', 'sending', 'paused')`,
+                )
+                .pluck()
+                .get(name) as number;
+              if (leads > 0) return { waitingFor: { baseUrl: before.baseUrl, leads } };
+            }
+            const other = change.secret && this.#otherKey(change.secret, now);
+            if (other) return other;
+          }
           const { changes } = this.#db
             .prepare(
               `UPDATE destination_catalog SET
@@ -1258,7 +1297,7 @@ export class SqliteStore implements Store {
               now,
               baseUrl: change.baseUrl ?? null,
               clientId: change.clientId ?? null,
-              sealedSecret: change.sealedSecret ?? null,
+              sealedSecret: change.secret?.sealed ?? null,
               setCalls: keep(change.callsPer20s),
               callsPer20s: change.callsPer20s ?? null,
               setConcurrency: keep(change.concurrency),
@@ -1268,7 +1307,8 @@ export class SqliteStore implements Store {
               setMarker: keep(change.markerField),
               markerField: change.markerField ?? null,
             });
-          return changes === 0 ? undefined : this.#catalogRow(name);
+          const entry = changes === 0 ? undefined : this.#catalogRow(name);
+          return entry && { entry };
         })
         .immediate(),
     );
@@ -1336,7 +1376,7 @@ export class SqliteStore implements Store {
   }
 
   async resealCatalog(
-    reseal: (name: string, sealedSecret: string) => string,
+    to: { readonly keyId: string; readonly reseal: (name: string, sealedSecret: string) => string },
     now: number,
   ): Promise<number> {
     return this.#write(() =>
@@ -1349,11 +1389,32 @@ export class SqliteStore implements Store {
             `UPDATE destination_catalog SET sealed_secret = ?, updated_at = ?, version = ${NEXT_VERSION}
              WHERE name = ?`,
           );
-          for (const row of rows) update.run(reseal(row.name, row.sealed_secret), now, row.name);
+          for (const row of rows) update.run(to.reseal(row.name, row.sealed_secret), now, row.name);
+          this.#db
+            .prepare(
+              `INSERT INTO catalog_key (id, key_id, updated_at) VALUES (1, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at`,
+            )
+            .run(to.keyId, now);
           return rows.length;
         })
         .immediate(),
     );
+  }
+
+  /**
+   * Inside a catalog transaction: OtherKey when `secret` is not sealed with the catalog's key
+   * (migration 010; the catalog takes its key when it has none yet), else `undefined`.
+   */
+  #otherKey(secret: SealedSecret, now: number): OtherKey | undefined {
+    this.#db
+      .prepare("INSERT OR IGNORE INTO catalog_key (id, key_id, updated_at) VALUES (1, ?, ?)")
+      .run(secret.keyId, now);
+    const catalogKey = this.#db
+      .prepare("SELECT key_id FROM catalog_key WHERE id = 1")
+      .pluck()
+      .get() as string;
+    return catalogKey === secret.keyId ? undefined : { catalogKey };
   }
 
   /** An entry not removed (inside the catalog's transactions). */
