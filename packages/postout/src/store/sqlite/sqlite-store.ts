@@ -476,7 +476,14 @@ export class SqliteStore implements Store {
     destination: string,
     options: { now: number; limit: number; worker: string; leaseMs: number },
   ): Promise<ClaimedLead[]> {
-    // One immediate transaction: no other writer can claim the same rows in between.
+    return this.#claimDue(destination, options);
+  }
+
+  /** One destination's claim: one statement, so no other writer claims the same rows in between. */
+  #claimDue(
+    destination: string,
+    options: { now: number; limit: number; worker: string; leaseMs: number },
+  ): ClaimedLead[] {
     const rows = this.#db
       .prepare(
         `UPDATE leads SET status = 'sending', claimed_by = ?, lease_until = ?, updated_at = ?
@@ -537,11 +544,16 @@ export class SqliteStore implements Store {
   ): Promise<ClaimedLead[][]> {
     if (new Set(requests.map((r) => r.destination)).size !== requests.length)
       throw new RangeError("claimDueMany: each destination at most once");
-    // One process writes a SQLite file: each claim is as cheap alone.
-    const claimed: ClaimedLead[][] = [];
-    for (const { destination, limit } of requests)
-      claimed.push(await this.claimDue(destination, { ...options, limit }));
-    return claimed;
+    // One transaction, all or none: a claim that fails after another destination's committed
+    // would leave that destination's leads sending, handed to no round (its caller is told the
+    // claim failed), their lease renewed by the worker's other rounds until the process ends.
+    return this.#db
+      .transaction(() =>
+        requests.map(({ destination, limit }) =>
+          this.#claimDue(destination, { ...options, limit }),
+        ),
+      )
+      .immediate();
   }
 
   async renewLeases(worker: string, leaseUntil: number): Promise<void> {
