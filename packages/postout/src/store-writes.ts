@@ -66,12 +66,16 @@ export class StoreWrites {
       unique: (c) => c.destination,
     });
     this.#marks = new GroupWrites({
-      // The earliest time of the group: a create is looked for from the first call that may have made it.
+      // The latest time of the group. The fence checks the lease at the mark's time, so each call
+      // must be checked at its own time or later: an earlier call's time would let out a call whose
+      // lease ran out in between. No call of the group leaves before this write commits, after
+      // every one's time, so verification still looks for a create from before the call (less
+      // verify.skewMs), and a step already marked keeps its first time.
       together: async (marks) => {
         const first = marks[0]?.mark as Mark;
         await store.markOnWire(
           marks.flatMap((m) => m.leads),
-          { ...first, at: Math.min(...marks.map((m) => m.mark.at)) },
+          { ...first, at: Math.max(...marks.map((m) => m.mark.at)) },
         );
         return marks.map(() => undefined);
       },

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import type { Route } from "../src/route.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
-import type { NewLead } from "../src/store/store.ts";
+import { LeaseLostError, type NewLead } from "../src/store/store.ts";
 import { StoreWrites } from "../src/store-writes.ts";
 import { withMethods } from "./store-override.ts";
 
@@ -71,6 +71,35 @@ describe("red team: claims of several destinations written together (SQLite)", (
       ) as { id: number }[]
     ).map((r) => r.id);
     assert.deepEqual(sending, handed);
+    await store.close();
+  });
+});
+
+describe("red team: wire marks of several destinations written together (SQLite)", () => {
+  it("a mark merged with an earlier one is still fenced at its own time: a lease that ran out before it refuses the call", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    const { ids } = await store.addLeads([lead("m1", "main"), lead("o1", "other")], T0);
+    const [main, other] = ids as [number, number];
+    // w holds both leases until T0 + 10 s, then renews main only: other's lease ends at T0 + 10 s.
+    await store.balance("w", ["main", "other"], T0, 10_000);
+    await store.balance("w", ["main"], T0 + 9_000, 10_000);
+    for (const d of ["main", "other"])
+      await store.claimDue(d, { now: T0 + 1, limit: 10, worker: "w", leaseMs: 300_000 });
+    const mark = (at: number) => ({ step: "lead" as const, done: undefined, at, worker: "w" });
+    // Alone, other's call at T0 + 20 s is refused: w no longer holds other's lease then.
+    const alone = new StoreWrites(store);
+    await assert.rejects(alone.mark([{ id: other }], mark(T0 + 20_000)), LeaseLostError);
+    // The same call, asked in the same turn as a call of main made at T0 + 5 s (both waited
+    // behind a slow write), must be refused all the same.
+    const writes = new StoreWrites(store);
+    const [m, o] = await Promise.allSettled([
+      writes.mark([{ id: main }], mark(T0 + 5_000)),
+      writes.mark([{ id: other }], mark(T0 + 20_000)),
+    ]);
+    assert.equal(m.status, "fulfilled");
+    assert.equal(o.status, "rejected", "other's call would leave with its lease run out");
+    assert.ok((o as PromiseRejectedResult).reason instanceof LeaseLostError);
     await store.close();
   });
 });

@@ -66,11 +66,11 @@ describe("wire marks written together (group commit) on a real SQLite store", ()
   }
   const mark = (at: number) => ({ step: "lead" as const, done: undefined, at, worker: "w" });
 
-  it("marks asked for together go to the store in one write, each with the earliest time", async () => {
+  it("marks asked for together go to the store in one write, each with the latest time (the fence holds at every call's own time)", async () => {
     const { marks, ids, writes, wire } = await setup(3, 3);
     await Promise.all(ids.map((id, i) => marks.mark([{ id }], mark(T0 + 10 + i))));
     assert.deepEqual(writes, [3]);
-    for (const id of ids) assert.deepEqual(wire(id), { step: "lead", at: T0 + 10 });
+    for (const id of ids) assert.deepEqual(wire(id), { step: "lead", at: T0 + 12 });
   });
 
   it("a lead no longer held fails its own call only: the others are marked and may leave", async () => {
