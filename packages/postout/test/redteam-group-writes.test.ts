@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import pg from "pg";
 import type { Route } from "../src/route.ts";
+import { PostgresStore } from "../src/store/postgres/postgres-store.ts";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 import { LeaseLostError, type NewLead } from "../src/store/store.ts";
 import { StoreWrites } from "../src/store-writes.ts";
+import { type PostgresCluster, startCluster } from "./postgres-cluster.ts";
 import { withMethods } from "./store-override.ts";
 
 // Red team of the group commit (GroupWrites, StoreWrites): where merging requests of several
@@ -134,6 +137,113 @@ describe("red team: a write that does not settle (SQLite)", () => {
     release();
     await Promise.all([stuck, next]);
     await store.close();
+    assert.equal(outcome, "stored");
+  });
+});
+
+describe("red team: group commit on PostgreSQL", () => {
+  let cluster: PostgresCluster | undefined;
+  const opened: PostgresStore[] = [];
+  before(async () => {
+    cluster = await startCluster();
+  });
+  after(async () => {
+    for (const s of opened) await s.close().catch(() => {});
+    cluster?.destroy();
+  });
+  async function pgStore() {
+    if (!cluster) throw new Error("the PostgreSQL cluster did not start");
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    opened.push(store);
+    return { store, url };
+  }
+  async function sql(url: string, text: string, values: unknown[] = []) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it("a merged claim refused for one destination claims nothing of the others (one statement)", async () => {
+    const { store, url } = await pgStore();
+    await store.addLeads(
+      [lead("a1", "a"), lead("a2", "a"), lead("a3", "a"), lead("b1", "b"), lead("b2", "b")],
+      T0,
+    );
+    await sql(
+      url,
+      `CREATE FUNCTION refuse_b() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'b refused'; END $$;
+       CREATE TRIGGER refuse_b BEFORE UPDATE ON leads FOR EACH ROW
+       WHEN (NEW.destination = 'b' AND NEW.status = 'sending') EXECUTE FUNCTION refuse_b();`,
+    );
+    const writes = new StoreWrites(store);
+    const options = { now: T0 + 1, limit: 2, worker: "w", leaseMs: 300_000 };
+    const [a, b] = await Promise.allSettled([
+      writes.claim("a", options),
+      writes.claim("b", options),
+    ]);
+    assert.equal(b.status, "rejected");
+    assert.equal(a.status, "fulfilled");
+    const handed = (a as PromiseFulfilledResult<{ id: number }[]>).value.map((l) => l.id).sort();
+    const sending = (
+      await sql(
+        url,
+        "SELECT id FROM leads WHERE destination = 'a' AND status = 'sending' ORDER BY id",
+      )
+    ).map((r) => Number(r.id));
+    assert.deepEqual(sending, handed);
+    assert.equal(handed.length, 2);
+  });
+
+  it("a mark merged with an earlier one is fenced at its own time on PostgreSQL too", async () => {
+    const { store } = await pgStore();
+    const { ids } = await store.addLeads([lead("m1", "main"), lead("o1", "other")], T0);
+    const [main, other] = ids as [number, number];
+    await store.balance("w", ["main", "other"], T0, 10_000);
+    await store.balance("w", ["main"], T0 + 9_000, 10_000);
+    for (const d of ["main", "other"])
+      await store.claimDue(d, { now: T0 + 1, limit: 10, worker: "w", leaseMs: 300_000 });
+    const mark = (at: number) => ({ step: "lead" as const, done: undefined, at, worker: "w" });
+    const writes = new StoreWrites(store);
+    const [m, o] = await Promise.allSettled([
+      writes.mark([{ id: main }], mark(T0 + 5_000)),
+      writes.mark([{ id: other }], mark(T0 + 20_000)),
+    ]);
+    assert.equal(m.status, "fulfilled");
+    assert.equal(o.status, "rejected", "other's call would leave with its lease run out");
+    assert.ok((o as PromiseRejectedResult).reason instanceof LeaseLostError);
+  });
+
+  it("an intake that waits on one destination's lock does not hold up another destination's intake", {
+    todo: "one intake statement waiting on a lock (here a destination row another transaction holds) holds up every intake of the process: GroupWrites starts the next write only when the one in flight settles. Close it with several writes in flight, or a bound after which later requests go in a fresh write",
+  }, async () => {
+    const { store, url } = await pgStore();
+    // Destination a is paused: intake of a reads its pause FOR SHARE (ADD_LEADS).
+    await store.setDestinationPause(
+      "a",
+      { until: T0 + 3_600_000, code: "607", reason: "daily quota" },
+      T0,
+    );
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("SELECT 1 FROM destinations WHERE name = 'a' FOR UPDATE");
+    const writes = new StoreWrites(store);
+    const stuck = writes.add([lead("x1", "a")], T0 + 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = writes.add([lead("y1", "b")], T0 + 2);
+    const outcome = await Promise.race([
+      next.then(() => "stored"),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting after 2 s"), 2000)),
+    ]);
+    await locker.query("ROLLBACK");
+    await locker.end();
+    await Promise.all([stuck, next]);
     assert.equal(outcome, "stored");
   });
 });
