@@ -195,6 +195,7 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     { args: ["report", "--since", "yesterday"], stderr: /not an ISO 8601 time/ },
     { args: ["repost"], stderr: /name the leads to repost/ },
     { args: ["repost", "abc"], stderr: /'abc' is not a lead id/ },
+    { args: ["repost", "999", "1"], stderr: /no lead 999:/ },
     { args: ["test-integration"], stderr: /give the test lead with --lead/ },
     {
       args: ["post", "leads.csv", "--custom-object", "car_c"],
@@ -216,6 +217,19 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
       assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     });
   }
+
+  it("reposts nothing, and says so, when no lead matches the filter", () => {
+    const r = postout(["repost", "--code", "9999"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no lead matches: nothing to repost/);
+    assert.doesNotMatch(r.stdout, /undefined/);
+  });
+
+  it("prints its version with --version", () => {
+    const r = postout(["--version"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
 
   it("exits 2 on a bad config file", () => {
     const confDir = mkdtempSync(join(dir, "conf-"));

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.ts";
 import { isDestinationError } from "../destinations/errors.ts";
@@ -21,6 +22,7 @@ export const EXIT_USAGE = 2;
 export function buildProgram(): Command {
   const program = new Command("postout")
     .description("Post leads into Marketo and lose none.")
+    .version(packageVersion(), "-V, --version", "print the version of postout")
     .showHelpAfterError()
     .exitOverride();
   registerExplain(program);
@@ -34,6 +36,11 @@ export function buildProgram(): Command {
   registerDestinations(program);
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+function packageVersion(): string {
+  const url = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
 }
 
 /** Runs the CLI; resolves to the process exit code. */

@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import type { Gateway } from "../gateway.ts";
 import { repostLeads } from "../repost.ts";
 import { type FilterOptions, filterOptions, isNarrowed, parseFilter } from "./filters.ts";
-import { UsageError } from "./io.ts";
+import { plural, UsageError } from "./io.ts";
 import { configFrom, DB_OPTION, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
@@ -40,7 +41,17 @@ export function registerRepost(program: Command): void {
           filter,
           o.map === undefined ? {} : { mapPath: resolve(o.map) },
         );
-        if (!o.json) process.stderr.write(`reposting ${ids.length} leads…\n`);
+        const missing = await missingIds(gateway, filter.ids ?? [], ids);
+        if (missing.length > 0) {
+          throw new UsageError(
+            `no lead ${missing.join(", ")}: \`postout report\` lists the leads and their ids`,
+          );
+        }
+        if (ids.length === 0) {
+          process.stderr.write("no lead matches: nothing to repost\n");
+          return;
+        }
+        if (!o.json) process.stderr.write(`reposting ${plural(ids.length, "lead")}…\n`);
         for (const destination of gateway.destinations) await destination.dispatcher.drain();
         const summary = await summarize(gateway, ids, {
           accepted: ids.length,
@@ -51,4 +62,18 @@ export function registerRepost(program: Command): void {
         process.exitCode = exitCodeOf(summary, ids.length);
       });
     });
+}
+
+/** Ids asked for by number that are not leads (a lead being sent right now is skipped, not missing). */
+async function missingIds(
+  gateway: Gateway,
+  asked: readonly number[],
+  reposted: readonly number[],
+): Promise<number[]> {
+  const found = new Set(reposted);
+  const missing: number[] = [];
+  for (const id of asked) {
+    if (!found.has(id) && (await gateway.store.getLead(id)) === undefined) missing.push(id);
+  }
+  return missing;
 }

@@ -33,12 +33,12 @@ export async function summarize(
   );
   return {
     ...counts,
-    delivered: s.status.delivered,
+    delivered: s.status.delivered ?? 0,
     created: s.created,
     updated: s.updated,
-    needsFix: s.status.needs_fix,
-    retrying: s.status.retrying,
-    paused: s.status.paused,
+    needsFix: s.status.needs_fix ?? 0,
+    retrying: s.status.retrying ?? 0,
+    paused: s.status.paused ?? 0,
     calls,
     codes: s.codes,
   };
