@@ -195,6 +195,10 @@ describe("Connect a Marketo instance: the dashboard in Chromium against `postout
     const acmeCard = card("acme");
     await acmeCard.waitFor();
     await page.getByText("Connected acme: Postout sends its leads from now on.").waitFor();
+    // Saving tests the connection at once.
+    const tested = page.getByRole("status", { name: "test of the saved destination" });
+    await tested.getByText("Connected").waitFor();
+    assert.match(await tested.innerText(), /^Connected: got a token and read \d+ lead fields/);
     assert.equal(await form().count(), 0, "the form is closed");
     const text = await acmeCard.innerText();
     assert.match(text, /connected here/);
@@ -207,6 +211,25 @@ describe("Connect a Marketo instance: the dashboard in Chromium against `postout
     assert.ok(id);
     await seeDelivered(id);
     assert.match(JSON.stringify(acme.records()), /first\.acme@example\.com/);
+  });
+
+  test("Save with an unreachable URL: saved, and the test right after says it is unreachable", async () => {
+    await openDestinations();
+    await page.getByRole("button", { name: "Connect a Marketo instance" }).click();
+    const f = form();
+    await f.getByLabel("Name", { exact: true }).fill("dead");
+    await f.getByLabel("REST base URL").fill(`http://127.0.0.1:${await closedPort()}`);
+    await f.getByLabel("Client id").fill("dead-client");
+    await f.getByLabel("Client secret").fill(SECRET);
+    await f.getByRole("button", { name: "Save" }).click();
+    await card("dead").waitFor();
+    const tested = page.getByRole("status", { name: "test of the saved destination" });
+    await tested.locator(".connection-result").waitFor();
+    assert.match(await tested.innerText(), /^Unreachable: .*refused the connection/);
+    await page.getByText("Saved dead, but its connection test failed").waitFor();
+    await shot("connect-6-saved-unreachable");
+    const removed = await gateway.call("DELETE", "/v1/destinations/dead");
+    assert.equal(removed.status, 200, JSON.stringify(removed.json));
   });
 
   test("Edit leaves the secret field empty, and saving it empty keeps the stored secret", async () => {

@@ -138,7 +138,8 @@ export function DestinationCard(props: {
       <h3>Now</h3>
       <p>
         {d.gate.inWindow} calls in the last 20 s, {d.gate.inFlight} in flight, share of the limits{" "}
-        {(d.gate.share * 100).toFixed(0)} %; {waiting} leads waiting.
+        {(d.gate.share * 100).toFixed(0)} %; {waiting.toLocaleString()}{" "}
+        {waiting === 1 ? "lead" : "leads"} waiting.
       </p>
       <h3>Calls by answer code (since start)</h3>
       <p className="mono">

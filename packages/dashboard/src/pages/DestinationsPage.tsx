@@ -1,9 +1,10 @@
 import { useState } from "react";
-import { api } from "../api.ts";
+import { api, describeError } from "../api.ts";
+import { ConnectionResult } from "../components/ConnectionResult.tsx";
 import { DestinationCard } from "../components/DestinationCard.tsx";
 import { DestinationForm } from "../components/DestinationForm.tsx";
 import { RemoveDestinationDialog } from "../components/RemoveDestinationDialog.tsx";
-import type { Destination } from "../types.ts";
+import type { ConnectionReport, Destination } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
 /** What is open on the page: the connect form, one destination's edit form, or nothing. */
@@ -20,6 +21,9 @@ export function DestinationsPage() {
   const [editing, setEditing] = useState<Editing | undefined>(undefined);
   const [removing, setRemoving] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
+  // The connection test run right after a new destination is saved, so a wrong URL or secret
+  // is said at once rather than when its first leads fail.
+  const [savedTest, setSavedTest] = useState<ConnectionReport | undefined>(undefined);
   const update = (d: Destination) => setUpdated((m) => new Map(m).set(d.name, d));
   const reload = () => {
     setUpdated(new Map());
@@ -42,6 +46,7 @@ export function DestinationsPage() {
             className="primary"
             onClick={() => {
               setNotice(undefined);
+              setSavedTest(undefined);
               setEditing({ kind: "new" });
             }}
           >
@@ -52,13 +57,30 @@ export function DestinationsPage() {
       <p className="notice" role="status">
         {notice}
       </p>
+      <div role="status" aria-label="test of the saved destination">
+        {savedTest ? <ConnectionResult report={savedTest} /> : null}
+      </div>
       {editing?.kind === "new" ? (
         <section className="card connect">
           <DestinationForm
             onSaved={(d) => {
               setEditing(undefined);
-              setNotice(`Connected ${d.name}: Postout sends its leads from now on.`);
+              setNotice(`Connected ${d.name}: Postout sends its leads from now on. Testing it…`);
               reload();
+              api<ConnectionReport>(`/v1/destinations/${encodeURIComponent(d.name)}/test`, {
+                method: "POST",
+              }).then(
+                (report) => {
+                  setNotice(
+                    report.ok
+                      ? `Connected ${d.name}: Postout sends its leads from now on.`
+                      : `Saved ${d.name}, but its connection test failed: leads posted to it wait until the problem below is fixed (Edit).`,
+                  );
+                  setSavedTest(report);
+                },
+                (e: unknown) =>
+                  setNotice(`Connected ${d.name}; its test failed: ${describeError(e)}`),
+              );
             }}
             onCancel={() => setEditing(undefined)}
           />
@@ -85,9 +107,13 @@ export function DestinationsPage() {
             onChange={update}
             onEdit={() => {
               setNotice(undefined);
+              setSavedTest(undefined);
               setEditing({ kind: "edit", name: d.name });
             }}
-            onRemove={() => setRemoving(d.name)}
+            onRemove={() => {
+              setSavedTest(undefined);
+              setRemoving(d.name);
+            }}
           />
         );
       }) ?? <p aria-busy="true">Loading…</p>}
