@@ -8,6 +8,7 @@ import {
   meaningFor,
   nearestCodes,
 } from "@postout/marketo";
+import { type OwnCode, ownCode } from "./own-codes.ts";
 
 /** What `postout explain` found in its input. */
 export type Explanation =
@@ -17,6 +18,8 @@ export type Explanation =
       /** Codes in the input that Marketo does not document. */
       readonly unknown: readonly string[];
     }
+  /** One of Postout's own codes (too-long, network, uncertain …): not Marketo's. */
+  | { readonly kind: "own"; readonly entry: OwnCode }
   | { readonly kind: "unknown-code"; readonly code: string; readonly nearest: readonly CodeEntry[] }
   | { readonly kind: "nothing" };
 
@@ -98,6 +101,8 @@ function parseJson(text: string): unknown {
  */
 export function explainInput(input: string): Explanation {
   const text = input.trim();
+  const own = ownCode(text);
+  if (own) return { kind: "own", entry: own };
   if (/^\d{3,4}$/.test(text)) {
     const entry = lookupCode(text);
     if (!entry) return { kind: "unknown-code", code: text, nearest: nearestCodes(text) };

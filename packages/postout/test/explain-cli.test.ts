@@ -26,6 +26,26 @@ describe("postout explain (subprocess)", () => {
     assert.match(r.stdout, /Fix .*fix the field map/);
   });
 
+  it("explains Postout's own codes, said not to be Marketo's", () => {
+    for (const code of [
+      "too-long",
+      "email-not-ascii",
+      "no-value-mapping",
+      "network",
+      "uncertain",
+    ]) {
+      const r = postout(["explain", code]);
+      assert.equal(r.code, 0, `${code}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^${code} {2}\\(Postout's .*; not a Marketo code\\)`));
+      assert.match(r.stdout, /\n {2}Meaning {7}\S/);
+      assert.match(r.stdout, /\n {2}Fix {11}\S/);
+    }
+    const json = JSON.parse(postout(["explain", "uncertain", "--json"]).stdout);
+    assert.equal(json.code, "uncertain");
+    assert.equal(json.marketo, false);
+    assert.match(json.fix, /repost it only if it is missing/);
+  });
+
   it("explains a code for machines with the documented keys", () => {
     const r = postout(["explain", "607", "--json"]);
     assert.equal(r.code, 0);

@@ -163,7 +163,8 @@ describe("HTTP API (in process, built-in sandbox)", () => {
     });
     it("report, explain, destinations and test-integration: 400 or 404 with the reason", async () => {
       assert.equal((await api.call("GET", "/v1/report?format=xml")).status, 400);
-      assert.equal((await api.call("GET", "/v1/explain/abc")).status, 400);
+      assert.equal((await api.call("GET", "/v1/explain/12")).status, 400);
+      assert.equal((await api.call("GET", "/v1/explain/no%20such")).status, 400);
       const unknown = await api.call("GET", "/v1/explain/9999");
       assert.equal(unknown.status, 404);
       assert.ok(Array.isArray(unknown.json.nearest));
@@ -386,6 +387,25 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       );
       assert.equal(named.json.values.field, "role");
       assert.match(named.json.fix, /role/);
+    });
+
+    it("answers Postout's own codes, and a lead refused with one explains it with its own fix", async () => {
+      const own = await api.call("GET", "/v1/explain/too-long");
+      assert.equal(own.status, 200);
+      assert.equal(own.json.marketo, false);
+      assert.match(own.json.meaning, /longer than its Marketo field/);
+      assert.ok(own.json.fix.length > 0);
+      const res = await api.call("POST", "/v1/leads", {
+        route: SYNC_ROUTE,
+        leads: [{ email: "jösé@example.com" }],
+      });
+      assert.equal(res.status, 202, res.text);
+      const detail = await api.call("GET", `/v1/leads/${res.json.ids[0]}`);
+      assert.equal(detail.json.lead.status, "needs_fix");
+      assert.equal(detail.json.explanation.code, "email-not-ascii");
+      assert.equal(detail.json.explanation.known, true);
+      assert.match(detail.json.explanation.meaning, /outside ASCII/);
+      assert.match(detail.json.explanation.fix, /^The part before the @/);
     });
   });
 

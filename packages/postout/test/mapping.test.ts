@@ -266,6 +266,16 @@ describe("mapLead", () => {
     );
   });
 
+  it("a non-ASCII email: the fix names the part that is wrong", () => {
+    const local = mapLead({ "Email Address": "jösé@example.com" }, MAP);
+    assert.ok(!local.ok);
+    assert.match(local.problems[0]?.fix ?? "", /^The part before the @ has non-ASCII characters/);
+    assert.doesNotMatch(local.problems[0]?.fix ?? "", /domain/);
+    const domain = mapLead({ "Email Address": "ann@bücher.example" }, MAP);
+    assert.ok(!domain.ok);
+    assert.match(domain.problems[0]?.fix ?? "", /^Write the domain in its ASCII form \(xn--…/);
+  });
+
   it("an unmapped empty column is not a problem with unmapped reject", () => {
     const result = mapLead(
       { email: "a@x.com", Notes: " " },

@@ -1,6 +1,7 @@
 import { allCodes, type CodeEntry, type Recovery } from "@postout/marketo";
 import type { Command } from "commander";
 import { type ExplainedItem, explainInput } from "../explain.ts";
+import type { OwnCode } from "../own-codes.ts";
 import { readStdin, UsageError } from "./io.ts";
 
 const RECOVERY_TEXT: Readonly<Record<Recovery, string>> = {
@@ -36,6 +37,19 @@ function formatItem(item: ExplainedItem): string {
   lines.push(`  Quota         ${quotaText(entry)}`);
   lines.push(`  Fix           ${item.fix}`);
   return lines.join("\n");
+}
+
+function formatOwn(entry: OwnCode): string {
+  const origin =
+    entry.origin === "before-sending"
+      ? "Postout's own check, before sending"
+      : "Postout's code for a call without a usable answer";
+  return [
+    `${entry.code}  (${origin}; not a Marketo code)`,
+    `  Meaning       ${entry.meaning}`,
+    `  Recovery      ${entry.recovery}`,
+    `  Fix           ${entry.fix}`,
+  ].join("\n");
 }
 
 function itemJson(item: ExplainedItem) {
@@ -81,7 +95,7 @@ export function registerExplain(program: Command): void {
   program
     .command("explain")
     .description(
-      "explain a Marketo code (1006), a message (\"Field 'role' not found\") or a whole response (JSON; '-' or piped stdin)",
+      "explain a Marketo code (1006), one of Postout's own (too-long, uncertain …), a message (\"Field 'role' not found\") or a whole response (JSON; '-' or piped stdin)",
     )
     .argument("[input]", "a code, a message, a response JSON, or - for stdin")
     .option("--json", "print for machines")
@@ -99,6 +113,12 @@ export function registerExplain(program: Command): void {
         );
       }
       const result = explainInput(text);
+      if (result.kind === "own") {
+        process.stdout.write(
+          `${options.json ? JSON.stringify({ ...result.entry, marketo: false }, null, 2) : formatOwn(result.entry)}\n`,
+        );
+        return;
+      }
       if (result.kind === "found") {
         const unknownText = result.unknown.map((c) => `${c}  not a documented Marketo code`);
         if (options.json) {

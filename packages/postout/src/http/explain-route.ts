@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { explainCode, fixFor, lookupCode, meaningFor, nearestCodes } from "@postout/marketo";
+import { ownCode } from "../own-codes.ts";
 import { type Api, SECURED } from "./deps.ts";
 import { jsonResponse } from "./json-response.ts";
 import { ErrorSchema } from "./schemas.ts";
@@ -7,13 +8,17 @@ import { ErrorSchema } from "./schemas.ts";
 const explain = createRoute({
   method: "get",
   path: "/v1/explain/{code}",
-  summary: "The catalog's entry for a Marketo code; with ?message= the fix names the field",
+  summary:
+    "The catalog's entry for a Marketo code (with ?message= the fix names the field), or for one of Postout's own codes (too-long, uncertain …)",
   security: SECURED,
   request: {
     params: z.object({
       code: z
         .string()
-        .regex(/^\d{3,4}$/, "a Marketo code such as 1006")
+        .regex(
+          /^(\d{3,4}|[a-z][a-z_-]{1,39})$/,
+          "a Marketo code such as 1006, or one of Postout's such as too-long",
+        )
         .openapi({ param: { name: "code", in: "path" }, example: "1006" }),
     }),
     query: z.object({
@@ -36,6 +41,8 @@ export function explainRoute(app: Api): void {
   app.openapi(explain, (c) => {
     const { code } = c.req.valid("param");
     const { message } = c.req.valid("query");
+    const own = ownCode(code);
+    if (own) return c.json({ ...own, marketo: false }, 200);
     const entry = lookupCode(code);
     if (!entry) {
       return c.json(

@@ -1,5 +1,6 @@
 import { explainCode, fixFor, meaningFor } from "@postout/marketo";
 import { UNTIL_RESUMED } from "../outcome.ts";
+import { ownCode } from "../own-codes.ts";
 import type { AttemptRow, LeadRow } from "../store/store.ts";
 
 /** ISO 8601, or null for no time and for UNTIL_RESUMED (a pause with no end is no date). */
@@ -52,8 +53,25 @@ export function attemptJson(attempt: AttemptRow) {
  * The catalog's reading of a code and the reason Marketo sent with it: what it means and
  * the fix, naming the field or value the message held ("Field 'role' not found" → role).
  */
-export function explanationOf(code: string | undefined, reason: string | undefined) {
+export function explanationOf(
+  code: string | undefined,
+  reason: string | undefined,
+  leadFix?: string,
+) {
   if (code === undefined || code === "200") return null;
+  const own = ownCode(code);
+  if (own) {
+    // Postout's own code: the lead's fix names its field and value; the general one otherwise.
+    return {
+      code,
+      known: true as const,
+      level: "postout",
+      recovery: own.recovery,
+      meaning: own.meaning,
+      fix: leadFix ?? own.fix,
+      values: {},
+    };
+  }
   const explained = explainCode(code, reason ?? "");
   if (!explained.entry)
     return { code, known: false as const, meaning: null, fix: null, values: {} };

@@ -150,7 +150,7 @@ export function leadsRoutes(app: Api, deps: ApiDeps): void {
       {
         lead: leadJson(lead),
         attempts: attempts.map(attemptJson),
-        explanation: explanationOf(lead.lastCode, lead.lastReason),
+        explanation: explanationOf(lead.lastCode, lead.lastReason, lead.fix),
         // The map's content only: its file path stays inside.
         map: await readMapFile(lead.mapPath),
       },

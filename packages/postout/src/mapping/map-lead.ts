@@ -30,18 +30,22 @@ function put(lead: Lead, field: string, value: LeadValue): void {
  */
 export function normalizeEmail(value: string): { value: string } | { problem: Problem } {
   const email = value.trim();
+  const at = email.lastIndexOf("@");
   if (!isAscii(email)) {
+    // An international domain has an ASCII form (xn--…); a non-ASCII local part has none.
+    const inLocalPart = !isAscii(at === -1 ? email : email.slice(0, at));
     return {
       problem: {
         code: "email-not-ascii",
         field: "email",
         value: email,
         message: `email: '${shown(email)}' has non-ASCII characters; Marketo allows only ASCII in email`,
-        fix: "Correct the address in the source data (write an international domain in its xn-- form), then repost.",
+        fix: inLocalPart
+          ? "The part before the @ has non-ASCII characters, which Marketo cannot store: correct the address in the source data (or leave this person out), then repost."
+          : "Write the domain in its ASCII form (xn--…, as a browser shows it) in the source data, then repost.",
       },
     };
   }
-  const at = email.lastIndexOf("@");
   return { value: at === -1 ? email : email.slice(0, at) + email.slice(at).toLowerCase() };
 }
 
