@@ -246,6 +246,14 @@ describe("preflight: answers as Marketo would", () => {
     );
   });
 
+  it("names the nearest real fields for a misspelt or partial name, and none for a far one", () => {
+    const fixOf = (name: string) => check({ email: "a@x.com", [name]: "x" }).problems[0]?.fix ?? "";
+    assert.match(fixOf("frstName"), /\(Nearest fields of this instance: 'firstName'\.\)$/);
+    assert.match(fixOf("employees"), /Nearest fields of this instance: 'numberOfEmployees'/);
+    assert.match(fixOf("phones"), /'phone'/);
+    assert.doesNotMatch(fixOf("role"), /Nearest|Did you mean/);
+  });
+
   it("createDuplicate does not need the lookup field", () => {
     assert.deepEqual(check({ firstName: "Ann" }, { action: "createDuplicate" }).problems, []);
   });

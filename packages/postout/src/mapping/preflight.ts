@@ -1,4 +1,5 @@
 import { type CodeEntry, fixFor, lookupCode } from "@postout/marketo";
+import { distance } from "fastest-levenshtein";
 import { coerce } from "./coerce.ts";
 import type { Lead, LeadValue } from "./map-lead.ts";
 import { type Problem, shown } from "./problem.ts";
@@ -30,10 +31,33 @@ function isBlank(value: LeadValue | null | undefined): boolean {
 }
 
 /** A known field whose name differs only by case, offered as "did you mean". */
-function nearName(schema: LeadSchema, name: string): string | undefined {
+/**
+ * The schema's fields nearest to a name it does not have, nearest first: the same name in
+ * another case, then names within a few edits, then names that contain it or are in it.
+ */
+function nearNames(schema: LeadSchema, name: string, count = 3): string[] {
   const lower = name.toLowerCase();
-  for (const field of schema.fields.keys()) if (field.toLowerCase() === lower) return field;
-  return undefined;
+  const scored: [number, string][] = [];
+  for (const field of schema.fields.keys()) {
+    const candidate = field.toLowerCase();
+    if (candidate === lower) return [field];
+    const edits = distance(lower, candidate);
+    if (edits <= Math.max(1, Math.floor(lower.length / 3))) scored.push([edits, field]);
+    else if (lower.length >= 3 && (candidate.includes(lower) || lower.includes(candidate)))
+      scored.push([lower.length + edits, field]);
+  }
+  return scored
+    .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))
+    .slice(0, count)
+    .map(([, field]) => field);
+}
+
+function didYouMean(name: string, near: readonly string[]): string {
+  const [first] = near;
+  if (first === undefined) return "";
+  if (first.toLowerCase() === name.toLowerCase())
+    return ` (Did you mean '${first}'? Field names are case-sensitive.)`;
+  return ` (Nearest fields of this instance: ${near.map((n) => `'${n}'`).join(", ")}.)`;
 }
 
 /**
@@ -66,15 +90,13 @@ export function preflight(
     const field = schema.fields.get(name);
     if (field === undefined) {
       const code = entry("1006");
-      const near = nearName(schema, name);
+      const near = nearNames(schema, name);
       problems.push({
         code: code.code,
         field: name,
         value: shown(value),
         message: message(code, name),
-        fix:
-          fixFor(code, { field: name }) +
-          (near ? ` (Did you mean '${near}'? Field names are case-sensitive.)` : ""),
+        fix: fixFor(code, { field: name }) + didYouMean(name, near),
       });
       continue;
     }
