@@ -1,21 +1,32 @@
 import { execFileSync } from "node:child_process";
 import { type Browser, chromium } from "playwright-core";
 
-/** Debian's Chromium (`apt-get install -y chromium`, as .ci/run does), or CHROMIUM_PATH. */
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+/** The system's Chromium on PATH (Debian's `chromium` package), if there is one. */
+function systemChromium(): string | undefined {
   try {
-    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "Chromium is not installed: run `apt-get update && apt-get install -y chromium` (or set CHROMIUM_PATH)",
+    return (
+      execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim() || undefined
     );
+  } catch {
+    return undefined;
   }
 }
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * The browser the tests drive: CHROMIUM_PATH, else the system's Chromium, else the Chromium build
+ * that the @sparticuz/chromium dev dependency ships (npm installs it; its first use unpacks it
+ * into the temporary folder), so `npm ci && npm test` needs no browser installed by hand.
+ */
+export async function chromiumPath(): Promise<string> {
+  const chosen = process.env.CHROMIUM_PATH || systemChromium();
+  if (chosen) return chosen;
+  const { default: shipped } = await import("@sparticuz/chromium");
+  return shipped.executablePath();
+}
+
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: chromiumPath(),
+    executablePath: await chromiumPath(),
     args: [
       "--headless",
       "--no-sandbox",
