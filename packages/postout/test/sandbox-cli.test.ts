@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -7,6 +7,12 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../bin/postout.ts", import.meta.url));
 
 describe("postout sandbox (subprocess)", () => {
+  it("--help names the command it was run as", () => {
+    const r = spawnSync(process.execPath, [BIN, "sandbox", "--help"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: postout sandbox \[options\]/);
+  });
+
   it("--instances N passes through: one process, N instances with their own credentials", async () => {
     const child = spawn(
       process.execPath,

@@ -38,7 +38,8 @@ function latencyEntry(
 }
 
 const program = new Command()
-  .name("marketo-sandbox")
+  // `postout sandbox` runs this file and says so in its help.
+  .name(process.env.MARKETO_SANDBOX_COMMAND ?? "marketo-sandbox")
   .description("A faithful Marketo REST API simulator with every documented limit and fault.")
   .option("--port <port>", "TCP port (0 picks a free one)", integer, 0)
   .option("--host <host>", "interface to listen on", "127.0.0.1")

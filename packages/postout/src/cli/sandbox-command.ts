@@ -17,7 +17,10 @@ export function registerSandbox(program: Command): void {
       const bin = fileURLToPath(
         new URL("../bin/marketo-sandbox.ts", import.meta.resolve("@postout/sandbox")),
       );
-      const child = spawn(process.execPath, [bin, ...flags], { stdio: "inherit" });
+      const child = spawn(process.execPath, [bin, ...flags], {
+        stdio: "inherit",
+        env: { ...process.env, MARKETO_SANDBOX_COMMAND: "postout sandbox" },
+      });
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on("SIGINT", forward);
       process.on("SIGTERM", forward);
