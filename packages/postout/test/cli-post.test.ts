@@ -225,6 +225,15 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     assert.doesNotMatch(r.stdout, /undefined/);
   });
 
+  it("help says the exit codes and the field map's format", () => {
+    const r = postout(["--help"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Exit codes \(every command\):\n {2}0 {2}done/);
+    assert.match(r.stdout, /\n {2}2 {2}bad usage or configuration/);
+    assert.match(r.stdout, /A field map \(--map FILE\) is JSON:/);
+    assert.match(r.stdout, /unmapped: keep \| drop \| reject/);
+  });
+
   it("prints its version with --version", () => {
     const r = postout(["--version"], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);

@@ -4,7 +4,7 @@ import { DEMO_CLIENT_RETRY, runDemo } from "../demo.ts";
 import { redactedUrl } from "../store/database-url.ts";
 import { configFrom, DB_OPTION, mapDirBeside, withGateway } from "./open.ts";
 import { reportRows, writeReport } from "./report-command.ts";
-import { printSummary, summarize } from "./summary.ts";
+import { exitCodeOf, printSummary, summarize } from "./summary.ts";
 
 interface DemoOptions {
   readonly db?: string;
@@ -15,7 +15,7 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "post a realistic sample into the built-in sandbox: delivered, needs-fix (1006, 1001, 1025, 1005) and retrying leads",
+      "post a realistic sample into the built-in sandbox: delivered, needs-fix (1006, 1001, 1025, 1005) and retrying leads (so it exits 1, as any run with leads needing attention does)",
     )
     .option("--db <path|url>", DB_OPTION)
     .option("--json", "print the summary for machines")
@@ -34,6 +34,7 @@ export function registerDemo(program: Command): void {
             rejected: 0,
           });
           printSummary(summary, o.json === true);
+          process.exitCode = exitCodeOf(summary, ids.length);
           if (!o.json) {
             process.stdout.write("\n");
             await writeReport(

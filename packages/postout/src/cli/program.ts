@@ -23,6 +23,7 @@ export function buildProgram(): Command {
   const program = new Command("postout")
     .description("Post leads into Marketo and lose none.")
     .version(packageVersion(), "-V, --version", "print the version of postout")
+    .addHelpText("after", HELP_AFTER)
     .showHelpAfterError()
     .exitOverride();
   registerExplain(program);
@@ -37,6 +38,27 @@ export function buildProgram(): Command {
   for (const command of program.commands) command.exitOverride();
   return program;
 }
+
+const HELP_AFTER = `
+Exit codes (every command):
+  0  done: every lead delivered (or nothing to do)
+  1  done, but some leads need attention (needs_fix, retrying, paused) or the run failed
+  2  bad usage or configuration: nothing was posted
+
+A field map (--map FILE) is JSON:
+  {
+    "fields":    { "Email Address": "email", "Company": "company" },
+    "constants": { "leadSource": "Webinar" },
+    "values":    { "state": { "map": { "CA": "California" }, "default": "Other",
+                              "caseInsensitive": true } },
+    "unmapped":  "drop"
+  }
+  fields: source column → Marketo field (REST name); constants: set on every lead;
+  values: a list value mapper per Marketo field; unmapped: keep | drop | reject
+  (a column not named in fields; default keep without a map, drop with one).
+
+Commands that print results take --json for machines (serve logs lines for people);
+postout <command> --help lists a command's options.`;
 
 function packageVersion(): string {
   const url = new URL("../../package.json", import.meta.url);
