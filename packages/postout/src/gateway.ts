@@ -197,7 +197,7 @@ export class Gateway {
     if (options.config.sandbox) {
       sandbox = await startSandbox(options.sandboxOptions ?? {});
       (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(
-        `postout: no Marketo configured (MARKETO_BASE_URL, MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET or postout.config.json): posting to the built-in SANDBOX at ${sandbox.url}. Nothing reaches a real Marketo.`,
+        `postout: no Marketo configured (MARKETO_BASE_URL, MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET or postout.config.json): posting to the built-in SANDBOX at ${sandbox.url}. Nothing reaches a real Marketo. The sandbox starts empty each time Postout starts, so its lead ids repeat across runs and a lead posted again is created again, not updated.`,
       );
     }
     const destinations = new Map<string, Destination>();

@@ -39,5 +39,6 @@ describe("postout demo (subprocess)", () => {
     );
     assert.match(r.stdout, /needs_fix\s+1025\s+Program status not found/);
     assert.match(r.stderr, /built-in SANDBOX/);
+    assert.match(r.stderr, /The sandbox starts empty each time Postout starts/);
   });
 });
