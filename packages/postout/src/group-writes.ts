@@ -18,6 +18,20 @@ export interface GroupWritesOptions<T, R> {
   /** A request's size (e.g. its leads), and the most one merged write takes. @default 1, no limit */
   readonly size?: (item: T) => number;
   readonly maxSize?: number;
+  /**
+   * How long the newest write may be on its way before requests that came meanwhile go in a
+   * write of their own, so one stuck statement (a lock wait, a lost connection) does not hold
+   * up every later request. @default 1000
+   */
+  readonly stuckMs?: number;
+  /** The most writes on their way at once (the stuck ones included). @default 4 */
+  readonly maxInFlight?: number;
+}
+
+/** A write on its way: when it started, and the unique values its requests hold. */
+interface Flight {
+  readonly startedAt: number;
+  readonly holds: ReadonlySet<string | number>;
 }
 
 interface Waiting<T, R> {
@@ -32,12 +46,16 @@ interface Waiting<T, R> {
  * trickling make a thousand small claims, marks, records and intakes a second; written together
  * they cost a few statements. Each request still resolves only when its own write is durable,
  * with its own result. A merged write that fails for one request's sake is tried again one
- * request at a time, so that request alone fails.
+ * request at a time, so that request alone fails. One write is on its way at a time, unless it
+ * takes longer than `stuckMs`: then the requests waiting behind it start another (up to
+ * `maxInFlight`), never one that shares a unique value with a write on its way.
  */
 export class GroupWrites<T, R> {
   readonly #o: GroupWritesOptions<T, R>;
   #waiting: Waiting<T, R>[] = [];
-  #writing: Promise<void> | undefined;
+  readonly #flights = new Set<Flight>();
+  #scheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: GroupWritesOptions<T, R>) {
     this.#o = options;
@@ -47,28 +65,62 @@ export class GroupWrites<T, R> {
   write(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject });
-      this.#writing ??= this.#drain();
+      if (this.#scheduled) return;
+      // Requests made in the same turn of the event loop join the same write.
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#pump();
+      });
     });
   }
 
-  /** Writes what waits, then what came meanwhile, until nothing does. */
-  async #drain(): Promise<void> {
-    // Requests made in the same turn of the event loop join the first write.
-    await new Promise((resolve) => setImmediate(resolve));
-    for (let pass = 0; this.#waiting.length > 0 && pass < 1_000_000; pass++) {
-      const taken = this.#take();
-      await Promise.all([...taken.values()].map((group) => this.#writeGroup(group)));
+  /** Starts a write of what waits, when none is on its way or the newest one looks stuck. */
+  #pump(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#waiting.length === 0) return;
+    const { stuckMs = 1000, maxInFlight = 4 } = this.#o;
+    const now = performance.now();
+    if (this.#flights.size > 0) {
+      // A write that settles pumps again; until then the waiting requests gather.
+      if (this.#flights.size >= maxInFlight) return;
+      const newest = Math.max(...[...this.#flights].map((f) => f.startedAt));
+      if (now - newest < stuckMs) {
+        this.#timer = setTimeout(() => this.#pump(), stuckMs - (now - newest));
+        this.#timer.unref();
+        return;
+      }
     }
-    this.#writing = undefined;
+    const busy = new Set<string | number>();
+    for (const flight of this.#flights) for (const v of flight.holds) busy.add(v);
+    const { groups, holds } = this.#take(busy);
+    if (groups.length === 0) return;
+    const flight: Flight = { startedAt: now, holds };
+    this.#flights.add(flight);
+    void Promise.all(groups.map((group) => this.#writeGroup(group))).finally(() => {
+      this.#flights.delete(flight);
+      this.#pump();
+    });
+    // Requests left for the next write (too many, or sharing a value) wait for this one to
+    // settle, or for it to look stuck.
+    if (this.#waiting.length > 0 && this.#flights.size < maxInFlight) {
+      this.#timer = setTimeout(() => this.#pump(), stuckMs);
+      this.#timer.unref();
+    }
   }
 
-  /** The waiting requests by key, each group at most maxSize (a larger request goes alone). */
-  #take(): Map<string, Waiting<T, R>[]> {
+  /**
+   * The waiting requests by key, each group at most maxSize (a larger request goes alone),
+   * leaving those that share a unique value with the group or with a write on its way (`busy`).
+   */
+  #take(busy: ReadonlySet<string | number>): {
+    groups: Waiting<T, R>[][];
+    holds: Set<string | number>;
+  } {
     const { key, unique, size = () => 1, maxSize = Number.POSITIVE_INFINITY } = this.#o;
-    const groups = new Map<
-      string,
-      { list: Waiting<T, R>[]; size: number; taken: Set<string | number> }
-    >();
+    const groups = new Map<string, { list: Waiting<T, R>[]; size: number }>();
+    const holds = new Set<string | number>();
     const left: Waiting<T, R>[] = [];
     for (const w of this.#waiting) {
       const k = key?.(w.item) ?? "";
@@ -76,15 +128,19 @@ export class GroupWrites<T, R> {
       const u = unique?.(w.item) ?? [];
       const values = typeof u === "string" ? [u] : u;
       const group = groups.get(k);
-      if (!group) groups.set(k, { list: [w], size: n, taken: new Set(values) });
-      else if (group.size + n <= maxSize && !values.some((v) => group.taken.has(v))) {
+      const free = !values.some((v) => holds.has(v) || busy.has(v));
+      if (free && !group) groups.set(k, { list: [w], size: n });
+      else if (free && group && group.size + n <= maxSize) {
         group.list.push(w);
         group.size += n;
-        for (const v of values) group.taken.add(v);
-      } else left.push(w);
+      } else {
+        left.push(w);
+        continue;
+      }
+      for (const v of values) holds.add(v);
     }
     this.#waiting = left;
-    return new Map([...groups].map(([k, g]) => [k, g.list]));
+    return { groups: [...groups.values()].map((g) => g.list), holds };
   }
 
   async #writeGroup(group: readonly Waiting<T, R>[]): Promise<void> {
