@@ -6,6 +6,7 @@ import {
   lookupCode,
   type Recovery,
 } from "./codes.ts";
+import type { Endpoint } from "./options.ts";
 import { nextQuotaReset } from "./quota-day.ts";
 import { redactHeaders, redactText } from "./redact.ts";
 
@@ -25,6 +26,8 @@ export interface RawResponse {
 export interface RequestSummary {
   readonly method: string;
   readonly url: string;
+  /** Which call it was: `identity` for the token request that comes before a call. */
+  readonly endpoint?: Endpoint;
 }
 
 /** One member of a response's `errors[]`, read through the catalog. */
@@ -56,7 +59,7 @@ interface ErrorInit {
  */
 export class MarketoError extends Error {
   override name = "MarketoError";
-  /** The Marketo code (`"606"`), the HTTP status (`"413"`, `"307"`), or one of ours: `network`, `timeout`, `invalid_response`, `response_too_large`. */
+  /** The Marketo code (`"606"`), the HTTP status (`"413"`, `"307"`), or one of ours: `network`, `unreachable`, `timeout`, `invalid_response`, `response_too_large`. */
   readonly code: string;
   readonly requestId: string | undefined;
   /** The response as received, headers and body redacted, the body cut to `MAX_CHARS.body`. */
@@ -79,6 +82,7 @@ export class MarketoError extends Error {
     this.request = init.request && {
       method: init.request.method,
       url: redactText(init.request.url),
+      ...(init.request.endpoint === undefined ? {} : { endpoint: init.request.endpoint }),
     };
     this.entry = lookupCode(init.code);
   }
@@ -166,6 +170,27 @@ export class NetworkError extends MarketoError {
   }
 }
 
+/**
+ * The connection failed before the request was written: refused, the host name did not
+ * resolve, no route to the host, the connect timed out, or a port fetch refuses to connect to.
+ * Nothing reached the server, so nothing ran; resending is always safe.
+ */
+export class UnreachableError extends NetworkError {
+  override name = "UnreachableError";
+  /** `host:port` the connection was for, the port spelled out even when it is the scheme's default. */
+  readonly host: string;
+  /**
+   * Why: the socket's code (`ECONNREFUSED`, `ENOTFOUND`, `EAI_AGAIN`, `EHOSTUNREACH`,
+   * `ENETUNREACH`, `UND_ERR_CONNECT_TIMEOUT`) or `bad_port`.
+   */
+  readonly reason: string;
+  constructor(init: ErrorInit & { readonly host: string; readonly reason: string }) {
+    super(init);
+    this.host = init.host;
+    this.reason = init.reason;
+  }
+}
+
 /** No answer within the endpoint's timeout. Whether a write ran is unknown. */
 export class TimeoutError extends NetworkError {
   override name = "TimeoutError";
@@ -182,6 +207,7 @@ const NAMES = new Set([
   "DailyQuotaError",
   "InvalidResponseError",
   "NetworkError",
+  "UnreachableError",
   "TimeoutError",
 ]);
 

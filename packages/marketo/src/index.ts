@@ -60,6 +60,7 @@ export {
   readEnvelope,
   recordReasons,
   TimeoutError,
+  UnreachableError,
 } from "./errors.ts";
 export {
   type AcquireAnswer,

@@ -2,15 +2,18 @@ import { clip, MAX_CHARS } from "./clip.ts";
 import {
   HttpLevelError,
   InvalidResponseError,
+  MarketoError,
   NetworkError,
   type RawResponse,
   type RequestSummary,
   TimeoutError,
+  UnreachableError,
 } from "./errors.ts";
 import type { Endpoint } from "./options.ts";
 import { readBounded } from "./read-body.ts";
 import { redactText, redactValues } from "./redact.ts";
 import type { ThrottleCause } from "./throttle-cause.ts";
+import { hostPort, unreachableReason, unreachableWords } from "./unreachable.ts";
 
 /** Receives log lines; every argument is already redacted. Any console-like object fits. */
 export interface Logger {
@@ -233,7 +236,7 @@ export class Transport {
       }
     }
 
-    const summary: RequestSummary = { method, url: this.redact(url) };
+    const summary: RequestSummary = { method, url: this.redact(url), endpoint: request.endpoint };
     const bodyBytes = typeof body === "string" ? Buffer.byteLength(body) : 0;
     const timeoutMs = this.#config.timeouts[request.endpoint];
     this.emit({
@@ -341,10 +344,23 @@ function networkError(error: unknown, request: RequestSummary, timeoutMs: number
       cause: error,
     });
   }
-  const code = causeCode(error) ?? "unknown";
+  const code = causeCode(error);
+  const url = URL.parse(request.url);
+  const reason = url && unreachableReason(code, url);
+  if (url && reason) {
+    const host = hostPort(url);
+    return new UnreachableError({
+      code: "unreachable",
+      message: `Cannot reach ${host}: ${unreachableWords(reason, url)}; nothing was sent`,
+      request,
+      cause: error,
+      host,
+      reason,
+    });
+  }
   return new NetworkError({
     code: "network",
-    message: `Connection failed (${code})`,
+    message: `Connection failed (${code ?? "unknown"})`,
     request,
     cause: error,
   });
@@ -352,15 +368,15 @@ function networkError(error: unknown, request: RequestSummary, timeoutMs: number
 
 /** Whether a failed call may still have been carried out by Marketo (so a blind replay could duplicate). */
 export function mayHaveExecuted(error: unknown): boolean {
+  // The token request comes before the call: when it failed, the call was never sent.
+  if (error instanceof MarketoError && error.request?.endpoint === "identity") return false;
+  // Refused, unresolved, blocked: the request never reached Marketo.
+  if (error instanceof UnreachableError) return false;
   if (error instanceof TimeoutError) return true;
   // 502 is "likely a timeout" (§13.1): the gateway gave up, Marketo may have finished the work.
   if (error instanceof HttpLevelError) return error.status >= 500;
   // A 2xx whose body was not an envelope: the call ran, its answer is unreadable.
   if (error instanceof InvalidResponseError) return true;
-  if (error instanceof NetworkError) {
-    // Refused or unresolved connections never reached Marketo.
-    const code = causeCode(error.cause);
-    return code !== "ECONNREFUSED" && code !== "ENOTFOUND" && code !== "EAI_AGAIN";
-  }
-  return false;
+  // Reset or closed mid-call: the request may have arrived.
+  return error instanceof NetworkError;
 }

@@ -10,6 +10,7 @@ import {
   type MarketoEvent,
   NetworkError,
   TimeoutError,
+  UnreachableError,
 } from "@postout/marketo";
 
 /** What stands between Postout and a Marketo instance, as a closed set callers may branch on. */
@@ -155,13 +156,15 @@ function explain(error: MarketoError, where: string, path: string): ConnectionRe
     return fail("unreachable", `${where} did not answer in time (at ${path})`, "timeout");
   }
   if (error instanceof NetworkError) {
-    const code = socketCode(error.cause);
+    const code = error instanceof UnreachableError ? error.reason : socketCode(error.cause);
     const why =
       code === "ECONNREFUSED"
         ? "refused the connection: nothing listens there"
         : code === "ENOTFOUND" || code === "EAI_AGAIN"
           ? "is not found: the host name does not resolve (DNS)"
-          : `cannot be reached (${code ?? "connection failed"})`;
+          : code === "bad_port"
+            ? "cannot be reached: fetch refuses to connect to that port (a blocked port); give Marketo's https URL"
+            : `cannot be reached (${code ?? "connection failed"})`;
     return fail("unreachable", `${where} ${why}`, code ?? "network");
   }
   if (error instanceof BadCredentialsError) {

@@ -5,6 +5,7 @@ import {
   fixFor,
   isMarketoError,
   type RecordResult,
+  UnreachableError,
 } from "@postout/marketo";
 import type { LeadStatus } from "./store/store.ts";
 
@@ -57,6 +58,14 @@ function describe(reason: ExplainedCode | undefined): {
     text: reason.message || reason.entry?.message || reason.code,
     fix: reason.entry ? fixFor(reason.entry, reason.values) : undefined,
   };
+}
+
+/** The code of a lead whose call could not reach Marketo: nothing was sent. */
+export const UNREACHABLE = "unreachable";
+
+/** What to do when Marketo cannot be reached: the host is named, the lead is sent again later. */
+export function unreachableFix(error: UnreachableError): string {
+  return `Check the destination's base URL, and that this machine can reach ${error.host} (network, VPN, firewall, proxy). Postout tries again on its retry schedule; once fixed, send now with: postout repost --code ${UNREACHABLE}`;
 }
 
 /** A transient failure: retry on the schedule, or hand the lead to a person once it is used up. */
@@ -145,6 +154,10 @@ export function outcomeOf(
           fix,
           pauseDestination: { until: UNTIL_RESUMED, code, reason: text },
         };
+      }
+      // Refused, unresolved, blocked port: Marketo never saw the call, so it is never uncertain.
+      if (error instanceof UnreachableError) {
+        return retryOrGiveUp(code, text, unreachableFix(error), attempt, now, policy);
       }
       const recovery = isMarketoError(error)
         ? error.recovery

@@ -87,6 +87,20 @@ describe("test connection (against the sandbox over HTTP)", () => {
     assert.match(report.message, new RegExp(`127\\.0\\.0\\.1:${port} refused the connection`));
   });
 
+  it("unreachable: a port fetch refuses to connect to (9), said so instead of 'unknown'", async () => {
+    const report = await run({
+      baseUrl: "http://127.0.0.1:9",
+      clientId: "x",
+      clientSecret: SECRET,
+    });
+    assert.equal(!report.ok && report.problem, "unreachable");
+    assert.equal(!report.ok && report.code, "bad_port");
+    assert.match(
+      report.message,
+      /127\.0\.0\.1:9 cannot be reached: fetch refuses to connect to that port/,
+    );
+  });
+
   it("not Marketo: a server that answers HTML", async () => {
     const report = await run({ baseUrl: urlOf(html), clientId: "x", clientSecret: SECRET });
     assert.equal(!report.ok && report.problem, "not-marketo");

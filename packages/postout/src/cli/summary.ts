@@ -1,4 +1,5 @@
 import type { Gateway } from "../gateway.ts";
+import { UNREACHABLE } from "../outcome.ts";
 
 /** What `post` and `repost` print at the end (`--json` keys are a contract). */
 export interface DeliverySummary {
@@ -71,4 +72,24 @@ export function printSummary(summary: DeliverySummary, json: boolean): void {
 /** 0 when every lead is delivered and no row was rejected, 1 otherwise. */
 export function exitCodeOf(summary: DeliverySummary, leads: number): number {
   return summary.rejected === 0 && summary.delivered === leads ? 0 : 1;
+}
+
+/**
+ * When some of the leads found Marketo unreachable: what happened and what to do, from the
+ * latest such lead of the destination (its reason names the host). `undefined` otherwise.
+ */
+export async function unreachableNote(
+  gateway: Gateway,
+  destination: string,
+  summary: DeliverySummary,
+): Promise<string | undefined> {
+  if (!summary.codes[UNREACHABLE]) return undefined;
+  const { leads, counts } = await gateway.store.listLeads(
+    { destination, status: ["retrying", "needs_fix"], code: [UNREACHABLE] },
+    { limit: 1 },
+  );
+  const lead = leads[0];
+  if (!lead) return undefined;
+  const waiting = (counts.retrying ?? 0) + (counts.needs_fix ?? 0);
+  return `postout: ${waiting} lead(s) not sent to ${destination}: ${lead.lastReason}. ${lead.fix}`;
 }
