@@ -66,7 +66,8 @@ export interface GateStore {
   reconcileQuota(day: string, used: number): Promise<void>;
   readShare(): Promise<ShareState>;
   writeShare(state: ShareState): Promise<void>;
-  snapshot(now: number, day: string): Promise<GateSnapshot>;
+  /** `inWindow` counts the calls started in the `windowMs` before `now`. */
+  snapshot(now: number, day: string, windowMs: number): Promise<GateSnapshot>;
 }
 
 /**
@@ -154,10 +155,10 @@ export class MemoryGateStore implements GateStore {
     this.#share = state;
   }
 
-  async snapshot(now: number, day: string): Promise<GateSnapshot> {
+  async snapshot(now: number, day: string, windowMs: number): Promise<GateSnapshot> {
     return {
       inFlight: this.#inFlight.size,
-      inWindow: this.#starts.filter((t) => t <= now).length,
+      inWindow: this.#starts.filter((t) => t > now - windowMs && t <= now).length,
       quotaUsed: this.#quota.get(day) ?? 0,
       pausedUntil: this.#pausedUntil,
       pauseReason: this.#pausedUntil > now ? this.#pauseReason : undefined,
@@ -299,7 +300,11 @@ export class Gate {
 
   async snapshot(): Promise<GateSnapshot> {
     const at = this.#config.now();
-    const stored = await this.#config.store.snapshot(at, quotaDay(new Date(at)));
+    const stored = await this.#config.store.snapshot(
+      at,
+      quotaDay(new Date(at)),
+      this.#config.windowMs,
+    );
     return { ...stored, currentShare: await this.share() };
   }
 }

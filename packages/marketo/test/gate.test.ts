@@ -77,6 +77,21 @@ describe("Gate", () => {
     assert.equal((await g.snapshot()).inFlight, 2);
   });
 
+  test("the snapshot counts only the calls started in the last window", async () => {
+    const clock = fakeClock();
+    const g = gate(clock);
+    for (let i = 0; i < 3; i++) await g.release(await g.acquire());
+    assert.equal((await g.snapshot()).inWindow, 3);
+    await clock.sleep(10_000);
+    await g.release(await g.acquire());
+    assert.equal((await g.snapshot()).inWindow, 4);
+    // 20 s after the first three, only the fourth is still in the window.
+    await clock.sleep(10_000);
+    assert.equal((await g.snapshot()).inWindow, 1);
+    await clock.sleep(10_000);
+    assert.equal((await g.snapshot()).inWindow, 0);
+  });
+
   test("a waiter woken by a release leaves no poll timer running", async () => {
     const g = new Gate({
       calls: 100,

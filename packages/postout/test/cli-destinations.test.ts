@@ -305,6 +305,49 @@ describe("postout destinations (subprocess)", () => {
     );
   });
 
+  it("add --test prints the test's result: ok, then added; a failed test adds nothing (exit 1)", async () => {
+    // Its own folder: the destinations of the other tests stay as they are.
+    const own = mkdtempSync(join(tmpdir(), "postout-cli-dest-test-"));
+    try {
+      const addTested = (name: string, secret: string, extra: string[] = []) =>
+        postout(
+          [
+            "destinations",
+            "add",
+            name,
+            "--base-url",
+            acme.url,
+            "--client-id",
+            acme.clientId,
+            "--client-secret-stdin",
+            "--test",
+            ...extra,
+          ],
+          { cwd: own, input: `${secret}\n` },
+        );
+      const ok = await addTested("tested", SECRET);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^ok: connected to 127\.0\.0\.1:\d+.*\nadded tested \(/);
+      const json = await addTested("tested-json", SECRET, ["--json"]);
+      assert.equal(json.code, 0, json.stderr);
+      const view = JSON.parse(json.stdout);
+      assert.equal(view.name, "tested-json");
+      assert.equal(view.test.ok, true);
+      const bad = await addTested("untested", WRONG);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /^bad-credentials: /);
+      const listed = JSON.parse(
+        (await postout(["destinations", "list", "--json"], { cwd: own })).stdout,
+      );
+      assert.deepEqual(
+        listed.destinations.map((d: { name: string }) => d.name),
+        ["sandbox", "tested", "tested-json"],
+      );
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it("a running serve sends to a destination the CLI adds, and stops when the CLI removes it", async () => {
     serve = await startServe(dir);
     const s = serve;

@@ -93,6 +93,44 @@ describe("choosing the store: a postgres:// URL is PostgreSQL, a path is SQLite"
     });
   });
 
+  it("a role or database the server does not know: 'refused' by its SQLSTATE, saying what to create", async () => {
+    // The test cluster trusts local connections, so a role that does not exist is the refusal.
+    const table: [url: string, sqlState: string, says: RegExp][] = [
+      [
+        cluster.url().replace("//postgres@", "//nobody:s3cret-pw@"),
+        "28000",
+        /refused the role nobody or its password \(28000: .*CREATE ROLE nobody LOGIN/,
+      ],
+      [
+        cluster.url("no_such_db"),
+        "3D000",
+        /has no database no_such_db \(3D000: .*CREATE DATABASE no_such_db OWNER postgres/,
+      ],
+    ];
+    for (const [url, sqlState, says] of table) {
+      await assert.rejects(openStore(url), (error: unknown) => {
+        assert.ok(isStoreError(error));
+        assert.equal(error.code, "refused", sqlState);
+        assert.equal((error.cause as { code?: unknown }).code, sqlState);
+        assert.match(error.message, says);
+        assert.doesNotMatch(error.message, /cannot be reached/);
+        assert.ok(!error.message.includes("s3cret-pw"), error.message);
+        return true;
+      });
+    }
+    // serve exits 2 (a mistake of the configuration) with the same words, and no password.
+    const url = cluster.url().replace("//postgres@", "//nobody:s3cret-pw@");
+    const served = spawnSync(process.execPath, [BIN, "serve", "--port", "0", "--db", url], {
+      cwd: dir,
+      env: CLEAN_ENV,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(served.status, 2, served.stderr);
+    assert.match(served.stderr, /refused the role nobody or its password \(28000/);
+    assert.ok(!served.stderr.includes("s3cret-pw"), served.stderr);
+  });
+
   it("the CLI takes the URL from --db, POSTOUT_DB and the config file's db", () => {
     const run = (args: readonly string[], env: NodeJS.ProcessEnv = CLEAN_ENV, cwd = dir) =>
       spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: "utf8" });

@@ -227,23 +227,28 @@ export function registerDestinations(program: Command): void {
           `give the client secret with ${SECRET_SOURCES}; it is never a plain flag value, so it stays out of shell history`,
         );
       }
-      if (o.test) {
-        const report = await testConnection(input);
-        if (!report.ok) {
-          printReport(report, o.json);
-          return;
-        }
+      const tested = o.test ? await testConnection(input) : undefined;
+      if (tested && !tested.ok) {
+        printReport(tested, o.json);
+        return;
       }
       await withCatalog(o, async (access) => {
         const { entry, resumed } = await createDestination(access, input);
-        const view = { name: entry.name, ...settingsView(settingsOfEntry(entry)), resumed };
+        const view = {
+          name: entry.name,
+          ...settingsView(settingsOfEntry(entry)),
+          resumed,
+          ...(tested ? { test: tested } : {}),
+        };
         if (o.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-        else
+        else {
+          if (tested) process.stdout.write(`ok: ${tested.message}\n`);
           process.stdout.write(
             `added ${entry.name} (${entry.baseUrl}); a running 'postout serve' starts sending to it within a second${
               resumed > 0 ? `; ${resumed} lead(s) held since its removal are due again` : ""
             }\n`,
           );
+        }
       });
     });
 

@@ -86,8 +86,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       error instanceof FieldMapError ||
       isDestinationError(error) ||
       isIntakeError(error) ||
-      // Another process dispatches from the database: a usage mistake, not a failure.
-      (isStoreError(error) && error.code === "locked")
+      // Another process dispatches from the database, or the server refused the login (no such
+      // role, database or password): a mistake of the configuration, not a failure.
+      (isStoreError(error) && (error.code === "locked" || error.code === "refused"))
     ) {
       process.stderr.write(`postout: ${error.message}\n`);
       return EXIT_USAGE;

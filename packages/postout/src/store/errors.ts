@@ -8,6 +8,8 @@
  * - `io`: the operating system failed a read or write.
  * - `locked`: another process is dispatching from the same database file.
  * - `unreachable`: the database server cannot be reached (down, refused, connection lost).
+ * - `refused`: the database server answered but refused the login: no such role, a wrong
+ *   password, no such database.
  */
 export type StoreErrorCode =
   | "deleted"
@@ -16,7 +18,8 @@ export type StoreErrorCode =
   | "full"
   | "io"
   | "locked"
-  | "unreachable";
+  | "unreachable"
+  | "refused";
 
 /**
  * The store refused a write (or a process) for a cause a person must fix. The message names the

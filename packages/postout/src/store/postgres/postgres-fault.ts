@@ -7,8 +7,8 @@ import { StoreError, type StoreErrorCode } from "../errors.ts";
  */
 const SQLSTATES: readonly (readonly [string, StoreErrorCode])[] = [
   ["08", "unreachable"], // connection exception
-  ["28", "unreachable"], // invalid authorization (wrong user or password)
-  ["3D000", "unreachable"], // invalid catalog name: no such database
+  ["28", "refused"], // invalid authorization specification: no such role, wrong password
+  ["3D000", "refused"], // invalid catalog name: no such database
   ["57P01", "unreachable"], // admin shutdown
   ["57P02", "unreachable"], // crash shutdown
   ["57P03", "unreachable"], // cannot connect now (starting, recovering)
@@ -44,9 +44,33 @@ function faultCode(error: unknown): StoreErrorCode | undefined {
   return Object.getPrototypeOf(error) === Error.prototype ? "unreachable" : undefined;
 }
 
-const WHAT_TO_DO: Record<StoreErrorCode, (url: string, detail: string) => string> = {
+const NO_SUCH_DATABASE = "3D000";
+
+/** The role and the database a URL names, for messages; placeholders when it does not parse. */
+function namesIn(url: string): { readonly role: string; readonly database: string } {
+  try {
+    const parsed = new URL(url);
+    return {
+      role: decodeURIComponent(parsed.username) || "the role",
+      database: decodeURIComponent(parsed.pathname.slice(1)) || "the database",
+    };
+  } catch {
+    return { role: "the role", database: "the database" };
+  }
+}
+
+const WHAT_TO_DO: Record<
+  StoreErrorCode,
+  (url: string, detail: string, sqlState: string | undefined) => string
+> = {
   unreachable: (url, d) =>
-    `the PostgreSQL server at ${url} cannot be reached (${d}): start it, or check the URL, the network and the credentials; intake accepts leads again once it answers`,
+    `the PostgreSQL server at ${url} cannot be reached (${d}): start it, or check the host, the port and the network; intake accepts leads again once it answers`,
+  refused: (url, d, state) => {
+    const { role, database } = namesIn(url);
+    return state === NO_SUCH_DATABASE
+      ? `the PostgreSQL server at ${url} has no database ${database} (${d}): create it (as a superuser: CREATE DATABASE ${database} OWNER ${role}), or correct the database name in the URL`
+      : `the PostgreSQL server at ${url} refused the role ${role} or its password (${d}): create the role (as a superuser: CREATE ROLE ${role} LOGIN PASSWORD '…'), or correct the user and password in the URL`;
+  },
   full: (url, d) =>
     `the disk of the PostgreSQL server at ${url} is full (${d}): free space; intake accepts leads again once a write fits`,
   unwritable: (url, d) =>
@@ -60,9 +84,9 @@ const WHAT_TO_DO: Record<StoreErrorCode, (url: string, detail: string) => string
 
 /**
  * The {@link StoreError} for an error that means the PostgreSQL database cannot take or keep
- * writes now (unreachable, full, read-only, I/O), or `undefined` for any other error. Decided by
- * the SQLSTATE or Node's error code, never by the message. `url` is shown as given: pass it
- * redacted.
+ * writes now (unreachable, login refused, full, read-only, I/O), or `undefined` for any other
+ * error. Decided by the SQLSTATE or Node's error code, never by the message. `url` is shown as
+ * given: pass it redacted.
  */
 export function storeFaultOf(error: unknown, url: string): StoreError | undefined {
   const code = faultCode(error);
@@ -72,5 +96,6 @@ export function storeFaultOf(error: unknown, url: string): StoreError | undefine
     typeof state === "string"
       ? `${state}: ${(error as Error).message}`
       : (error as Error).message || "connection lost";
-  return new StoreError(code, url, WHAT_TO_DO[code](url, detail), { cause: error });
+  const sqlState = error instanceof pg.DatabaseError ? error.code : undefined;
+  return new StoreError(code, url, WHAT_TO_DO[code](url, detail, sqlState), { cause: error });
 }

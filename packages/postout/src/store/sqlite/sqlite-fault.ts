@@ -32,6 +32,7 @@ const WHAT_TO_DO: Record<StoreErrorCode, (path: string, sqliteCode: string) => s
   replaced: (path) => `another file stands at ${path}`,
   locked: (path) => `${path} is locked`,
   unreachable: (path) => `${path} cannot be reached`,
+  refused: (path) => `${path} refused the login`,
 };
 
 /**
