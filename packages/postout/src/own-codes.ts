@@ -75,6 +75,15 @@ const OWN_CODES: readonly OwnCode[] = [
     fix: "Check that the destination's REST base URL is right and that this machine reaches it (DNS, firewall, proxy).",
   },
   {
+    code: "unreachable",
+    origin: "no-answer",
+    meaning:
+      "The connection to Marketo never opened (refused, a name that does not resolve, no route, a blocked port), so nothing was sent.",
+    recovery:
+      "automatic: Postout retries on its schedule; no lookup is needed, as nothing reached Marketo",
+    fix: "Check the destination's REST base URL and that this machine reaches it (DNS, firewall, proxy); then `postout repost --code unreachable`, or let the retries send it.",
+  },
+  {
     code: "timeout",
     origin: "no-answer",
     meaning:
