@@ -575,12 +575,19 @@ export class Gateway {
   }
 
   /** Counts of the given leads by status, and of their attempts by code. */
-  async summarize(ids: readonly number[]): Promise<{
+  async summarize(
+    ids: readonly number[],
+    options: {
+      /** Epoch ms: count only the calls made since (this run's), not the leads' whole history. */
+      readonly since?: number;
+    } = {},
+  ): Promise<{
     status: Record<LeadStatus, number>;
     codes: Record<string, number>;
     created: number;
     updated: number;
   }> {
+    const since = options.since ?? Number.NEGATIVE_INFINITY;
     const status: Record<string, number> = {};
     const codes: Record<string, number> = {};
     let created = 0;
@@ -589,15 +596,12 @@ export class Gateway {
       const filter: LeadFilter = { ids: ids.slice(i, i + 10_000) };
       for (const [k, v] of Object.entries(await this.store.countByStatus(filter)))
         status[k] = (status[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(await this.store.countByCode(filter)))
-        codes[k] = (codes[k] ?? 0) + v;
       // Created or updated: the answer to the lead's own call, not to a list or activity step.
       const primary = new Map<number, string | undefined>();
-      for await (const a of this.store.iterateAttempts(
-        { ...filter, status: ["delivered", "test"] },
-        5000,
-      )) {
-        if (a.statusCode === "200" && PRIMARY_ENDPOINTS.has(a.endpoint))
+      for await (const a of this.store.iterateAttempts(filter, 5000)) {
+        if (a.at >= since) codes[a.statusCode] = (codes[a.statusCode] ?? 0) + 1;
+        const done = a.lead.status === "delivered" || a.lead.status === "test";
+        if (done && a.statusCode === "200" && PRIMARY_ENDPOINTS.has(a.endpoint))
           primary.set(a.leadId, a.reason);
       }
       for (const reason of primary.values()) {

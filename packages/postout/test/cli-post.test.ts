@@ -86,6 +86,7 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     }
     const human = postout(["post", "leads.csv", "--map", "map.json"], { cwd: dir });
     assert.match(human.stderr, /line 5: expected 4 columns/);
+    assert.match(human.stderr, /accepted 0 of 5 rows \(1 could not be read: the lines above\)/);
     assert.match(human.stderr, /SANDBOX/);
   });
 
@@ -94,6 +95,7 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     const summary = json(r.stdout);
     assert.equal(summary.accepted, 0);
     assert.equal(summary.alreadyAccepted, 4);
+    assert.deepEqual(summary.codes, {}, "no call in this run, so no code of the earlier one");
     const report = json(postout(["report", "--json"], { cwd: dir }).stdout);
     assert.equal(report.length, 4);
   });
@@ -117,6 +119,11 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     const r = postout(["repost", "--code", "1006", "--map", "fixed.json", "--json"], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(json(r.stdout).delivered, 1);
+    assert.deepEqual(
+      json(r.stdout).codes,
+      { "200": 1 },
+      "this repost's calls, not the 1006 before",
+    );
     const report = json(postout(["report", "--json", "--email", "bob@"], { cwd: dir }).stdout);
     assert.equal(report[0].Status, "delivered");
     assert.equal(report[0].Attempts, 2);

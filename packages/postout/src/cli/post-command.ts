@@ -242,6 +242,7 @@ export function registerPost(program: Command): void {
             )
           : undefined;
       bar?.start(rows, 0);
+      const started = Date.now();
       const intake = await gateway.accept(leads(), {
         destination: destination.name,
         route,
@@ -252,18 +253,23 @@ export function registerPost(program: Command): void {
       });
       bar?.stop();
       say(
-        `accepted ${intake.accepted} of ${rows} leads${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
+        `accepted ${intake.accepted} of ${rows + rejected.length} rows${rejected.length > 0 ? ` (${rejected.length} could not be read: the lines above)` : ""}${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
       );
       await destination.dispatcher.drainSettled((ms, waiting) =>
         say(
           `${waiting} lead(s) whose call was cut off: looking for them in Marketo in ${Math.ceil(ms / 1000)} s, when Marketo has surely finished those calls…`,
         ),
       );
-      const summary = await summarize(gateway, intake.ids, {
-        accepted: intake.accepted,
-        alreadyAccepted: intake.duplicates,
-        rejected: rejected.length,
-      });
+      const summary = await summarize(
+        gateway,
+        intake.ids,
+        {
+          accepted: intake.accepted,
+          alreadyAccepted: intake.duplicates,
+          rejected: rejected.length,
+        },
+        started,
+      );
       printSummary(summary, o.json === true);
       const note = await unreachableNote(gateway, destination.name, summary);
       if (note) say(note);

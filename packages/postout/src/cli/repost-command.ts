@@ -36,6 +36,7 @@ export function registerRepost(program: Command): void {
       }
       const config = configFrom(o);
       await withGateway(config, { quiet: o.json === true }, async (gateway) => {
+        const started = Date.now();
         const ids = await repostLeads(
           gateway,
           filter,
@@ -53,11 +54,16 @@ export function registerRepost(program: Command): void {
         }
         if (!o.json) process.stderr.write(`reposting ${plural(ids.length, "lead")}…\n`);
         for (const destination of gateway.destinations) await destination.dispatcher.drain();
-        const summary = await summarize(gateway, ids, {
-          accepted: ids.length,
-          alreadyAccepted: 0,
-          rejected: 0,
-        });
+        const summary = await summarize(
+          gateway,
+          ids,
+          {
+            accepted: ids.length,
+            alreadyAccepted: 0,
+            rejected: 0,
+          },
+          started,
+        );
         printSummary(summary, o.json === true);
         process.exitCode = exitCodeOf(summary, ids.length);
       });

@@ -26,8 +26,10 @@ export async function summarize(
     readonly alreadyAccepted: number;
     readonly rejected: number;
   },
+  /** Epoch ms the run started: its codes are those of the calls made since. */
+  since?: number,
 ): Promise<DeliverySummary> {
-  const s = await gateway.summarize(ids);
+  const s = await gateway.summarize(ids, since === undefined ? {} : { since });
   const calls = gateway.destinations.reduce(
     (sum, d) => sum + [...d.calls.values()].reduce((a, b) => a + b, 0),
     0,
