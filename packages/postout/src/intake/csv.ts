@@ -254,7 +254,8 @@ function fatalError(
   fieldStart: number,
   maxRowBytes: number,
 ): IntakeError {
-  const after = "rows before this line were read, no row from here on was";
+  // `post` reads the whole file before it accepts a row, so a file that cannot be read is not posted.
+  const after = "the file cannot be read from here on, so none of its rows was posted";
   switch (error?.code) {
     case "CSV_QUOTE_NOT_CLOSED":
       return new IntakeError(
