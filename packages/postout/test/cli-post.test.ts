@@ -293,6 +293,13 @@ describe("bad credentials: post pauses, a run with good ones resumes", () => {
     assert.equal(bad.code, 1, bad.stderr);
     assert.doesNotMatch(bad.stderr, /\n\s+at /, "no stack trace");
     assert.deepEqual([json(bad.stdout).accepted, json(bad.stdout).paused], [2, 2]);
+    // For a person: why they wait and what to do, on stderr.
+    const told = postout(["post", "a.csv"], { cwd: dir, env: env("revoked") });
+    assert.equal(told.code, 1);
+    assert.match(
+      told.stderr,
+      /postout: 2 lead\(s\) wait paused at \S+: Marketo refused the client id or client secret.* \(401\)\. Check MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET/,
+    );
     const good = postout(["post", "a.csv", "--json"], { cwd: dir, env: env(ready.clientSecret) });
     assert.equal(good.code, 0, good.stdout + good.stderr);
     assert.deepEqual([json(good.stdout).alreadyAccepted, json(good.stdout).delivered], [2, 2]);

@@ -8,7 +8,7 @@ import { preparer } from "../prepare.ts";
 import type { FollowUps, Route } from "../route.ts";
 import { UsageError } from "./io.ts";
 import { configFrom, DB_OPTION, withGateway } from "./open.ts";
-import { exitCodeOf, printSummary, summarize, unreachableNote } from "./summary.ts";
+import { exitCodeOf, printSummary, summarize, waitingNote } from "./summary.ts";
 
 export interface PostOptions {
   readonly program?: string;
@@ -271,7 +271,7 @@ export function registerPost(program: Command): void {
         started,
       );
       printSummary(summary, o.json === true);
-      const note = await unreachableNote(gateway, destination.name, summary);
+      const note = await waitingNote(gateway, destination.name, summary);
       if (note) say(note);
       process.exitCode = exitCodeOf(summary, intake.ids.length);
     });

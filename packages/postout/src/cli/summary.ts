@@ -77,21 +77,29 @@ export function exitCodeOf(summary: DeliverySummary, leads: number): number {
 }
 
 /**
- * When some of the leads found Marketo unreachable: what happened and what to do, from the
- * latest such lead of the destination (its reason names the host). `undefined` otherwise.
+ * Why leads of the run were not sent and what to do, on stderr beside the summary: leads
+ * paused with their destination (bad credentials, access denied, the daily quota) or waiting
+ * on an unreachable Marketo, read from the latest such lead (its reason and fix name the
+ * cause). `undefined` when neither happened.
  */
-export async function unreachableNote(
+export async function waitingNote(
   gateway: Gateway,
   destination: string,
   summary: DeliverySummary,
 ): Promise<string | undefined> {
-  if (!summary.codes[UNREACHABLE]) return undefined;
-  const { leads, counts } = await gateway.store.listLeads(
-    { destination, status: ["retrying", "needs_fix"], code: [UNREACHABLE] },
-    { limit: 1 },
-  );
+  const filter =
+    summary.paused > 0
+      ? { destination, status: ["paused" as const] }
+      : summary.codes[UNREACHABLE]
+        ? { destination, status: ["retrying" as const, "needs_fix" as const], code: [UNREACHABLE] }
+        : undefined;
+  if (!filter) return undefined;
+  const { leads, counts } = await gateway.store.listLeads(filter, { limit: 1 });
   const lead = leads[0];
   if (!lead) return undefined;
-  const waiting = (counts.retrying ?? 0) + (counts.needs_fix ?? 0);
-  return `postout: ${waiting} lead(s) not sent to ${destination}: ${lead.lastReason}. ${lead.fix}`;
+  const waiting = (counts.paused ?? 0) + (counts.retrying ?? 0) + (counts.needs_fix ?? 0);
+  const how =
+    lead.status === "paused" ? `wait paused at ${destination}` : `not sent to ${destination}`;
+  const code = lead.lastCode === undefined ? "" : ` (${lead.lastCode})`;
+  return `postout: ${waiting} lead(s) ${how}: ${lead.lastReason ?? "no reason given"}${code}. ${lead.fix ?? ""}`.trimEnd();
 }
