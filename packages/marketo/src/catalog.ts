@@ -23,8 +23,10 @@ function redirect(code: string, message: string): CodeEntry {
 /**
  * Every code Marketo documents, at all three levels. Messages are Marketo's own templates
  * (`%s` = a value Marketo fills in); meanings and fixes are ours, written for a person running
- * Postout. Sources: shared/seeds (Marketo's error-code page, its error-handling blog series, a
- * lead platform's guide to reading responses) and shared/marketo-api.md §13.
+ * Postout. Sources: docs/marketo.md §13, which links Adobe's pages: the error-code page
+ * (https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/error-codes) and
+ * the Marketo developer blog's error-handling series; and a lead platform's guide to reading
+ * Marketo responses (the `common` flag).
  *
  * Quota column (`counted`): §12 says calls answered with the asterisked codes (601, 602, 604,
  * 605, 608, 611) are not counted against the daily quota or the rate limit. For every other

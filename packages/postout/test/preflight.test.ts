@@ -6,7 +6,7 @@ import { type Lead, leadSchema, type PreflightRoute, preflight } from "../src/ma
 import { preparer } from "../src/prepare.ts";
 import type { Route } from "../src/route.ts";
 
-// A describe2 field list (marketo-api.md §7.2/§7.4) with one field per data type.
+// A describe2 field list (docs/marketo.md §7.2/§7.4) with one field per data type.
 const SCHEMA = leadSchema([
   { name: "id", dataType: "integer", updateable: false },
   { name: "email", dataType: "email", length: 255, updateable: true },

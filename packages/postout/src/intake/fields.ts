@@ -23,7 +23,7 @@ function utf8Bytes(value: string): number {
 /**
  * Checks one string value: size cap, NUL characters (which many systems, Marketo's JSON among
  * them, cannot store safely) and unpaired surrogates (not encodable as UTF-8, and Marketo
- * requires UTF-8 JSON — marketo-api.md §4).
+ * requires UTF-8 JSON — docs/marketo.md §4).
  */
 export function checkString(name: string, value: string, limits: Limits): ValueProblem | undefined {
   if (value.length > limits.maxFieldBytes / 3 && utf8Bytes(value) > limits.maxFieldBytes) {

@@ -27,7 +27,7 @@ function validDate(y: string, m: string, d: string): boolean {
 }
 
 /**
- * Fits a value to a Marketo field's data type (marketo-api.md §7.4), converting only where the
+ * Fits a value to a Marketo field's data type (docs/marketo.md §7.4), converting only where the
  * meaning cannot change:
  * - integer, score, percent: an integer number, or a string of digits ("42", "+7", "-3") within
  *   32 bits → number. "4.0", "1,000", "30%" are refused.
@@ -106,7 +106,7 @@ export function coerce(value: LeadValue, dataType: string): Coerced {
   }
 }
 
-/** Marketo allows only ASCII characters in email (marketo-api.md §4). */
+/** Marketo allows only ASCII characters in email (docs/marketo.md §4). */
 export function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;

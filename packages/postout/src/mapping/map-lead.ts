@@ -26,7 +26,7 @@ function put(lead: Lead, field: string, value: LeadValue): void {
 /**
  * Normalises an email: trimmed, domain lowercased (the local part is left as it is: it may be
  * case-sensitive). A non-ASCII email is a problem, never silently changed — Marketo allows only
- * ASCII in email (marketo-api.md §4).
+ * ASCII in email (docs/marketo.md §4).
  */
 export function normalizeEmail(value: string): { value: string } | { problem: Problem } {
   const email = value.trim();

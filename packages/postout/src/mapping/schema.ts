@@ -1,4 +1,4 @@
-/** One Marketo lead field as describe2 shows it (marketo-api.md §7.2). */
+/** One Marketo lead field as describe2 shows it (docs/marketo.md §7.2). */
 export interface SchemaField {
   /** The REST API name, e.g. "email". */
   readonly name: string;
