@@ -232,6 +232,22 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     assert.doesNotMatch(r.stdout, /undefined/);
   });
 
+  it("shows delivery progress with counts and the time left on a terminal", () => {
+    const rows = Array.from({ length: 1500 }, (_, i) => `tty${i}@example.com,T${i}`);
+    writeFileSync(join(dir, "many.csv"), ["email,firstName", ...rows].join("\n"));
+    // `script` gives the command a terminal; its output is what the terminal showed.
+    const command = `'${process.execPath}' '${BIN}' post many.csv --db tty.db`;
+    const r = spawnSync("script", ["-qec", command, "/dev/null"], {
+      cwd: dir,
+      env: CLEAN_ENV,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /delivering .* 0\/1500 leads \| estimating the time left/);
+    assert.match(r.stdout, /delivering .* 1500\/1500 leads \| done/);
+  });
+
   it("help says the exit codes and the field map's format", () => {
     const r = postout(["--help"], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);

@@ -6,6 +6,7 @@ import { readLeadFile } from "../intake/read-lead-file.ts";
 import { IDENTITY_MAP, loadFieldMap } from "../mapping/field-map.ts";
 import { preparer } from "../prepare.ts";
 import type { FollowUps, Route } from "../route.ts";
+import { deliveryProgress } from "./delivery-progress.ts";
 import { UsageError } from "./io.ts";
 import { configFrom, DB_OPTION, withGateway } from "./open.ts";
 import { exitCodeOf, printSummary, summarize, waitingNote } from "./summary.ts";
@@ -255,11 +256,16 @@ export function registerPost(program: Command): void {
       say(
         `accepted ${intake.accepted} of ${rows + rejected.length} rows${rejected.length > 0 ? ` (${rejected.length} could not be read: the lines above)` : ""}${intake.duplicates > 0 ? ` (${intake.duplicates} already accepted before)` : ""}; delivering…`,
       );
+      const progress =
+        intake.accepted >= 1000 && process.stderr.isTTY && !o.json
+          ? deliveryProgress(gateway.store, destination.name, intake.accepted)
+          : undefined;
       await destination.dispatcher.drainSettled((ms, waiting) =>
         say(
           `${waiting} lead(s) whose call was cut off: looking for them in Marketo in ${Math.ceil(ms / 1000)} s, when Marketo has surely finished those calls…`,
         ),
       );
+      await progress?.stop();
       const summary = await summarize(
         gateway,
         intake.ids,
