@@ -209,6 +209,13 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.equal(detail.json.attempts.length, 1);
       const [attempt] = detail.json.attempts;
       assert.equal(attempt.responseStatusCode, "200");
+      // The lead's last code is its last attempt's, in the list as on its own page.
+      assert.equal(detail.json.lead.lastCode, "200");
+      const delivered = await api.call("GET", "/v1/leads?status=delivered");
+      assert.deepEqual(
+        delivered.json.leads.map((l: { lastCode: string }) => l.lastCode),
+        ["200", "200"],
+      );
       assert.equal(attempt.endpoint, "/rest/v1/leads.json");
       assert.equal(attempt.request.input.email, "lead1@example.com");
       assert.ok(attempt.response);
