@@ -14,6 +14,7 @@ const WIDTH = 1440;
 interface ListedLead {
   readonly id: number;
   readonly fix: string | null;
+  readonly email: string | null;
   readonly status: string;
 }
 
@@ -70,6 +71,50 @@ describe("the post-out log at 1,440 px, against `postout serve` with the demo's 
       [],
     );
     await shot("log-1440-delivered");
+  });
+
+  test("status, code and the whole fix are on screen without scrolling sideways", async () => {
+    for (const [q, name] of [
+      ["", "log-1440"],
+      ["status=needs_fix", "log-1440-needs-fix"],
+    ] as const) {
+      await page.goto(`${gateway.url}/#/?${q}`);
+      await settled();
+      await page.locator("table.log tbody tr").first().waitFor();
+      const wrap = await page
+        .locator(".table-wrap")
+        .evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+      assert.ok(wrap.scroll <= wrap.client, `the table fits (${wrap.scroll} > ${wrap.client} px)`);
+      const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(pageWidth <= WIDTH, `the page fits (${pageWidth} px)`);
+      const leads = await listed(q);
+      const fixes = await column("Fix");
+      const count = await fixes.count();
+      assert.equal(count, Math.min(leads.length, 50));
+      for (let i = 0; i < count; i++) {
+        const cell = fixes.nth(i);
+        const box = await cell.boundingBox();
+        assert.ok(box && box.x + box.width <= WIDTH, `fix ${i} is on screen`);
+        const cut = await cell.evaluate((el) => el.scrollWidth > el.clientWidth);
+        assert.equal(cut, false, `fix ${i} is not cut`);
+        assert.equal((await cell.innerText()).trim(), leads[i]?.fix ?? "");
+      }
+      // An email cut to the column's width is whole in its tooltip.
+      const emails = await column("Email");
+      for (let i = 0; i < count; i++) {
+        const titles = await emails
+          .nth(i)
+          .locator("[title]")
+          .evaluateAll((els) => els.map((el) => el.getAttribute("title")));
+        assert.ok(titles.includes(leads[i]?.email ?? "—"), `lead ${i}'s email in a tooltip`);
+      }
+      for (const header of ["Status", "Code", "Email", "Updated"]) {
+        const cell = (await column(header)).first();
+        const box = await cell.boundingBox();
+        assert.ok(box && box.x + box.width <= WIDTH, `${header} is on screen`);
+      }
+      await shot(name);
+    }
   });
 
   test("no script error on the way", () => {

@@ -42,9 +42,21 @@ function when(iso: string | null): string {
   return iso ? iso.replace("T", " ").slice(0, 19) : "—";
 }
 
-function requestSummary(lead: Lead): string {
-  const text = JSON.stringify(lead.input ?? lead.raw);
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+/** Where the lead goes: destination, endpoint and program (the request itself is on its page). */
+function whereTo(lead: Lead): string {
+  return [lead.destination, lead.route.endpoint, lead.program].filter(Boolean).join(" · ");
+}
+
+/** One line cut to the column's width, whole in its tooltip. */
+function Clipped(props: { readonly text: string; readonly className?: string }) {
+  return (
+    <span
+      className={props.className ? `clip-line ${props.className}` : "clip-line"}
+      title={props.text}
+    >
+      {props.text}
+    </span>
+  );
 }
 
 type Pending = { readonly kind: "selected"; readonly ids: number[] } | { readonly kind: "filter" };
@@ -201,17 +213,12 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
               </th>
               <th>LeadId</th>
               <th>Email</th>
-              <th>Destination</th>
-              <th>Endpoint</th>
-              <th>Program</th>
-              <th>RequestContent</th>
-              <th>ResponseStatusCode</th>
-              <th>ResponseReason</th>
               <th>Status</th>
-              <th>Attempts</th>
-              <th>MarketoId</th>
-              <th>UpdatedAt</th>
+              <th title="ResponseStatusCode">Code</th>
+              <th title="ResponseReason">Reason</th>
               <th>Fix</th>
+              <th>Attempts</th>
+              <th title="UpdatedAt">Updated</th>
             </tr>
           </thead>
           <tbody>
@@ -232,20 +239,22 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
                 <td>
                   <a href={`#/leads/${lead.id}`}>{lead.id}</a>
                 </td>
-                <td className="email">{lead.email ?? "—"}</td>
-                <td>{lead.destination}</td>
-                <td>{lead.route.endpoint}</td>
-                <td>{lead.program ?? "—"}</td>
-                <td className="mono clip">{requestSummary(lead)}</td>
-                <td className="code">{lead.lastCode ?? "—"}</td>
-                <td className="clip">{lead.lastReason ?? "—"}</td>
+                <td className="email">
+                  <Clipped text={lead.email ?? "—"} />
+                  <Clipped className="where" text={whereTo(lead)} />
+                </td>
                 <td>
                   <StatusBadge status={lead.status} />
                 </td>
+                <td className="code">{lead.lastCode ?? "—"}</td>
+                <td className="log-reason">
+                  <span className="clamp" title={lead.lastReason ?? undefined}>
+                    {lead.lastReason ?? "—"}
+                  </span>
+                </td>
+                <td className="log-fix">{lead.fix ?? ""}</td>
                 <td className="num">{lead.attempts}</td>
-                <td className="num">{lead.marketoId ?? "—"}</td>
                 <td className="mono">{when(lead.updatedAt)}</td>
-                <td className="clip">{lead.fix ?? ""}</td>
               </tr>
             ))}
           </tbody>
