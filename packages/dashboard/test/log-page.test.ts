@@ -117,6 +117,26 @@ describe("the post-out log at 1,440 px, against `postout serve` with the demo's 
     }
   });
 
+  test("a since that is no date says so, naming the field, instead of 'No lead matches'", async () => {
+    await page.goto(`${gateway.url}/#/`);
+    await settled();
+    await page.fill("input[name=since]", "yesterday");
+    await page.click("form.filters button[type=submit]");
+    const alert = page.locator("p.error[role=alert]");
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Since/);
+    assert.match(await alert.innerText(), /yesterday/);
+    assert.match(await alert.innerText(), /2026-11-23/, "shows how to write one");
+    assert.equal(await page.getByText("No lead matches this filter.").count(), 0);
+    assert.equal(await page.locator("input[name=since]").getAttribute("aria-invalid"), "true");
+    await shot("log-bad-since");
+    // A shared link with a date that does not exist.
+    await page.goto(`${gateway.url}/#/?since=2026-13-45`);
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Since.*2026-13-45/);
+    assert.equal(await page.getByText("No lead matches this filter.").count(), 0);
+  });
+
   test("no script error on the way", () => {
     // The bad since is answered 400 by design; Chromium logs that as a failed resource.
     assert.deepEqual(

@@ -3,6 +3,7 @@ import { api, describeError, query } from "../api.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { Outcome } from "../components/Outcome.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
+import { timeProblem } from "../filter-time.ts";
 import { go } from "../hash-route.ts";
 import { repostableCount } from "../repost-count.ts";
 import { type Lead, type LeadPage, STATUSES } from "../types.ts";
@@ -66,8 +67,14 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
   const filters = filtersOf(params);
   const cursor = params.get("cursor") ?? undefined;
   const key = params.toString();
+  // A time the gateway would refuse is named here, with its field, before any request.
+  const timeProblems = [timeProblem("Since", filters.since), timeProblem("Until", filters.until)];
+  const badTime = timeProblems.filter((p) => p !== undefined).join(" ");
   const page = useLoad(
-    () => api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
+    () =>
+      badTime
+        ? Promise.reject(new Error(badTime))
+        : api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
     key,
   );
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
@@ -147,11 +154,21 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
         </label>
         <label>
           Since
-          <input name="since" placeholder="2026-11-23" defaultValue={filters.since ?? ""} />
+          <input
+            name="since"
+            placeholder="2026-11-23"
+            defaultValue={filters.since ?? ""}
+            aria-invalid={timeProblems[0] !== undefined}
+          />
         </label>
         <label>
           Until
-          <input name="until" placeholder="2026-11-23T18:00Z" defaultValue={filters.until ?? ""} />
+          <input
+            name="until"
+            placeholder="2026-11-23T18:00Z"
+            defaultValue={filters.until ?? ""}
+            aria-invalid={timeProblems[1] !== undefined}
+          />
         </label>
         <button type="submit" className="primary">
           Filter
@@ -259,7 +276,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
             ))}
           </tbody>
         </table>
-        {!page.loading && leads.length === 0 ? (
+        {!page.loading && !page.error && leads.length === 0 ? (
           <p className="empty">No lead matches this filter.</p>
         ) : null}
       </div>
