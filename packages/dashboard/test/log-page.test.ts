@@ -137,6 +137,41 @@ describe("the post-out log at 1,440 px, against `postout serve` with the demo's 
     assert.equal(await page.getByText("No lead matches this filter.").count(), 0);
   });
 
+  test("after 'Repost all matching', the list shows the reposted leads as they are now", async () => {
+    await page.goto(`${gateway.url}/#/?status=needs_fix`);
+    await settled();
+    await page.locator("table.log tbody tr").first().waitFor();
+    const before = (await listed("status=needs_fix")).map((l) => l.id).sort();
+    assert.ok(before.length > 0);
+    await page
+      .getByRole("button", { name: `Repost all matching this filter (${before.length})` })
+      .click();
+    await page
+      .getByRole("dialog")
+      .getByRole("button", { name: `Repost ${before.length}` })
+      .click();
+    await page.getByText(`Queued ${before.length} leads again.`).waitFor();
+    await settled();
+    const rows = page.locator("table.log tbody tr");
+    await rows.first().waitFor();
+    const shown = (
+      await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-lead"))))
+    ).sort();
+    assert.deepEqual(shown, before);
+    assert.equal(await page.getByText("No lead matches this filter.").count(), 0);
+    assert.match(
+      await page.locator(".listed-note").innerText(),
+      new RegExp(`the ${before.length} leads just reposted, as they are now`),
+    );
+    await shot("log-after-repost");
+    // Back to the filter: its own answer again (the leads that need a fix now), no note.
+    await page.getByRole("button", { name: "Back to the filter" }).click();
+    await settled();
+    assert.equal(await page.locator(".listed-note").count(), 0);
+    const now = Number(await page.locator("button.count.active strong").innerText());
+    assert.equal(await page.locator("table.log tbody tr").count(), now);
+  });
+
   test("no script error on the way", () => {
     // The bad since is answered 400 by design; Chromium logs that as a failed resource.
     assert.deepEqual(

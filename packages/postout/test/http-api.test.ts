@@ -251,7 +251,7 @@ describe("HTTP API (in process, built-in sandbox)", () => {
         map: { fields: { email: "email", firstName: "firstName", role: "title" } },
       });
       assert.equal(repost.status, 200);
-      assert.deepEqual(repost.json, { reposted: 1 });
+      assert.deepEqual(repost.json, { reposted: 1, ids: [id] });
       await api.drain();
       const afterFix = await api.call("GET", `/v1/leads/${id}`);
       assert.equal(afterFix.json.lead.status, "delivered");
@@ -313,11 +313,21 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       const none = await api.call("GET", `/v1/leads/${plain.json.ids[0]}`);
       assert.equal(none.json.map, null, "no map: the identity map");
     });
-    it("repost by filter answers how many", async () => {
+    it("repost by filter answers how many and which; the list finds them by those ids", async () => {
       const res = await api.call("POST", "/v1/repost", {
         filter: { email: "lead1@example.com" },
       });
-      assert.deepEqual(res.json, { reposted: 1 });
+      assert.equal(res.json.reposted, 1);
+      assert.equal(res.json.ids.length, 1);
+      // Queued again: the list by ids shows them as they are now, whatever filter found them.
+      const listed = await api.call("GET", `/v1/leads?ids=${res.json.ids.join(",")}`);
+      assert.deepEqual(
+        listed.json.leads.map((l: { id: number; status: string }) => [l.id, l.status]),
+        [[res.json.ids[0], "queued"]],
+      );
+      assert.equal((await api.call("GET", "/v1/leads?ids=1,x")).status, 400);
+      const many = Array.from({ length: 501 }, (_, i) => i + 1).join(",");
+      assert.equal((await api.call("GET", `/v1/leads?ids=${many}`)).status, 400);
       await api.drain();
     });
   });

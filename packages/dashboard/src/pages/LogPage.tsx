@@ -62,6 +62,9 @@ function Clipped(props: { readonly text: string; readonly className?: string }) 
 
 type Pending = { readonly kind: "selected"; readonly ids: number[] } | { readonly kind: "filter" };
 
+/** The most leads the list shows by id (the API's page size): a bigger repost lists its newest. */
+const MAX_LISTED = 500;
+
 /** The post-out log: the report's columns, filters, counts per status, paging on the server, bulk repost. */
 export function LogPage({ params }: { readonly params: URLSearchParams }) {
   const filters = filtersOf(params);
@@ -70,12 +73,18 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
   // A time the gateway would refuse is named here, with its field, before any request.
   const timeProblems = [timeProblem("Since", filters.since), timeProblem("Until", filters.until)];
   const badTime = timeProblems.filter((p) => p !== undefined).join(" ");
+  // The leads a repost just queued: listed by id, as they are now, in place of the filter that
+  // found them (which, by status or code, no longer matches a lead queued again).
+  const [reposted, setReposted] = useState<readonly number[] | undefined>(undefined);
+  const listed = reposted?.slice(0, MAX_LISTED);
   const page = useLoad(
     () =>
-      badTime
-        ? Promise.reject(new Error(badTime))
-        : api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
-    key,
+      listed
+        ? api<LeadPage>(`/v1/leads${query({ ids: listed.join(","), limit: String(MAX_LISTED) })}`)
+        : badTime
+          ? Promise.reject(new Error(badTime))
+          : api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
+    listed ? `${key}&reposted=${listed.join(",")}` : key,
   );
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [pending, setPending] = useState<Pending | undefined>(undefined);
@@ -98,7 +107,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
   };
 
   const counts = page.data?.counts ?? {};
-  const matching = repostableCount(counts, filters.status);
+  const matching = repostableCount(counts, listed ? undefined : filters.status);
   const leads = page.data?.leads ?? [];
   const allOnPage = leads.length > 0 && leads.every((l) => selected.has(l.id));
 
@@ -106,15 +115,21 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
     const body =
       pending?.kind === "selected"
         ? { ids: pending.ids }
-        : Object.keys(filterBody(filters)).length > 0
-          ? { filter: filterBody(filters) }
-          : { all: true };
+        : listed
+          ? { ids: listed }
+          : Object.keys(filterBody(filters)).length > 0
+            ? { filter: filterBody(filters) }
+            : { all: true };
     setPending(undefined);
     try {
-      const answer = await api<{ reposted: number }>("/v1/repost", { method: "POST", body });
+      const answer = await api<{ reposted: number; ids: number[] }>("/v1/repost", {
+        method: "POST",
+        body,
+      });
       setNotice(`Queued ${answer.reposted} lead${answer.reposted === 1 ? "" : "s"} again.`);
       setFailure(undefined);
       setSelected(new Set());
+      if (answer.ids.length > 0) setReposted([...answer.ids].sort((a, b) => b - a));
       page.reload();
     } catch (e) {
       setFailure(describeError(e));
@@ -204,10 +219,30 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
           disabled={matching === 0}
           onClick={() => setPending({ kind: "filter" })}
         >
-          Repost all matching this filter ({matching})
+          {listed ? "Repost all listed" : "Repost all matching this filter"} ({matching})
         </button>
         <Outcome notice={notice} failure={failure} />
       </div>
+      {reposted && listed ? (
+        <p className="listed-note">
+          Listed: {listed.length < reposted.length ? `the newest ${listed.length} of ` : ""}
+          the {reposted.length === 1 ? "lead" : `${reposted.length} leads`} just reposted, as{" "}
+          {reposted.length === 1 ? "it is" : "they are"} now.{" "}
+          <button type="button" onClick={page.reload}>
+            Refresh
+          </button>{" "}
+          <button
+            type="button"
+            onClick={() => {
+              setReposted(undefined);
+              setSelected(new Set());
+              setNotice(undefined);
+            }}
+          >
+            Back to the filter
+          </button>
+        </p>
+      ) : null}
 
       {page.error ? (
         <p className="error" role="alert">
@@ -280,18 +315,20 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
           <p className="empty">No lead matches this filter.</p>
         ) : null}
       </div>
-      <div className="pager">
-        <button type="button" disabled={!cursor} onClick={() => navigate(filters)}>
-          First page
-        </button>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => navigate({ ...filters, cursor: page.data?.nextCursor ?? "" })}
-        >
-          Next page
-        </button>
-      </div>
+      {listed ? null : (
+        <div className="pager">
+          <button type="button" disabled={!cursor} onClick={() => navigate(filters)}>
+            First page
+          </button>
+          <button
+            type="button"
+            disabled={!page.data?.nextCursor}
+            onClick={() => navigate({ ...filters, cursor: page.data?.nextCursor ?? "" })}
+          >
+            Next page
+          </button>
+        </div>
+      )}
 
       <ConfirmDialog
         open={pending !== undefined}
@@ -305,7 +342,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
         <p>
           {pending?.kind === "selected"
             ? `Repost ${pending.ids.length} selected lead${pending.ids.length === 1 ? "" : "s"}?`
-            : `Repost all ${matching} lead${matching === 1 ? "" : "s"} matching this filter?`}{" "}
+            : `Repost all ${matching} lead${matching === 1 ? "" : "s"} ${listed ? "listed" : "matching this filter"}?`}{" "}
           Each is mapped again from its raw input with its field map and queued; its history is
           kept. Leads being sent right now are left alone.
         </p>
