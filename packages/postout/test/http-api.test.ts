@@ -255,6 +255,14 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       await api.drain();
       const afterFix = await api.call("GET", `/v1/leads/${id}`);
       assert.equal(afterFix.json.lead.status, "delivered");
+      // Its last code is 200 now; a code any of its calls got still finds it.
+      const byLast = await api.call("GET", "/v1/leads?code=1006");
+      assert.ok(!byLast.json.leads.some((l: { id: number }) => l.id === id));
+      const byAny = await api.call("GET", "/v1/leads?attemptCode=1006,503");
+      assert.ok(byAny.json.leads.some((l: { id: number }) => l.id === id));
+      assert.equal((await api.call("GET", "/v1/leads?attemptCode=1006;drop")).status, 400);
+      const none = await api.call("POST", "/v1/repost", { filter: { attemptCode: ["799"] } });
+      assert.deepEqual(none.json, { reposted: 0, ids: [] }, "repost takes the same filter");
       assert.equal(afterFix.json.lead.input.title, "Buyer");
       assert.equal(afterFix.json.attempts.length, 2, "history is kept");
     });

@@ -9,7 +9,16 @@ import { repostableCount } from "../repost-count.ts";
 import { type Lead, type LeadPage, STATUSES } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
-const FILTERS = ["status", "code", "destination", "program", "email", "since", "until"] as const;
+const FILTERS = [
+  "status",
+  "code",
+  "attemptCode",
+  "destination",
+  "program",
+  "email",
+  "since",
+  "until",
+] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 function filtersOf(params: URLSearchParams): Filters {
@@ -31,6 +40,7 @@ function filterBody(filters: Filters) {
   return {
     ...(filters.status ? { status: list(filters.status) } : {}),
     ...(filters.code ? { code: list(filters.code) } : {}),
+    ...(filters.attemptCode ? { attemptCode: list(filters.attemptCode) } : {}),
     ...(filters.destination ? { destination: filters.destination } : {}),
     ...(filters.program ? { program: filters.program } : {}),
     ...(filters.email ? { email: filters.email } : {}),
@@ -155,9 +165,13 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
             ))}
           </select>
         </label>
-        <label>
-          Code
+        <label title="the lead's last ResponseStatusCode">
+          Last code
           <input name="code" placeholder="1006,606" defaultValue={filters.code ?? ""} />
+        </label>
+        <label title="a code any of the lead's calls was answered, a call tried again among them">
+          Code in any call
+          <input name="attemptCode" placeholder="503" defaultValue={filters.attemptCode ?? ""} />
         </label>
         <label>
           Program

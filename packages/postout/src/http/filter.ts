@@ -6,6 +6,7 @@ export interface FilterInput {
   readonly ids?: readonly string[] | undefined;
   readonly status?: readonly string[] | undefined;
   readonly code?: readonly string[] | undefined;
+  readonly attemptCode?: readonly string[] | undefined;
   readonly destination?: string | undefined;
   readonly program?: string | undefined;
   readonly since?: string | undefined;
@@ -19,6 +20,7 @@ export function leadFilter(input: FilterInput): LeadFilter {
     ...(input.ids?.length ? { ids: input.ids.map(Number) } : {}),
     ...(input.status?.length ? { status: input.status as LeadStatus[] } : {}),
     ...(input.code?.length ? { code: input.code } : {}),
+    ...(input.attemptCode?.length ? { attemptCode: input.attemptCode } : {}),
     ...(input.destination === undefined ? {} : { destination: input.destination }),
     ...(input.program === undefined ? {} : { program: input.program }),
     ...(input.since === undefined ? {} : { since: Date.parse(input.since) }),

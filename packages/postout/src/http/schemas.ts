@@ -108,6 +108,10 @@ export const FilterQuerySchema = z.object({
   code: commaList(code, "1006,606").openapi({
     description: "last ResponseStatusCode, comma separated",
   }),
+  attemptCode: commaList(code, "503,606").openapi({
+    description:
+      "a ResponseStatusCode any of the lead's calls was answered (calls tried again too), comma separated",
+  }),
   destination: name.optional(),
   program: name.optional(),
   since: isoTime.optional().openapi({ description: "updated at or after (ISO 8601)" }),
@@ -120,6 +124,7 @@ export const FilterBodySchema = z
   .strictObject({
     status: z.array(status).max(10).optional(),
     code: z.array(code).max(100).optional(),
+    attemptCode: z.array(code).max(100).optional(),
     destination: name.optional(),
     program: name.optional(),
     since: isoTime.optional(),
