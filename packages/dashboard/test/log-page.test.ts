@@ -85,7 +85,7 @@ describe("the post-out log at 1,440 px, against `postout serve` with the demo's 
         .locator(".table-wrap")
         .evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
       assert.ok(wrap.scroll <= wrap.client, `the table fits (${wrap.scroll} > ${wrap.client} px)`);
-      const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      const pageWidth = await page.locator("html").evaluate((el) => el.scrollWidth);
       assert.ok(pageWidth <= WIDTH, `the page fits (${pageWidth} px)`);
       const leads = await listed(q);
       const fixes = await column("Fix");
