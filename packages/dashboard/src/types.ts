@@ -111,6 +111,8 @@ export interface Destination {
 
 export interface CodeStats {
   readonly bucket: string;
+  /** The range's start as the gateway read it (ISO 8601). */
+  readonly since: string;
   readonly buckets: { readonly start: string; readonly counts: Readonly<Record<string, number>> }[];
 }
 

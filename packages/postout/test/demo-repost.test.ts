@@ -33,7 +33,7 @@ describe("demo leads carry their field map (in process, built-in sandbox)", () =
       fields: { ...detail.json.map.fields, "Job Role": "title" },
     };
     const repost = await api.call("POST", "/v1/repost", { ids: [lead.id], map });
-    assert.deepEqual(repost.json, { reposted: 1 });
+    assert.deepEqual(repost.json, { reposted: 1, ids: [lead.id] });
     await api.drain();
 
     const fixed = await api.call("GET", `/v1/leads/${lead.id}`);

@@ -210,6 +210,13 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       assert.equal(detail.json.attempts.length, 1);
       const [attempt] = detail.json.attempts;
       assert.equal(attempt.responseStatusCode, "200");
+      // The lead's last code is its last attempt's, in the list as on its own page.
+      assert.equal(detail.json.lead.lastCode, "200");
+      const delivered = await api.call("GET", "/v1/leads?status=delivered");
+      assert.deepEqual(
+        delivered.json.leads.map((l: { lastCode: string }) => l.lastCode),
+        ["200", "200"],
+      );
       assert.equal(attempt.endpoint, "/rest/v1/leads.json");
       assert.equal(attempt.request.input.email, "lead1@example.com");
       assert.ok(attempt.response);
@@ -245,10 +252,18 @@ describe("HTTP API (in process, built-in sandbox)", () => {
         map: { fields: { email: "email", firstName: "firstName", role: "title" } },
       });
       assert.equal(repost.status, 200);
-      assert.deepEqual(repost.json, { reposted: 1 });
+      assert.deepEqual(repost.json, { reposted: 1, ids: [id] });
       await api.drain();
       const afterFix = await api.call("GET", `/v1/leads/${id}`);
       assert.equal(afterFix.json.lead.status, "delivered");
+      // Its last code is 200 now; a code any of its calls got still finds it.
+      const byLast = await api.call("GET", "/v1/leads?code=1006");
+      assert.ok(!byLast.json.leads.some((l: { id: number }) => l.id === id));
+      const byAny = await api.call("GET", "/v1/leads?attemptCode=1006,503");
+      assert.ok(byAny.json.leads.some((l: { id: number }) => l.id === id));
+      assert.equal((await api.call("GET", "/v1/leads?attemptCode=1006;drop")).status, 400);
+      const none = await api.call("POST", "/v1/repost", { filter: { attemptCode: ["799"] } });
+      assert.deepEqual(none.json, { reposted: 0, ids: [] }, "repost takes the same filter");
       assert.equal(afterFix.json.lead.input.title, "Buyer");
       assert.equal(afterFix.json.attempts.length, 2, "history is kept");
     });
@@ -307,11 +322,21 @@ describe("HTTP API (in process, built-in sandbox)", () => {
       const none = await api.call("GET", `/v1/leads/${plain.json.ids[0]}`);
       assert.equal(none.json.map, null, "no map: the identity map");
     });
-    it("repost by filter answers how many", async () => {
+    it("repost by filter answers how many and which; the list finds them by those ids", async () => {
       const res = await api.call("POST", "/v1/repost", {
         filter: { email: "lead1@example.com" },
       });
-      assert.deepEqual(res.json, { reposted: 1 });
+      assert.equal(res.json.reposted, 1);
+      assert.equal(res.json.ids.length, 1);
+      // Queued again: the list by ids shows them as they are now, whatever filter found them.
+      const listed = await api.call("GET", `/v1/leads?ids=${res.json.ids.join(",")}`);
+      assert.deepEqual(
+        listed.json.leads.map((l: { id: number; status: string }) => [l.id, l.status]),
+        [[res.json.ids[0], "queued"]],
+      );
+      assert.equal((await api.call("GET", "/v1/leads?ids=1,x")).status, 400);
+      const many = Array.from({ length: 501 }, (_, i) => i + 1).join(",");
+      assert.equal((await api.call("GET", `/v1/leads?ids=${many}`)).status, 400);
       await api.drain();
     });
   });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Route } from "../src/route.ts";
-import { type ClaimedLead, LeaseLostError, type NewLead, type Store } from "../src/store/store.ts";
+import {
+  type ClaimedLead,
+  type LeadFilter,
+  LeaseLostError,
+  type NewLead,
+  type Store,
+} from "../src/store/store.ts";
 import { catalogSuite } from "./catalog-suite.ts";
 import { leaseSuite } from "./store-suite-leases.ts";
 
@@ -309,6 +315,51 @@ export function storeSuite(
         assert.deepEqual(await rows(more[0] as number), [[1, "502", "sending"]]);
         assert.equal((await store.getLead(more[0] as number))?.status, "queued");
         await assert.rejects(store.recordAttempts([], [call(999_999, 1, T0, "502")]), /999999/);
+      }));
+
+    it("finds leads by a code any of their calls got, a call tried again among them, not only the last", () =>
+      withStore(async (store) => {
+        const { ids } = await store.addLeads([lead(1), lead(2), lead(3)], T0);
+        const [a, b, c] = ids as number[];
+        await store.claimDue("main", { now: T0, limit: 10, worker: "w", leaseMs: 1000 });
+        const call = (leadId: number, at: number, statusCode: string) => ({
+          leadId,
+          n: 1,
+          at,
+          endpoint: "/rest/v1/leads.json",
+          request: {},
+          response: null,
+          requestId: undefined,
+          statusCode,
+          reason: "tried again",
+          durationMs: 10,
+          step: "lead" as const,
+        });
+        const decided = (leadId: number, statusCode: string, status: "delivered" | "retrying") => ({
+          ...call(leadId, T0 + 5, statusCode),
+          reason: status === "delivered" ? undefined : "Service Unavailable",
+          status,
+          ...(status === "retrying" ? { nextAt: T0 + 60_000 } : { marketoId: leadId }),
+        });
+        // An outage: a's call answered 503, then 200; b's answered 503 twice and waits for a retry;
+        // c's answered 200 at once.
+        await store.recordAttempts(
+          [decided(a as number, "200", "delivered"), decided(b as number, "503", "retrying")],
+          [call(a as number, T0 + 1, "503"), call(b as number, T0 + 1, "503")],
+        );
+        await store.recordAttempts([decided(c as number, "200", "delivered")], []);
+        const found = async (filter: LeadFilter) =>
+          (await store.listLeads(filter, { limit: 10 })).leads.map((l) => l.id).sort();
+        assert.deepEqual(await found({ attemptCode: ["503"] }), [a, b].sort());
+        assert.deepEqual(await found({ code: ["503"] }), [b], "the last code: b alone");
+        assert.deepEqual(await found({ attemptCode: ["503"], status: ["delivered"] }), [a]);
+        assert.deepEqual(await found({ attemptCode: ["404", "200"] }), [a, c].sort());
+        assert.deepEqual(await found({ attemptCode: ["404"] }), []);
+        const { counts } = await store.listLeads({ attemptCode: ["503"] }, { limit: 1 });
+        assert.deepEqual([counts.delivered, counts.retrying], [1, 1], "counted over the filter");
+        const iterated = [];
+        for await (const l of store.iterateLeads({ attemptCode: ["503"] }, 10)) iterated.push(l.id);
+        assert.deepEqual(iterated.sort(), [a, b].sort(), "repost finds the same leads");
       }));
 
     it("counts attempts by code in time buckets, over a range and a destination", () =>

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api, query } from "../api.ts";
 import { CodeChart, colorsFor } from "../components/CodeChart.tsx";
-import type { CodeStats } from "../types.ts";
+import type { CodeStats, LeadPage } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
 const RANGES = {
@@ -29,6 +29,25 @@ export function ErrorsPage() {
     .filter((c) => withSuccess || c !== "200")
     .sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
   const colors = colorsFor(codes);
+  // The leads behind each code: those any of whose calls got it (a 503 tried again and then
+  // answered otherwise too), updated in the period; 'show in the log' is the same filter.
+  const since = stats.data?.since.replace(/:00\.000Z$/, "Z"); // 2026-11-23T18:00Z, to read
+  const filterOf = (code: string) => ({ attemptCode: code, since });
+  const leads = useLoad(
+    async () => {
+      if (since === undefined) return new Map<string, number>();
+      const answers = await Promise.all(
+        codes.map((code) => api<LeadPage>(`/v1/leads${query({ ...filterOf(code), limit: "1" })}`)),
+      );
+      return new Map(
+        codes.map((code, i) => [
+          code,
+          Object.values(answers[i]?.counts ?? {}).reduce((sum, n) => sum + n, 0),
+        ]),
+      );
+    },
+    `${since}|${codes.join(",")}`,
+  );
 
   return (
     <section>
@@ -66,12 +85,18 @@ export function ErrorsPage() {
       {stats.data && codes.length === 0 ? (
         <p className="empty">No failed attempt in this period.</p>
       ) : null}
-      <table className="legend">
+      {leads.error ? (
+        <p className="error" role="alert">
+          {leads.error}
+        </p>
+      ) : null}
+      <table className="legend" aria-busy={leads.loading}>
         <thead>
           <tr>
             <th>Code</th>
             <th>Attempts</th>
-            <th>Leads whose last answer is this code</th>
+            <th>Leads</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -82,13 +107,19 @@ export function ErrorsPage() {
                 <span className="code">{code}</span>
               </td>
               <td className="num">{totals.get(code)}</td>
+              <td className="num leads">{leads.data?.get(code) ?? "…"}</td>
               <td>
-                <a href={`#/${query({ code })}`}>show in the log</a>
+                <a href={`#/${query(filterOf(code))}`}>show in the log</a>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="hint">
+        Attempts counts every call answered with the code, calls tried again among them. Leads
+        counts the leads any of whose calls got it, updated in this period; a lead that got a 503
+        and was then delivered is among them.
+      </p>
     </section>
   );
 }

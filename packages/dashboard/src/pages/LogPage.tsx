@@ -3,12 +3,22 @@ import { api, describeError, query } from "../api.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { Outcome } from "../components/Outcome.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
+import { timeProblem } from "../filter-time.ts";
 import { go } from "../hash-route.ts";
 import { repostableCount } from "../repost-count.ts";
 import { type Lead, type LeadPage, STATUSES } from "../types.ts";
 import { useLoad } from "../use-load.ts";
 
-const FILTERS = ["status", "code", "destination", "program", "email", "since", "until"] as const;
+const FILTERS = [
+  "status",
+  "code",
+  "attemptCode",
+  "destination",
+  "program",
+  "email",
+  "since",
+  "until",
+] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 function filtersOf(params: URLSearchParams): Filters {
@@ -30,6 +40,7 @@ function filterBody(filters: Filters) {
   return {
     ...(filters.status ? { status: list(filters.status) } : {}),
     ...(filters.code ? { code: list(filters.code) } : {}),
+    ...(filters.attemptCode ? { attemptCode: list(filters.attemptCode) } : {}),
     ...(filters.destination ? { destination: filters.destination } : {}),
     ...(filters.program ? { program: filters.program } : {}),
     ...(filters.email ? { email: filters.email } : {}),
@@ -42,21 +53,48 @@ function when(iso: string | null): string {
   return iso ? iso.replace("T", " ").slice(0, 19) : "—";
 }
 
-function requestSummary(lead: Lead): string {
-  const text = JSON.stringify(lead.input ?? lead.raw);
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+/** Where the lead goes: destination, endpoint and program (the request itself is on its page). */
+function whereTo(lead: Lead): string {
+  return [lead.destination, lead.route.endpoint, lead.program].filter(Boolean).join(" · ");
+}
+
+/** One line cut to the column's width, whole in its tooltip. */
+function Clipped(props: { readonly text: string; readonly className?: string }) {
+  return (
+    <span
+      className={props.className ? `clip-line ${props.className}` : "clip-line"}
+      title={props.text}
+    >
+      {props.text}
+    </span>
+  );
 }
 
 type Pending = { readonly kind: "selected"; readonly ids: number[] } | { readonly kind: "filter" };
+
+/** The most leads the list shows by id (the API's page size): a bigger repost lists its newest. */
+const MAX_LISTED = 500;
 
 /** The post-out log: the report's columns, filters, counts per status, paging on the server, bulk repost. */
 export function LogPage({ params }: { readonly params: URLSearchParams }) {
   const filters = filtersOf(params);
   const cursor = params.get("cursor") ?? undefined;
   const key = params.toString();
+  // A time the gateway would refuse is named here, with its field, before any request.
+  const timeProblems = [timeProblem("Since", filters.since), timeProblem("Until", filters.until)];
+  const badTime = timeProblems.filter((p) => p !== undefined).join(" ");
+  // The leads a repost just queued: listed by id, as they are now, in place of the filter that
+  // found them (which, by status or code, no longer matches a lead queued again).
+  const [reposted, setReposted] = useState<readonly number[] | undefined>(undefined);
+  const listed = reposted?.slice(0, MAX_LISTED);
   const page = useLoad(
-    () => api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
-    key,
+    () =>
+      listed
+        ? api<LeadPage>(`/v1/leads${query({ ids: listed.join(","), limit: String(MAX_LISTED) })}`)
+        : badTime
+          ? Promise.reject(new Error(badTime))
+          : api<LeadPage>(`/v1/leads${query({ ...filters, cursor, limit: "50" })}`),
+    listed ? `${key}&reposted=${listed.join(",")}` : key,
   );
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [pending, setPending] = useState<Pending | undefined>(undefined);
@@ -79,7 +117,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
   };
 
   const counts = page.data?.counts ?? {};
-  const matching = repostableCount(counts, filters.status);
+  const matching = repostableCount(counts, listed ? undefined : filters.status);
   const leads = page.data?.leads ?? [];
   const allOnPage = leads.length > 0 && leads.every((l) => selected.has(l.id));
 
@@ -87,15 +125,21 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
     const body =
       pending?.kind === "selected"
         ? { ids: pending.ids }
-        : Object.keys(filterBody(filters)).length > 0
-          ? { filter: filterBody(filters) }
-          : { all: true };
+        : listed
+          ? { ids: listed }
+          : Object.keys(filterBody(filters)).length > 0
+            ? { filter: filterBody(filters) }
+            : { all: true };
     setPending(undefined);
     try {
-      const answer = await api<{ reposted: number }>("/v1/repost", { method: "POST", body });
+      const answer = await api<{ reposted: number; ids: number[] }>("/v1/repost", {
+        method: "POST",
+        body,
+      });
       setNotice(`Queued ${answer.reposted} lead${answer.reposted === 1 ? "" : "s"} again.`);
       setFailure(undefined);
       setSelected(new Set());
+      if (answer.ids.length > 0) setReposted([...answer.ids].sort((a, b) => b - a));
       page.reload();
     } catch (e) {
       setFailure(describeError(e));
@@ -121,9 +165,13 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
             ))}
           </select>
         </label>
-        <label>
-          Code
+        <label title="the lead's last ResponseStatusCode">
+          Last code
           <input name="code" placeholder="1006,606" defaultValue={filters.code ?? ""} />
+        </label>
+        <label title="a code any of the lead's calls was answered, a call tried again among them">
+          Code in any call
+          <input name="attemptCode" placeholder="503" defaultValue={filters.attemptCode ?? ""} />
         </label>
         <label>
           Program
@@ -135,11 +183,21 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
         </label>
         <label>
           Since
-          <input name="since" placeholder="2026-11-23" defaultValue={filters.since ?? ""} />
+          <input
+            name="since"
+            placeholder="2026-11-23"
+            defaultValue={filters.since ?? ""}
+            aria-invalid={timeProblems[0] !== undefined}
+          />
         </label>
         <label>
           Until
-          <input name="until" placeholder="2026-11-23T18:00Z" defaultValue={filters.until ?? ""} />
+          <input
+            name="until"
+            placeholder="2026-11-23T18:00Z"
+            defaultValue={filters.until ?? ""}
+            aria-invalid={timeProblems[1] !== undefined}
+          />
         </label>
         <button type="submit" className="primary">
           Filter
@@ -175,10 +233,30 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
           disabled={matching === 0}
           onClick={() => setPending({ kind: "filter" })}
         >
-          Repost all matching this filter ({matching})
+          {listed ? "Repost all listed" : "Repost all matching this filter"} ({matching})
         </button>
         <Outcome notice={notice} failure={failure} />
       </div>
+      {reposted && listed ? (
+        <p className="listed-note">
+          Listed: {listed.length < reposted.length ? `the newest ${listed.length} of ` : ""}
+          the {reposted.length === 1 ? "lead" : `${reposted.length} leads`} just reposted, as{" "}
+          {reposted.length === 1 ? "it is" : "they are"} now.{" "}
+          <button type="button" onClick={page.reload}>
+            Refresh
+          </button>{" "}
+          <button
+            type="button"
+            onClick={() => {
+              setReposted(undefined);
+              setSelected(new Set());
+              setNotice(undefined);
+            }}
+          >
+            Back to the filter
+          </button>
+        </p>
+      ) : null}
 
       {page.error ? (
         <p className="error" role="alert">
@@ -201,17 +279,12 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
               </th>
               <th>LeadId</th>
               <th>Email</th>
-              <th>Destination</th>
-              <th>Endpoint</th>
-              <th>Program</th>
-              <th>RequestContent</th>
-              <th>ResponseStatusCode</th>
-              <th>ResponseReason</th>
               <th>Status</th>
-              <th>Attempts</th>
-              <th>MarketoId</th>
-              <th>UpdatedAt</th>
+              <th title="ResponseStatusCode">Code</th>
+              <th title="ResponseReason">Reason</th>
               <th>Fix</th>
+              <th>Attempts</th>
+              <th title="UpdatedAt">Updated</th>
             </tr>
           </thead>
           <tbody>
@@ -232,40 +305,44 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
                 <td>
                   <a href={`#/leads/${lead.id}`}>{lead.id}</a>
                 </td>
-                <td className="email">{lead.email ?? "—"}</td>
-                <td>{lead.destination}</td>
-                <td>{lead.route.endpoint}</td>
-                <td>{lead.program ?? "—"}</td>
-                <td className="mono clip">{requestSummary(lead)}</td>
-                <td className="code">{lead.lastCode ?? "—"}</td>
-                <td className="clip">{lead.lastReason ?? "—"}</td>
+                <td className="email">
+                  <Clipped text={lead.email ?? "—"} />
+                  <Clipped className="where" text={whereTo(lead)} />
+                </td>
                 <td>
                   <StatusBadge status={lead.status} />
                 </td>
+                <td className="code">{lead.lastCode ?? "—"}</td>
+                <td className="log-reason">
+                  <span className="clamp" title={lead.lastReason ?? undefined}>
+                    {lead.lastReason ?? "—"}
+                  </span>
+                </td>
+                <td className="log-fix">{lead.fix ?? ""}</td>
                 <td className="num">{lead.attempts}</td>
-                <td className="num">{lead.marketoId ?? "—"}</td>
                 <td className="mono">{when(lead.updatedAt)}</td>
-                <td className="clip">{lead.fix ?? ""}</td>
               </tr>
             ))}
           </tbody>
         </table>
-        {!page.loading && leads.length === 0 ? (
+        {!page.loading && !page.error && leads.length === 0 ? (
           <p className="empty">No lead matches this filter.</p>
         ) : null}
       </div>
-      <div className="pager">
-        <button type="button" disabled={!cursor} onClick={() => navigate(filters)}>
-          First page
-        </button>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => navigate({ ...filters, cursor: page.data?.nextCursor ?? "" })}
-        >
-          Next page
-        </button>
-      </div>
+      {listed ? null : (
+        <div className="pager">
+          <button type="button" disabled={!cursor} onClick={() => navigate(filters)}>
+            First page
+          </button>
+          <button
+            type="button"
+            disabled={!page.data?.nextCursor}
+            onClick={() => navigate({ ...filters, cursor: page.data?.nextCursor ?? "" })}
+          >
+            Next page
+          </button>
+        </div>
+      )}
 
       <ConfirmDialog
         open={pending !== undefined}
@@ -279,7 +356,7 @@ export function LogPage({ params }: { readonly params: URLSearchParams }) {
         <p>
           {pending?.kind === "selected"
             ? `Repost ${pending.ids.length} selected lead${pending.ids.length === 1 ? "" : "s"}?`
-            : `Repost all ${matching} lead${matching === 1 ? "" : "s"} matching this filter?`}{" "}
+            : `Repost all ${matching} lead${matching === 1 ? "" : "s"} ${listed ? "listed" : "matching this filter"}?`}{" "}
           Each is mapped again from its raw input with its field map and queued; its history is
           kept. Leads being sent right now are left alone.
         </p>

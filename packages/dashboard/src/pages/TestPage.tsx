@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, Fragment, useState } from "react";
 import { api, describeError } from "../api.ts";
 import { JsonView } from "../components/JsonView.tsx";
 import { Verdict } from "../components/Verdict.tsx";
@@ -83,8 +83,10 @@ export function TestPage() {
               <option value="pushLeads">Push Lead to a program</option>
             </select>
           </label>
+          {/* Keyed by endpoint: each route's fields are new inputs, so none keeps the
+              other's value (the lookup field's "email" stayed in Program status). */}
           {endpoint === "syncLeads" ? (
-            <>
+            <Fragment key="syncLeads">
               <label>
                 Action
                 <select name="action" defaultValue="createOrUpdate">
@@ -98,9 +100,9 @@ export function TestPage() {
                 Lookup field
                 <input name="lookupField" defaultValue="email" />
               </label>
-            </>
+            </Fragment>
           ) : (
-            <>
+            <Fragment key="pushLeads">
               <label>
                 Program name
                 <input name="programName" required />
@@ -117,7 +119,7 @@ export function TestPage() {
                 Reason
                 <input name="reason" />
               </label>
-            </>
+            </Fragment>
           )}
         </fieldset>
         <label>

@@ -8,6 +8,16 @@ function iso(ms: number | undefined): string | null {
   return ms === undefined || ms >= UNTIL_RESUMED ? null : new Date(ms).toISOString();
 }
 
+/**
+ * The lead's last ResponseStatusCode, as its last attempt and the report have it. The store
+ * keeps only a code that is not 200 (so the code filter and explanations read failures); a
+ * delivered lead (or a test lead, its delivered) was last answered 200.
+ */
+function lastCodeOf(lead: LeadRow): string | null {
+  if (lead.lastCode !== undefined) return lead.lastCode;
+  return lead.status === "delivered" || lead.status === "test" ? "200" : null;
+}
+
 /** A lead as the API shows it (times as ISO 8601; the map file's path stays inside). */
 export function leadJson(lead: LeadRow) {
   return {
@@ -17,7 +27,7 @@ export function leadJson(lead: LeadRow) {
     program: lead.program ?? null,
     status: lead.status,
     attempts: lead.attempts,
-    lastCode: lead.lastCode ?? null,
+    lastCode: lastCodeOf(lead),
     lastReason: lead.lastReason ?? null,
     fix: lead.fix ?? null,
     marketoId: lead.marketoId ?? null,

@@ -18,7 +18,10 @@ const repost = createRoute({
     body: { required: true, content: { "application/json": { schema: RepostBodySchema } } },
   },
   responses: {
-    200: jsonResponse(z.object({ reposted: z.number() }), "how many leads were queued again"),
+    200: jsonResponse(
+      z.object({ reposted: z.number(), ids: z.array(z.number()) }),
+      "how many leads were queued again, and their ids",
+    ),
     400: jsonResponse(ErrorSchema, "no ids or filter (and not all), or a bad filter or map"),
     401: jsonResponse(ErrorSchema, "no or wrong API key"),
   },
@@ -50,6 +53,6 @@ export function repostRoute(app: Api, deps: ApiDeps): void {
           : { map: mapped.map }),
       now: deps.now,
     });
-    return c.json({ reposted: ids.length }, 200);
+    return c.json({ reposted: ids.length, ids }, 200);
   });
 }

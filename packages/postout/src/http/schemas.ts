@@ -77,6 +77,7 @@ const isoTime = z
   .refine((v) => !Number.isNaN(Date.parse(v)), "not a valid time");
 const code = z.string().regex(/^[\w-]{1,32}$/, "a code such as 1006");
 const status = z.enum(LEAD_STATUSES as [string, ...string[]]);
+const leadId = z.string().regex(/^[1-9]\d{0,14}$/, "a lead id");
 
 function commaList<T extends z.ZodType>(item: T, example: string) {
   return z
@@ -107,6 +108,10 @@ export const FilterQuerySchema = z.object({
   code: commaList(code, "1006,606").openapi({
     description: "last ResponseStatusCode, comma separated",
   }),
+  attemptCode: commaList(code, "503,606").openapi({
+    description:
+      "a ResponseStatusCode any of the lead's calls was answered (calls tried again too), comma separated",
+  }),
   destination: name.optional(),
   program: name.optional(),
   since: isoTime.optional().openapi({ description: "updated at or after (ISO 8601)" }),
@@ -119,6 +124,7 @@ export const FilterBodySchema = z
   .strictObject({
     status: z.array(status).max(10).optional(),
     code: z.array(code).max(100).optional(),
+    attemptCode: z.array(code).max(100).optional(),
     destination: name.optional(),
     program: name.optional(),
     since: isoTime.optional(),
@@ -140,6 +146,11 @@ export const ListQuerySchema = FilterQuerySchema.extend({
     .string()
     .regex(/^\d{1,15}$/, "a cursor from nextCursor")
     .optional(),
+  ids: commaList(leadId, "31,32")
+    .refine((ids) => ids === undefined || ids.length <= MAX_PAGE, `at most ${MAX_PAGE} ids`)
+    .openapi({
+      description: `LeadId, comma separated (at most ${MAX_PAGE}): e.g. the ids a repost answered`,
+    }),
 });
 
 export const ReportQuerySchema = FilterQuerySchema.extend({

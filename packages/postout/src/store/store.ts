@@ -150,7 +150,13 @@ export interface TryRecord extends LoggedCall {
 export interface LeadFilter {
   readonly ids?: readonly number[];
   readonly status?: readonly LeadStatus[];
+  /** The lead's last ResponseStatusCode (a delivered lead has none: its last answer was 200). */
   readonly code?: readonly string[];
+  /**
+   * A ResponseStatusCode any of the lead's logged calls was answered, a call tried again among
+   * them: finds the leads an outage's 503 touched although their last code is another.
+   */
+  readonly attemptCode?: readonly string[];
   readonly destination?: string;
   readonly program?: string;
   /** Epoch ms, inclusive, on the lead's last update. */

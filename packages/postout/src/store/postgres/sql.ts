@@ -312,6 +312,11 @@ export function filterSql(filter: LeadFilter, params: Params): string {
     clauses.push(`l.status = ANY (${params.add(filter.status)}::text[])`);
   if (filter.code && filter.code.length > 0)
     clauses.push(`l.last_code = ANY (${params.add(filter.code.map((c) => text(c)))}::text[])`);
+  // The index attempts_code_at (status_code, at) finds the calls.
+  if (filter.attemptCode && filter.attemptCode.length > 0)
+    clauses.push(
+      `l.id IN (SELECT a.lead_id FROM attempts a WHERE a.status_code = ANY (${params.add(filter.attemptCode.map((c) => text(c)))}::text[]))`,
+    );
   if (filter.destination !== undefined)
     clauses.push(`l.destination = ${params.add(text(filter.destination))}`);
   if (filter.program !== undefined) clauses.push(`l.program = ${params.add(text(filter.program))}`);

@@ -207,6 +207,13 @@ function where(filter: LeadFilter, emailMatched = false): { sql: string; params:
     clauses.push("l.last_code IN (SELECT value FROM json_each(?))");
     params.push(JSON.stringify(filter.code));
   }
+  if (filter.attemptCode && filter.attemptCode.length > 0) {
+    // The index attempts_code_at (status_code, at) finds the calls.
+    clauses.push(
+      "l.id IN (SELECT a.lead_id FROM attempts a WHERE a.status_code IN (SELECT value FROM json_each(?)))",
+    );
+    params.push(JSON.stringify(filter.attemptCode));
+  }
   if (filter.destination !== undefined) {
     clauses.push("l.destination = ?");
     params.push(filter.destination);
