@@ -115,6 +115,18 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     assert.match(bob, /preflight/, "caught before a call was spent");
   });
 
+  it("finds leads by a code any of their calls got, with --attempt-code", () => {
+    const byLast = json(postout(["report", "--json", "--code", "1006"], { cwd: dir }).stdout);
+    const byAny = json(
+      postout(["report", "--json", "--attempt-code", "1006"], { cwd: dir }).stdout,
+    );
+    assert.equal(byLast.length, 1);
+    assert.deepEqual(
+      byAny.map((l: { LeadId: number }) => l.LeadId),
+      byLast.map((l: { LeadId: number }) => l.LeadId),
+    );
+  });
+
   it("reposts after the field map is fixed, and the lead is delivered", () => {
     const r = postout(["repost", "--code", "1006", "--map", "fixed.json", "--json"], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
@@ -133,6 +145,18 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     assert.deepEqual(
       attempts.map((a: { ResponseStatusCode: string }) => a.ResponseStatusCode),
       ["1006", "200"],
+    );
+    // Delivered now: its last code is 200, but one of its calls got 1006.
+    assert.equal(
+      json(postout(["report", "--json", "--code", "1006"], { cwd: dir }).stdout).length,
+      0,
+    );
+    const touched = json(
+      postout(["report", "--json", "--attempt-code", "1006"], { cwd: dir }).stdout,
+    );
+    assert.deepEqual(
+      touched.map((l: { Email: string }) => l.Email),
+      ["bob@example.com"],
     );
   });
 
@@ -203,6 +227,7 @@ describe("postout post / report / repost (subprocess, built-in sandbox)", () => 
     { args: ["repost"], stderr: /name the leads to repost/ },
     { args: ["repost", "abc"], stderr: /'abc' is not a lead id/ },
     { args: ["repost", "999", "1"], stderr: /no lead 999:/ },
+    { args: ["report", "--attempt-code", "5 03"], stderr: /--attempt-code '5 03' is not a code/ },
     { args: ["test-integration"], stderr: /give the test lead with --lead/ },
     {
       args: ["post", "leads.csv", "--custom-object", "car_c"],

@@ -5,6 +5,7 @@ import { UsageError } from "./io.ts";
 export interface FilterOptions {
   readonly status?: string;
   readonly code?: string;
+  readonly attemptCode?: string;
   readonly destination?: string;
   readonly program?: string;
   readonly since?: string;
@@ -17,6 +18,10 @@ export function filterOptions(): Option[] {
   return [
     new Option("--status <list>", `lead statuses, comma separated: ${LEAD_STATUSES.join(", ")}`),
     new Option("--code <list>", "last ResponseStatusCode, comma separated (e.g. 1006,606)"),
+    new Option(
+      "--attempt-code <list>",
+      "a code any of the lead's calls got, retried calls included (e.g. 503)",
+    ),
     new Option("--destination <name>", "only this destination"),
     new Option("--program <name>", "only leads pushed into this program"),
     new Option(
@@ -53,10 +58,16 @@ export function parseFilter(o: FilterOptions, ids: readonly string[] = []): Lead
       throw new UsageError(`--status '${s}' is not a status; use ${LEAD_STATUSES.join(", ")}`);
     }
   }
-  const code = o.code === undefined ? undefined : list(o.code);
-  for (const c of code ?? []) {
-    if (!/^[\w-]{1,32}$/.test(c)) throw new UsageError(`--code '${c}' is not a code (e.g. 1006)`);
-  }
+  const codes = (flag: string, value: string | undefined) => {
+    const found = value === undefined ? undefined : list(value);
+    for (const c of found ?? []) {
+      if (!/^[\w-]{1,32}$/.test(c))
+        throw new UsageError(`--${flag} '${c}' is not a code (e.g. 1006)`);
+    }
+    return found;
+  };
+  const code = codes("code", o.code);
+  const attemptCode = codes("attempt-code", o.attemptCode);
   const numericIds = ids.map((id) => {
     const n = Number(id);
     if (!/^\d+$/.test(id) || !Number.isSafeInteger(n))
@@ -67,6 +78,7 @@ export function parseFilter(o: FilterOptions, ids: readonly string[] = []): Lead
     ...(numericIds.length > 0 ? { ids: numericIds } : {}),
     ...(status ? { status: status as LeadStatus[] } : {}),
     ...(code ? { code } : {}),
+    ...(attemptCode ? { attemptCode } : {}),
     ...(o.destination === undefined ? {} : { destination: o.destination }),
     ...(o.program === undefined ? {} : { program: o.program }),
     ...(o.since === undefined ? {} : { since: time("since", o.since) }),
