@@ -15,6 +15,13 @@ export interface GroupWritesOptions<T, R> {
    * shares one with the group waits for the next write.
    */
   readonly unique?: (item: T) => string | readonly (string | number)[];
+  /**
+   * What a request may share with the others of its write, but not with a write on its way (a
+   * destination): while one waits (on a lock of its destination, say), the later requests of its
+   * lane wait for it, instead of starting another write that would wait on the same lock and
+   * take the requests written with them along. @default none
+   */
+  readonly lane?: (item: T) => readonly (string | number)[];
   /** A request's size (e.g. its leads), and the most one merged write takes. @default 1, no limit */
   readonly size?: (item: T) => number;
   readonly maxSize?: number;
@@ -28,10 +35,11 @@ export interface GroupWritesOptions<T, R> {
   readonly maxInFlight?: number;
 }
 
-/** A write on its way: when it started, and the unique values its requests hold. */
+/** A write on its way: when it started, and the unique values and lanes its requests hold. */
 interface Flight {
   readonly startedAt: number;
   readonly holds: ReadonlySet<string | number>;
+  readonly lanes: ReadonlySet<string | number>;
 }
 
 interface Waiting<T, R> {
@@ -48,7 +56,7 @@ interface Waiting<T, R> {
  * with its own result. A merged write that fails for one request's sake is tried again one
  * request at a time, so that request alone fails. One write is on its way at a time, unless it
  * takes longer than `stuckMs`: then the requests waiting behind it start another (up to
- * `maxInFlight`), never one that shares a unique value with a write on its way.
+ * `maxInFlight`), never one that shares a unique value or a lane with a write on its way.
  */
 export class GroupWrites<T, R> {
   readonly #o: GroupWritesOptions<T, R>;
@@ -93,10 +101,14 @@ export class GroupWrites<T, R> {
       }
     }
     const busy = new Set<string | number>();
-    for (const flight of this.#flights) for (const v of flight.holds) busy.add(v);
-    const { groups, holds } = this.#take(busy);
+    const busyLanes = new Set<string | number>();
+    for (const flight of this.#flights) {
+      for (const v of flight.holds) busy.add(v);
+      for (const v of flight.lanes) busyLanes.add(v);
+    }
+    const { groups, holds, lanes } = this.#take(busy, busyLanes);
     if (groups.length === 0) return;
-    const flight: Flight = { startedAt: now, holds };
+    const flight: Flight = { startedAt: now, holds, lanes };
     this.#flights.add(flight);
     void Promise.all(groups.map((group) => this.#writeGroup(group))).finally(() => {
       this.#flights.delete(flight);
@@ -112,23 +124,31 @@ export class GroupWrites<T, R> {
 
   /**
    * The waiting requests by key, each group at most maxSize (a larger request goes alone),
-   * leaving those that share a unique value with the group or with a write on its way (`busy`).
+   * leaving those that share a unique value with the group or with a write on its way (`busy`),
+   * or a lane with a write on its way (`busyLanes`).
    */
-  #take(busy: ReadonlySet<string | number>): {
+  #take(
+    busy: ReadonlySet<string | number>,
+    busyLanes: ReadonlySet<string | number>,
+  ): {
     groups: Waiting<T, R>[][];
     holds: Set<string | number>;
+    lanes: Set<string | number>;
   } {
-    const { key, unique, size = () => 1, maxSize = Number.POSITIVE_INFINITY } = this.#o;
+    const { key, unique, lane, size = () => 1, maxSize = Number.POSITIVE_INFINITY } = this.#o;
     const groups = new Map<string, { list: Waiting<T, R>[]; size: number }>();
     const holds = new Set<string | number>();
+    const lanes = new Set<string | number>();
     const left: Waiting<T, R>[] = [];
     for (const w of this.#waiting) {
       const k = key?.(w.item) ?? "";
       const n = size(w.item);
       const u = unique?.(w.item) ?? [];
       const values = typeof u === "string" ? [u] : u;
+      const ways = lane?.(w.item) ?? [];
       const group = groups.get(k);
-      const free = !values.some((v) => holds.has(v) || busy.has(v));
+      const free =
+        !values.some((v) => holds.has(v) || busy.has(v)) && !ways.some((v) => busyLanes.has(v));
       if (free && !group) groups.set(k, { list: [w], size: n });
       else if (free && group && group.size + n <= maxSize) {
         group.list.push(w);
@@ -138,9 +158,10 @@ export class GroupWrites<T, R> {
         continue;
       }
       for (const v of values) holds.add(v);
+      for (const v of ways) lanes.add(v);
     }
     this.#waiting = left;
-    return { groups: [...groups.values()].map((g) => g.list), holds };
+    return { groups: [...groups.values()].map((g) => g.list), holds, lanes };
   }
 
   async #writeGroup(group: readonly Waiting<T, R>[]): Promise<void> {

@@ -48,6 +48,10 @@ export class StoreWrites {
       shared: isStoreError,
       size: (b) => b.leads.length,
       maxSize: options.maxLeads ?? 5000,
+      // An intake waiting on its destination's lock (a paused destination's row, read FOR SHARE)
+      // holds back that destination's later intakes only: written with them, another
+      // destination's batch would wait on the same lock.
+      lane: (b) => [...new Set(b.leads.map((l) => l.destination))],
     });
     this.#claims = new GroupWrites({
       // Claimed as of the latest time asked: every lead due then was due when the last one asked.

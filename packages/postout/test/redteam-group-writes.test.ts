@@ -249,4 +249,103 @@ describe("red team: group commit on PostgreSQL", () => {
     await locker.end();
     await stuck;
   });
+
+  /** Destination a paused, and its row locked by another connection: a's intake waits on it. */
+  async function lockedDestination(url: string, store: PostgresStore) {
+    await store.setDestinationPause(
+      "a",
+      { until: T0 + 3_600_000, code: "607", reason: "daily quota" },
+      T0,
+    );
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("SELECT 1 FROM destinations WHERE name = 'a' FOR UPDATE");
+    return {
+      release: async () => {
+        await locker.query("ROLLBACK");
+        await locker.end();
+      },
+    };
+  }
+
+  /** Until `ready` holds, checked every few milliseconds (bounded by the test's timeout). */
+  async function until(ready: () => boolean) {
+    while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** `promise`, or a rejection when the test times out (so the lock is still let go). */
+  function orTimeout<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
+    return Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        signal.addEventListener(
+          "abort",
+          () => reject(new Error("held up until the test's timeout")),
+          {
+            once: true,
+          },
+        ),
+      ),
+    ]);
+  }
+
+  it("a second intake of the locked destination is not merged into the write that would store another destination's intake", {
+    timeout: 60_000,
+  }, async (t) => {
+    const { store, url } = await pgStore();
+    const lock = await lockedDestination(url, store);
+    let started = 0;
+    const counted = withMethods(store, {
+      addLeads: (leads, now) => {
+        started++;
+        return store.addLeads(leads, now);
+      },
+    });
+    const writes = new StoreWrites(counted);
+    const stuck = [writes.add([lead("x1", "a")], T0 + 1)];
+    await until(() => started === 1);
+    // Both arrive while a's first intake waits on the lock: written together, b's lead would
+    // wait on a's lock as well, for as long as it is held.
+    stuck.push(writes.add([lead("x2", "a")], T0 + 2));
+    try {
+      await orTimeout(t.signal, writes.add([lead("y1", "b")], T0 + 2));
+    } finally {
+      await lock.release();
+    }
+    for (const r of await Promise.all(stuck)) assert.equal(r.accepted, 1);
+  });
+
+  it("intakes of the locked destination do not take every write slot from another destination's intake", {
+    timeout: 60_000,
+  }, async (t) => {
+    const { store, url } = await pgStore();
+    const lock = await lockedDestination(url, store);
+    let started = 0;
+    const counted = withMethods(store, {
+      addLeads: (leads, now) => {
+        started++;
+        return store.addLeads(leads, now);
+      },
+    });
+    const writes = new StoreWrites(counted);
+    // Four intakes of a, one after another's write started (a client posting again, or four
+    // clients): each waits on the lock.
+    const stuck: Promise<unknown>[] = [];
+    for (let i = 1; i <= 4; i++) {
+      stuck.push(writes.add([lead(`x${i}`, "a")], T0 + i));
+      // The next asks once this one's write started, or (held behind it) after a write's stuckMs.
+      const before = started;
+      await Promise.race([
+        until(() => started > before),
+        new Promise((resolve) => setTimeout(resolve, 1500)),
+      ]);
+    }
+    try {
+      await orTimeout(t.signal, writes.add([lead("y1", "b")], T0 + 5));
+    } finally {
+      await lock.release();
+    }
+    await Promise.all(stuck);
+  });
 });
