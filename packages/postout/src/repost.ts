@@ -1,4 +1,4 @@
-import type { Gateway } from "./gateway.ts";
+import type { Destination, Gateway } from "./gateway.ts";
 import { type FieldMap, IDENTITY_MAP, loadFieldMap } from "./mapping/field-map.ts";
 import { preparer } from "./prepare.ts";
 import type { LeadFilter, Requeue } from "./store/store.ts";
@@ -17,6 +17,8 @@ export interface RepostOptions {
  * `mapPath`, else the map file it was posted with, read anew) and queues it; the history of
  * attempts is kept. Leads being sent right now are left alone. Resolves to the requeued ids.
  */
+type SchemaSource = Destination["schema"];
+
 export async function repostLeads(
   gateway: Gateway,
   filter: LeadFilter,
@@ -34,6 +36,24 @@ export async function repostLeads(
     }
     return map;
   };
+  // Each lead gets its own preparer, and a preparer asks Marketo for a fresh schema when a
+  // field is not in the cached one: once per repost and destination, not once per lead (a
+  // repost of 10,000 leads still refused with 1006 would spend 10,000 describe calls).
+  const schemas = new Map<string, SchemaSource>();
+  const schemaOf = (name: string): SchemaSource => {
+    let source = schemas.get(name);
+    if (!source) {
+      const destination = gateway.destination(name);
+      let refreshed = false;
+      source = (opts = {}) => {
+        const refresh = opts.refresh === true && !refreshed;
+        if (refresh) refreshed = true;
+        return destination.schema(refresh ? { refresh } : {});
+      };
+      schemas.set(name, source);
+    }
+    return source;
+  };
   const ids: number[] = [];
   let batch: Requeue[] = [];
   const flush = async () => {
@@ -43,11 +63,12 @@ export async function repostLeads(
   for await (const lead of gateway.store.iterateLeads(filter, 1000)) {
     if (lead.status === "sending") continue;
     const destination = gateway.destination(lead.destination);
+    const schema = schemaOf(lead.destination);
     const mapPath = options.map ? undefined : (options.mapPath ?? lead.mapPath);
     const prepare = preparer({
       map: await mapFor(mapPath),
       route: lead.route,
-      schema: (opts) => destination.schema(opts),
+      schema,
       markerField: destination.markerField,
     });
     const prepared = await prepare(lead.raw);
